@@ -1,0 +1,273 @@
+"""The plan as frozen dataclasses.
+
+Everything downstream (probes, engine, views) reads these objects, never the TOML, so a
+value that made it here has already been validated: identifiers are plain SQL
+identifiers, references resolve, ids are unique.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STEP_KINDS = ("flags_off", "flags_on", "cron_stop", "cron_start", "backup", "migration", "manual", "check")
+DESTRUCTIVE_KINDS = frozenset({"migration"})
+EVIDENCE_KINDS = ("backup", "flags_off", "cron_stopped", "no_active_users", "error_logs", "watch", "log_written")
+
+
+@dataclass(frozen=True)
+class PlanMeta:
+    title: str
+    purpose: str = ""
+    version: str = ""
+    last_review: str = ""
+    next_review: str = ""
+    principles: tuple[str, ...] = ()
+    critical_notes: tuple[str, ...] = ()
+    contacts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the platform's data lives. `kind` is "mysql" (production path) or "sqlite"
+    (the embedded sandbox). No credential field exists on purpose."""
+
+    kind: str
+    host: str = "127.0.0.1"
+    port: int = 3306
+    database: str = ""
+    socket: str = ""
+    option_file: str = ""
+    user: str = ""
+    path: Path | None = None
+    statement_timeout_ms: int = 30000
+    lock_wait_timeout_s: int = 5
+
+    @property
+    def label(self) -> str:
+        if self.kind == "sqlite":
+            return f"sandbox {self.path}"
+        where = self.socket or f"{self.host}:{self.port}"
+        return f"mysql {where}/{self.database}"
+
+
+@dataclass(frozen=True)
+class FlagStore:
+    backend: str = "sql"
+    table: str = "feature_flag"
+    key_column: str = "flag_key"
+    value_column: str = "enabled"
+    get_command: tuple[str, ...] = ()
+    set_command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CronSource:
+    source: str = "user"  # user | file | system
+    user: str = ""
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Watch:
+    hours: float = 24
+    extended_hours: float = 48
+    refresh_seconds: float = 5
+    idle_refresh_seconds: float = 30
+
+
+@dataclass(frozen=True)
+class Paths:
+    journal: Path
+    backup_dir: Path
+    host_disks: tuple[str, ...] = ("/",)
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    file: Path
+    template: str
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    text: str
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Emergency:
+    title: str
+    flags: tuple[str, ...]
+    budget_minutes: float
+    data_loss_risk: str
+    data_loss_reason: str = ""
+    effects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CronJob:
+    id: str
+    script: str
+    schedule: str = ""
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    table: str
+    column: str
+
+
+@dataclass(frozen=True)
+class ActivityCheck:
+    """"Is anyone still using this feature?": rows written to `table` within the window."""
+
+    id: str
+    text: str
+    table: str
+    column: str
+    window_minutes: int = 5
+
+
+@dataclass(frozen=True)
+class ErrorLog:
+    path: Path
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: str
+    title: str
+    optional: bool = False
+    guard_tables: tuple[str, ...] = ()
+    drop_tables: tuple[str, ...] = ()
+    drop_columns: tuple[ColumnRef, ...] = ()
+    as_written: str = ""
+    tables: tuple[str, ...] = ()  # backup: which tables; empty means the phase's migration guards
+    activity: str = ""  # check: id of an activity check of the phase
+    sql: str = ""  # check: a query whose first column of the first row must equal `expect`
+    command: tuple[str, ...] = ()  # check: argv that must exit 0
+    expect: int = 0
+
+    @property
+    def destructive(self) -> bool:
+        return self.kind in DESTRUCTIVE_KINDS
+
+    @property
+    def protected_tables(self) -> tuple[str, ...]:
+        """Tables whose rows this migration would destroy: guard tables plus the tables
+        that lose a column (a dropped column is production data too)."""
+        seen: list[str] = []
+        for name in (*self.guard_tables, *self.drop_tables, *(c.table for c in self.drop_columns)):
+            if name not in seen:
+                seen.append(name)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: int
+    name: str
+    budget_minutes: float
+    data_loss_risk: str
+    data_loss_reason: str
+    fallback: tuple[str, ...]
+    flags: tuple[str, ...]
+    tables: tuple[str, ...]
+    columns: tuple[ColumnRef, ...]
+    cron: tuple[CronJob, ...]
+    activity: tuple[ActivityCheck, ...]
+    error_logs: tuple[ErrorLog, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def title(self) -> str:
+        return f"Phase {self.id}: {self.name}"
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def activity_check(self, check_id: str) -> ActivityCheck:
+        for check in self.activity:
+            if check.id == check_id:
+                return check
+        raise KeyError(check_id)
+
+    @property
+    def migration_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.kind == "migration")
+
+    @property
+    def guard_tables(self) -> tuple[str, ...]:
+        seen: list[str] = []
+        for step in self.migration_steps:
+            for name in step.protected_tables:
+                if name not in seen:
+                    seen.append(name)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    meta: PlanMeta
+    target: Target
+    flag_store: FlagStore
+    cron_source: CronSource
+    watch: Watch
+    paths: Paths
+    log: LogConfig
+    checklist_before: tuple[ChecklistItem, ...]
+    checklist_after: tuple[ChecklistItem, ...]
+    emergency: Emergency
+    phases: tuple[Phase, ...]
+    sandbox: bool = False
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def rollback_order(self) -> tuple[Phase, ...]:
+        """Phases in the order they roll back: the newest first (10 -> 7)."""
+        return tuple(sorted(self.phases, key=lambda p: p.id, reverse=True))
+
+    def phase(self, phase_id: int | str) -> Phase:
+        wanted = int(str(phase_id).removeprefix("phase").removeprefix("Phase").strip())
+        for phase in self.phases:
+            if phase.id == wanted:
+                return phase
+        raise KeyError(phase_id)
+
+    def later_phases(self, phase: Phase) -> tuple[Phase, ...]:
+        """Phases that must be rolled back before `phase` may start."""
+        return tuple(p for p in self.rollback_order if p.id > phase.id)
+
+    @property
+    def all_flags(self) -> tuple[str, ...]:
+        seen: list[str] = []
+        for phase in self.rollback_order:
+            for flag in phase.flags:
+                if flag not in seen:
+                    seen.append(flag)
+        return tuple(seen)
+
+    @property
+    def all_tables(self) -> tuple[str, ...]:
+        seen: list[str] = []
+        for phase in self.rollback_order:
+            for table in phase.tables:
+                if table not in seen:
+                    seen.append(table)
+        return tuple(seen)
+
+    @property
+    def all_cron_jobs(self) -> tuple[CronJob, ...]:
+        return tuple(job for phase in self.rollback_order for job in phase.cron)
+
+    def checklist(self, which: str) -> tuple[ChecklistItem, ...]:
+        return self.checklist_before if which == "before" else self.checklist_after
