@@ -1,0 +1,1 @@
+"""Read-only views of the live system; each returns timestamped readings."""
