@@ -1,0 +1,111 @@
+"""One async interface over the sandbox's SQLite and a production MySQL/MariaDB.
+
+Probes and the engine talk to `Database` only, so the same rollback code runs against a
+drill sandbox and production. Statements use `?` placeholders on every backend (the
+MySQL backend translates them); identifiers go through `quote_ident`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from ..plan.model import Target
+from .sql import quote_ident
+
+Params = Sequence[Any]
+
+
+@dataclass(frozen=True)
+class TableFact:
+    """What the catalogue says about a table, without touching its rows."""
+
+    name: str
+    exists: bool
+    estimated_rows: int | None = None
+    size_bytes: int | None = None
+    columns: tuple[str, ...] = ()
+
+
+class Database(ABC):
+    """A connection to the target database. `queries` counts statements sent so tests
+    and benchmarks can prove that a refresh stays cheap."""
+
+    target: Target
+    dialect: str  # "sqlite" | "mariadb" | "mysql"
+    server_version: str
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.dialect = ""
+        self.server_version = ""
+        self.queries = 0
+
+    @property
+    def server_label(self) -> str:
+        """e.g. "MariaDB 10.11.6" — shown in the connection bar."""
+        names = {"sqlite": "SQLite", "mariadb": "MariaDB", "mysql": "MySQL"}
+        version = self.server_version.split("-")[0]
+        return f"{names.get(self.dialect, self.dialect)} {version}".strip()
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.dialect)
+
+    async def __aenter__(self) -> "Database":
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Open the connection(s); raises DatabaseUnavailable."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release everything, including a held session lock. Never raises."""
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
+        """Run one statement and return its rows."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement in autocommit and return the affected row count."""
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0][0] if rows else None
+
+    @abstractmethod
+    async def table_facts(self, tables: Iterable[str]) -> dict[str, TableFact]:
+        """Existence, estimated rows, size and columns of `tables`, in ONE statement."""
+
+    @abstractmethod
+    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
+        """COUNT(*) bounded by a time limit; raises StatementTimeout when it is hit."""
+
+    @abstractmethod
+    async def ddl(self, sql: str) -> None:
+        """Run DROP/ALTER without stalling behind a metadata lock (LockWaitTimeout)."""
+
+    @abstractmethod
+    async def get_lock(self, name: str, timeout_s: float = 0) -> bool:
+        """Take a named session lock (one operator per plan)."""
+
+    @abstractmethod
+    async def release_lock(self, name: str) -> None:
+        """Release a lock taken with get_lock."""
+
+    # -- helpers shared by the backends --------------------------------------------
+    def _timeout_ms(self, timeout_ms: int | None) -> int:
+        value = self.target.statement_timeout_ms if timeout_ms is None else timeout_ms
+        return max(1, int(value))
+
+    @staticmethod
+    def _count_sql(table: str) -> str:
+        return f"SELECT COUNT(*) FROM {quote_ident(table)}"

@@ -1,0 +1,103 @@
+"""The values the engine hands to its views (TUI, CLI, report).
+
+All frozen: a view can hold one across refreshes without the engine changing it under
+its feet, and every one of them can be rebuilt from the journal alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cockpit.plan.model import Step
+
+STATUSES = ("pending", "ready", "blocked", "running", "done", "failed", "refused", "interrupted")
+
+
+def status_label(status: str) -> str:
+    """How a status is shown: an interrupted step must never read as merely "stopped"."""
+    return "interrupted — verify" if status == "interrupted" else status
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    name: str
+    ok: bool
+    detail: str
+    overridable: bool = False
+
+
+@dataclass(frozen=True)
+class StepView:
+    step: Step
+    status: str
+    blocked_by: tuple[str, ...] = ()
+    last_message: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def label(self) -> str:
+        return status_label(self.status)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    phase_id: int | None
+    step_id: str
+    title: str
+    text: str
+    guards: tuple[GuardResult, ...]
+    destructive: bool
+    confirm_token: str | None
+    would_refuse: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # done | failed | refused
+    message: str
+    guard: str | None = None
+    output: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def unreachable(self) -> bool:
+        """A refusal because a live source could not be read (CLI exit code 3)."""
+        return self.status == "refused" and self.guard == "database"
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    phase_id: int
+    started_at: float | None
+    finished_at: float | None
+    elapsed_s: float | None
+    budget_minutes: float
+    status: str  # not started | in progress | rolled back
+
+
+@dataclass(frozen=True)
+class TickState:
+    ticked: bool
+    by: str
+    at: float
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    event_id: int
+    at: float
+    kind: str
+    phase_id: int | None
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True)
+class WatchState:
+    started_at: float
+    ends_at: float
+    phase_id: int | None
+    hours: float
