@@ -1,0 +1,145 @@
+"""The sandbox backend: one sqlite3 connection driven from a worker thread.
+
+sqlite3 is blocking, so every call runs in `asyncio.to_thread`; a single connection
+guarded by an asyncio.Lock keeps statements ordered and the progress handler (used to
+bound an exact count) attached to the statement it is meant for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ..plan.model import Target
+from .base import Database, Params, TableFact
+from .errors import DatabaseUnavailable, QueryError, StatementTimeout
+from .sql import quote_ident, statement_kind
+
+
+class SqliteDatabase(Database):
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        if target.path is None:
+            raise ValueError("a sqlite target needs a path")
+        self.path = Path(target.path)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._has_stat1 = False
+        self._has_dbstat = False
+
+    async def connect(self) -> None:
+        if self._conn is not None:
+            return
+        if not self.path.is_file():
+            raise DatabaseUnavailable(f"sandbox database {self.path} does not exist (run `cockpit sandbox init`)")
+
+        def opener() -> sqlite3.Connection:
+            # mode=rw: never create an empty database by accident in place of the sandbox
+            conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            return conn
+
+        try:
+            self._conn = await asyncio.to_thread(opener)
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailable(f"cannot open sandbox database {self.path}: {exc}") from None
+        self.server_version = sqlite3.sqlite_version
+        self.dialect = "sqlite"
+        names = {row[0] for row in await self.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")}
+        self._has_stat1 = "sqlite_stat1" in names
+        try:
+            await self.fetch_all("SELECT 1 FROM dbstat LIMIT 0")
+            self._has_dbstat = True
+        except QueryError:
+            self._has_dbstat = False
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        self.dialect = ""
+        if conn is not None:
+            try:
+                await asyncio.to_thread(conn.close)
+            except sqlite3.Error:
+                pass
+
+    async def _run(self, sql: str, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        if self._conn is None:
+            raise DatabaseUnavailable("sandbox database is not open")
+        conn = self._conn
+        async with self._lock:
+            self.queries += 1
+            try:
+                return await asyncio.to_thread(work, conn)
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc):
+                    raise StatementTimeout(f"{statement_kind(sql)} hit its time limit") from None
+                raise QueryError(f"{statement_kind(sql)} failed: {exc}") from None
+            except sqlite3.Error as exc:
+                raise QueryError(f"{statement_kind(sql)} failed: {exc}") from None
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
+        return await self._run(sql, lambda c: [tuple(r) for r in c.execute(sql, tuple(params)).fetchall()])
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return await self._run(sql, lambda c: c.execute(sql, tuple(params)).rowcount)
+
+    async def table_facts(self, tables: Iterable[str]) -> dict[str, TableFact]:
+        names = list(dict.fromkeys(tables))
+        for name in names:
+            quote_ident(name)
+        if not names:
+            return {}
+        marks = ",".join("?" for _ in names)
+        # rowcount estimate from ANALYZE (the first number of any stat row is the table's
+        # row count), size from dbstat when compiled in: catalogue reads only, no scan.
+        estimate = "(SELECT CAST(s.stat AS INTEGER) FROM sqlite_stat1 s WHERE s.tbl = m.name LIMIT 1)" if self._has_stat1 else "NULL"
+        size = "(SELECT SUM(d.pgsize) FROM dbstat d WHERE d.name = m.name)" if self._has_dbstat else "NULL"
+        sql = (
+            f"SELECT m.name, {estimate}, {size}, p.name FROM sqlite_master m "
+            f"LEFT JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN ({marks}) ORDER BY m.name, p.cid"
+        )
+        rows = await self.fetch_all(sql, names)
+        found: dict[str, dict[str, Any]] = {}
+        for name, rows_estimate, size_bytes, column in rows:
+            entry = found.setdefault(name, {"rows": rows_estimate, "size": size_bytes, "columns": []})
+            if column is not None:
+                entry["columns"].append(column)
+        facts = {}
+        for name in names:
+            if name in found:
+                e = found[name]
+                facts[name] = TableFact(name, True, e["rows"], e["size"], tuple(e["columns"]))
+            else:
+                facts[name] = TableFact(name, False)
+        return facts
+
+    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
+        sql = self._count_sql(table)
+        deadline = time.monotonic() + self._timeout_ms(timeout_ms) / 1000
+
+        def count(conn: sqlite3.Connection) -> int:
+            conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 1000)
+            try:
+                return int(conn.execute(sql).fetchone()[0])
+            finally:
+                conn.set_progress_handler(None, 0)
+
+        try:
+            return await self._run(sql, count)
+        except StatementTimeout:
+            raise StatementTimeout(f"COUNT(*) of {table} hit its {self._timeout_ms(timeout_ms)} ms limit") from None
+
+    async def ddl(self, sql: str) -> None:
+        # SQLite's busy_timeout already bounds the wait for the single writer lock.
+        await self.execute(sql)
+
+    async def get_lock(self, name: str, timeout_s: float = 0) -> bool:
+        # One file, one process: the engine's lock file does the job a server lock does.
+        return True
+
+    async def release_lock(self, name: str) -> None:
+        return None
