@@ -1,0 +1,133 @@
+"""`cockpit check`: is the plan valid and can every source be reached? Exit 0, 2 or 3.
+
+Run it before an incident, not during one: each source is tried for real and reported
+as ok or with the reason it failed, so a missing grant or a wrong crontab path is found
+while nobody is waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from cockpit.commands.common import EXIT_OK, EXIT_UNREACHABLE, add_common_arguments, load_config
+from cockpit.plan import Plan
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("check", help="validate the plan and try every connection (exit 0, 2 or 3)")
+    add_common_arguments(parser)
+    parser.set_defaults(handler=main)
+
+
+def _writable_dir(path: Path) -> str | None:
+    """None when files can be created in `path` (or it can be created); else the reason."""
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a directory"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{probe} is not writable"
+    return None
+
+
+async def _check_database(plan: Plan) -> list[tuple[str, bool, str]]:
+    from cockpit.db import open_database
+    from cockpit.db.errors import DatabaseError
+    from cockpit.probes.flags import read_flags
+
+    results: list[tuple[str, bool, str]] = []
+    db = open_database(plan.target)
+    try:
+        try:
+            await db.connect()
+        except DatabaseError as exc:
+            return [(f"database {plan.target.label}", False, str(exc))]
+        results.append((f"database {plan.target.label}", True, db.server_version))
+        try:
+            facts = await db.table_facts(plan.all_tables)
+            missing = [name for name, fact in facts.items() if not fact.exists]
+            detail = f"{len(facts) - len(missing)} of {len(facts)} plan tables present"
+            results.append(("plan tables", True, detail + (f" (absent: {', '.join(missing)})" if missing else "")))
+        except DatabaseError as exc:
+            results.append(("plan tables", False, str(exc)))
+        if plan.flag_store.backend == "sql":
+            try:
+                flags = await read_flags(db, plan.flag_store, plan.all_flags)
+                missing = [k for k, r in flags.items() if r.state == "missing"]
+                unreadable = [k for k, r in flags.items() if r.state == "unknown"]
+                ok = not unreadable
+                detail = f"{len(flags)} flags read" + (f"; missing from {plan.flag_store.table}: {', '.join(missing)}" if missing else "")
+                if unreadable:
+                    detail += f"; unreadable: {', '.join(unreadable)}"
+                results.append((f"flag store {plan.flag_store.table}", ok, detail))
+            except DatabaseError as exc:
+                results.append((f"flag store {plan.flag_store.table}", False, str(exc)))
+    finally:
+        await db.close()
+    return results
+
+
+def _check_flag_command(plan: Plan) -> list[tuple[str, bool, str]]:
+    if plan.flag_store.backend != "command":
+        return []
+    program = plan.flag_store.get_command[0]
+    found = shutil.which(program) or (Path(program).is_file() and program)
+    return [("flag command", bool(found), found or f"{program} not found")]
+
+
+def _check_cron(plan: Plan) -> list[tuple[str, bool, str]]:
+    if not plan.all_cron_jobs:
+        return []
+    from cockpit.probes.cron import read_cron
+
+    readings = read_cron(plan)
+    unknown = [r for r in readings.values() if r.state == "unknown"]
+    if unknown:
+        return [("crontab", False, unknown[0].freshness.error or "unreadable")]
+    summary = ", ".join(f"{r.script}: {r.state}" for r in readings.values())
+    return [("crontab", True, summary)]
+
+
+def _check_files(plan: Plan) -> list[tuple[str, bool, str]]:
+    results = []
+    for label, folder in (
+        ("journal folder", plan.paths.journal.parent),
+        ("backup folder", plan.paths.backup_dir),
+        ("rollback log folder", plan.log.file.parent),
+    ):
+        problem = _writable_dir(folder)
+        results.append((label, problem is None, problem or str(folder)))
+    if plan.target.kind == "mysql":
+        dump = shutil.which("mariadb-dump") or shutil.which("mysqldump")
+        results.append(("dump tool", bool(dump), dump or "neither mariadb-dump nor mysqldump is installed: backups will refuse"))
+    seen: set[Path] = set()
+    for phase in plan.phases:
+        for log in phase.error_logs:
+            if log.path in seen:
+                continue
+            seen.add(log.path)
+            readable = log.path.is_file() and os.access(log.path, os.R_OK)
+            # a missing log is worth knowing but does not make the target unreachable
+            results.append((f"error log {log.path}", True, "readable" if readable else "not there yet (followed when it appears)"))
+    return results
+
+
+def main(args: argparse.Namespace) -> int:
+    plan = load_config(args.config)
+    print(f"plan {plan.path}: ok ({len(plan.phases)} phases, {len(plan.all_flags)} flags, {len(plan.all_tables)} tables, {len(plan.all_cron_jobs)} cron jobs)")
+    results = asyncio.run(_check_database(plan)) + _check_flag_command(plan) + _check_cron(plan) + _check_files(plan)
+    width = max(len(name) for name, _, _ in results)
+    for name, ok, detail in results:
+        print(f"{'ok  ' if ok else 'FAIL'}  {name:<{width}}  {detail}")
+    failures = [name for name, ok, _ in results if not ok]
+    if failures:
+        print(f"cockpit: unreachable or unusable: {', '.join(failures)}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return EXIT_OK
+

@@ -1,0 +1,193 @@
+"""Read and write the crontab named by the plan's `[cron]` section.
+
+Three forms: `user` (a user's crontab, through the `crontab` command), `file` (a crontab
+file) and `system` (an /etc/cron.d style file whose lines carry a user field). The raw
+text is kept exactly as read: its sha256 is the fingerprint an edit is checked against,
+and it is what a backup holds.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from crontab import CronTab
+
+from cockpit.cron.errors import CronError
+from cockpit.cron.scan import CronLine, fingerprint, parse_text
+from cockpit.plan.model import CronSource
+
+CRONTAB_TIMEOUT_S = 15
+
+
+@dataclass(frozen=True)
+class CronText:
+    """The crontab as read: raw text, its fingerprint and the parsed job lines."""
+
+    source: CronSource
+    text: str
+    fingerprint: str
+    lines: tuple[CronLine, ...]
+    read_at: float
+
+    @property
+    def label(self) -> str:
+        return source_label(self.source)
+
+    def crontab(self) -> CronTab:
+        """The text as a python-crontab object, for callers that want its API."""
+        if self.source.source == "system":
+            tab = CronTab(user=False)
+            tab.lines = self.text.split("\n")
+            return tab
+        return CronTab(tab=self.text)
+
+
+def source_label(source: CronSource) -> str:
+    if source.source == "user":
+        return f"crontab of {source.user or 'the current user'}"
+    kind = "system crontab" if source.source == "system" else "crontab file"
+    return f"{kind} {source.path}"
+
+
+def read_crontab(source: CronSource) -> CronText:
+    """Read the crontab now. Raises CronError with one clear line when it cannot."""
+    if source.source == "user":
+        text = _read_user(source.user)
+    elif source.source in ("file", "system"):
+        text = _read_file(_file_path(source))
+    else:
+        raise CronError(f"unknown cron source \"{source.source}\"")
+    return CronText(
+        source=source,
+        text=text,
+        fingerprint=fingerprint(text),
+        lines=parse_text(text, system=source.source == "system"),
+        read_at=time.time(),
+    )
+
+
+def write_crontab(source: CronSource, text: str) -> None:
+    """Replace the whole crontab with `text`. Files are replaced atomically (temp file,
+    fsync, rename) so cron never sees half a file and a failure leaves the original."""
+    if source.source == "user":
+        _write_user(source.user, text)
+    else:
+        _replace_file(_file_path(source), text)
+
+
+# -- files ------------------------------------------------------------------------------
+def _file_path(source: CronSource) -> Path:
+    if source.path is None:
+        raise CronError(f"cron source \"{source.source}\" needs a path")
+    # Resolve symlinks so the atomic rename replaces the real file, not the link.
+    return Path(os.path.realpath(source.path))
+
+
+def _read_file(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CronError(f"crontab file {path} does not exist") from None
+    except IsADirectoryError:
+        raise CronError(f"crontab file {path} is a directory") from None
+    except OSError as exc:
+        raise CronError(f"cannot read crontab file {path}: {exc.strerror or exc}") from None
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _replace_file(path: Path, text: str) -> None:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise CronError(f"cannot write crontab file {path}: {exc.strerror or exc}") from None
+    # The temp name starts with a dot: cron (run-parts naming) ignores it in /etc/cron.d.
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".cockpit-tmp", dir=path.parent)
+    except OSError as exc:
+        raise CronError(f"cannot write crontab file {path}: {exc.strerror or exc}; original left intact") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8", "surrogateescape"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if os.geteuid() == 0:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise CronError(f"cannot write crontab file {path}: {exc.strerror or exc}; original left intact") from None
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new file durable: the directory entry must reach disk too."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- the user crontab (through the `crontab` command) -----------------------------------
+def _crontab_argv(user: str) -> list[str]:
+    binary = shutil.which("crontab")
+    if binary is None:
+        raise CronError("the `crontab` command is not installed; use [cron] source = \"file\" or \"system\"")
+    argv = [binary]
+    if user and user != getpass.getuser():
+        argv += ["-u", user]
+    return argv
+
+
+def _run_crontab(argv: list[str], what: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=CRONTAB_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise CronError(f"{what}: `crontab` did not answer within {CRONTAB_TIMEOUT_S}s") from None
+    except OSError as exc:
+        raise CronError(f"{what}: {exc.strerror or exc}") from None
+
+
+def _first_line(data: bytes) -> str:
+    text = data.decode("utf-8", "replace").strip()
+    return text.splitlines()[0] if text else "no message"
+
+
+def _read_user(user: str) -> str:
+    what = f"cannot read the crontab of {user or 'the current user'}"
+    proc = _run_crontab([*_crontab_argv(user), "-l"], what)
+    if proc.returncode != 0:
+        if b"no crontab for" in proc.stderr:
+            return ""
+        raise CronError(f"{what}: {_first_line(proc.stderr)}")
+    return proc.stdout.decode("utf-8", "surrogateescape")
+
+
+def _write_user(user: str, text: str) -> None:
+    """Install `text` with `crontab FILE`, as python-crontab's write does, but with the
+    exact text: python-crontab would re-render every line, including ones we never touched."""
+    what = f"cannot write the crontab of {user or 'the current user'}"
+    argv = _crontab_argv(user)
+    if text and not text.endswith("\n"):
+        text += "\n"  # crontab(1) rejects a last line without a newline
+    fd, tmp = tempfile.mkstemp(prefix="cockpit-crontab.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8", "surrogateescape"))
+        proc = _run_crontab([*argv, tmp], what)
+    finally:
+        os.unlink(tmp)
+    if proc.returncode != 0:
+        raise CronError(f"{what}: {_first_line(proc.stderr)}; original left intact")

@@ -1,0 +1,359 @@
+"""The production backend: aiomysql against MySQL or MariaDB.
+
+A small pool (one connection, a second for a lock diagnosis) keeps the cockpit's
+footprint on production to what an operator would open by hand; a dedicated connection
+holds the operator lock for the whole session because GET_LOCK belongs to a session.
+Every statement carries the `/* rollback-cockpit */` tag, every wait is bounded, and
+every driver error leaves as one of the cockpit's own exceptions with a one-line,
+password-free message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Iterable
+
+import aiomysql
+import pymysql
+
+from ..plan.model import Target
+from .base import Database, Params, TableFact
+from .errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout, QueryError, StatementTimeout
+from .options import ConnectionSettings, resolve_settings
+from .sql import quote_ident, statement_kind, tagged
+
+# Client/server codes that mean "no usable connection" rather than "this statement failed".
+UNAVAILABLE_CODES = frozenset({1040, 1045, 1053, 1927, 2002, 2003, 2005, 2006, 2013, 2014, 2026, 2055, 4031})
+PERMISSION_CODES = frozenset({1044, 1142, 1143, 1227})
+TIMEOUT_CODES = frozenset({1969, 3024})
+LOCK_WAIT_CODE = 1205
+CONNECT_TIMEOUT_S = 3
+
+
+def to_pyformat(sql: str) -> str:
+    """Turn `?` placeholders into `%s` (and `%` into `%%`) outside quotes and comments,
+    so callers write one placeholder style for both backends."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"`":
+            end = i + 1
+            while end < n:
+                if sql[end] == "\\" and ch != "`":
+                    end += 2
+                    continue
+                if sql[end] == ch:
+                    if end + 1 < n and sql[end + 1] == ch:
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(sql[i : end + 1].replace("%", "%%"))
+            i = end + 1
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+        elif sql.startswith("-- ", i) or ch == "#":
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+        elif ch == "?":
+            out.append("%s")
+            i += 1
+        elif ch == "%":
+            out.append("%%")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+class MysqlDatabase(Database):
+    def __init__(self, target: Target, settings: ConnectionSettings | None = None, interactive: bool = False) -> None:
+        super().__init__(target)
+        self.settings = settings or resolve_settings(target, interactive=interactive)
+        self._pool: aiomysql.Pool | None = None
+        self._lock_conn: aiomysql.Connection | None = None
+        self._held_locks: set[str] = set()
+        # a statement that outlives its own server-side limit by this much means the
+        # network, not the query, is stuck: give up and call the connection lost
+        self.wait_s = max(10.0, target.statement_timeout_ms / 1000 + 5)
+
+    # -- connection ------------------------------------------------------------------
+    def _connect_kwargs(self) -> dict[str, Any]:
+        s = self.settings
+        kwargs: dict[str, Any] = dict(
+            user=s.user,
+            password=s.password,
+            db=s.database or None,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            charset="utf8mb4",
+        )
+        if s.socket:
+            kwargs["unix_socket"] = s.socket
+        else:
+            kwargs["host"], kwargs["port"] = s.host, s.port
+        return kwargs
+
+    @property
+    def where(self) -> str:
+        s = self.settings
+        return f"{s.socket or f'{s.host}:{s.port}'}/{s.database}"
+
+    async def connect(self) -> None:
+        if self._pool is not None:
+            return
+        try:
+            self._pool = await asyncio.wait_for(
+                aiomysql.create_pool(minsize=1, maxsize=2, pool_recycle=3600, **self._connect_kwargs()),
+                timeout=CONNECT_TIMEOUT_S * 2,
+            )
+        except BaseException as exc:  # noqa: BLE001 - every driver failure becomes one line
+            if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+                raise
+            raise self._connect_error(exc) from None
+        try:
+            version = str(await self.fetch_value("SELECT VERSION()"))
+        except DatabaseError:
+            await self.close()
+            raise
+        self.server_version = version
+        self.dialect = "mariadb" if "mariadb" in version.lower() else "mysql"
+
+    def _connect_error(self, exc: BaseException) -> DatabaseUnavailable:
+        code, reason = _code_and_message(exc)
+        if code == 1045:
+            password = "using a password" if self.settings.password else "without a password (set one in the option file, MYSQL_PWD or run interactively)"
+            reason = f"access denied for user {self.settings.user!r} {password}"
+        return DatabaseUnavailable(self._scrub(f"cannot connect to mysql {self.where}: {reason}"), code)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        lock_conn, self._lock_conn = self._lock_conn, None
+        self._held_locks.clear()
+        self.dialect = ""
+        if lock_conn is not None:
+            lock_conn.close()  # closing the session releases its GET_LOCK locks
+        if pool is not None:
+            pool.close()
+            try:
+                await asyncio.wait_for(pool.wait_closed(), timeout=2)
+            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing must not fail
+                pool.terminate()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[aiomysql.Connection]:
+        if self._pool is None:
+            raise DatabaseUnavailable(f"not connected to mysql {self.where}")
+        try:
+            conn = await asyncio.wait_for(self._pool.acquire(), timeout=CONNECT_TIMEOUT_S * 2)
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+                raise
+            raise self._connect_error(exc) from None
+        try:
+            yield conn
+        finally:
+            self._pool.release(conn)
+
+    async def _run(self, conn: aiomysql.Connection, sql: str, params: Params, fetch: bool, wait_s: float | None = None) -> Any:
+        """Send one tagged statement on `conn`, bounded by `wait_s`."""
+        self.queries += 1
+        try:
+            async with conn.cursor() as cur:
+                await asyncio.wait_for(cur.execute(tagged(to_pyformat(sql)), tuple(params)), timeout=wait_s or self.wait_s)
+                return await cur.fetchall() if fetch else cur.rowcount
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+                conn.close()
+                raise
+            if isinstance(exc, asyncio.TimeoutError):
+                conn.close()  # the protocol state is unknown: never reuse it
+            raise self._query_error(exc, sql) from None
+
+    def _query_error(self, exc: BaseException, sql: str) -> DatabaseError:
+        kind = statement_kind(sql)
+        if isinstance(exc, asyncio.TimeoutError):
+            return DatabaseUnavailable(f"mysql {self.where} did not answer a {kind} within {self.wait_s:.0f} s")
+        code, reason = _code_and_message(exc)
+        reason = self._scrub(reason)
+        if code in UNAVAILABLE_CODES or code is None or isinstance(exc, (OSError, pymysql.err.InterfaceError)):
+            return DatabaseUnavailable(f"lost the connection to mysql {self.where}: {reason}", code)
+        if code in TIMEOUT_CODES:
+            return StatementTimeout(f"{kind} hit its time limit: {reason}", code)
+        if code == LOCK_WAIT_CODE:
+            return LockWaitTimeout(f"{kind} gave up waiting for a lock: {reason}", code)
+        if code in PERMISSION_CODES:
+            return QueryError(f"{kind} not permitted: {reason}", code)
+        return QueryError(f"{kind} failed: {reason}", code)
+
+    def _scrub(self, text: str) -> str:
+        password = self.settings.password
+        return text.replace(password, "***") if password else text
+
+    # -- statements -----------------------------------------------------------------
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
+        async with self._connection() as conn:
+            return [tuple(row) for row in await self._run(conn, sql, params, fetch=True)]
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._connection() as conn:
+            return int(await self._run(conn, sql, params, fetch=False))
+
+    async def table_facts(self, tables: Iterable[str]) -> dict[str, TableFact]:
+        names = list(dict.fromkeys(tables))
+        for name in names:
+            quote_ident(name)
+        if not names:
+            return {}
+        marks = ",".join("?" for _ in names)
+        # One row per column; no GROUP_CONCAT so MySQL's 1 KiB group_concat_max_len
+        # can never truncate a column list.
+        rows = await self.fetch_all(
+            "SELECT t.TABLE_NAME, t.TABLE_ROWS, COALESCE(t.DATA_LENGTH, 0) + COALESCE(t.INDEX_LENGTH, 0), c.COLUMN_NAME "
+            "FROM information_schema.TABLES t LEFT JOIN information_schema.COLUMNS c "
+            "ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME "
+            f"WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME IN ({marks}) "
+            "ORDER BY t.TABLE_NAME, c.ORDINAL_POSITION",
+            names,
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for name, estimate, size, column in rows:
+            entry = found.setdefault(str(name), {"rows": estimate, "size": size, "columns": []})
+            if column is not None:
+                entry["columns"].append(str(column))
+        facts = {}
+        for name in names:
+            e = found.get(name)
+            if e is None:
+                facts[name] = TableFact(name, False)
+            else:
+                rows_estimate = None if e["rows"] is None else int(e["rows"])
+                size_bytes = None if e["size"] is None else int(e["size"])
+                facts[name] = TableFact(name, True, rows_estimate, size_bytes, tuple(e["columns"]))
+        return facts
+
+    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
+        ms = self._timeout_ms(timeout_ms)
+        if self.dialect == "mariadb":
+            sql = f"SET STATEMENT max_statement_time={ms / 1000:.3f} FOR SELECT COUNT(*) FROM {quote_ident(table)}"
+        else:
+            sql = f"SELECT /*+ MAX_EXECUTION_TIME({ms}) */ COUNT(*) FROM {quote_ident(table)}"
+        try:
+            return int(await self.fetch_value(sql))
+        except StatementTimeout:
+            raise StatementTimeout(f"COUNT(*) of {table} hit its {ms} ms limit") from None
+
+    async def ddl(self, sql: str) -> None:
+        seconds = max(1, int(self.target.lock_wait_timeout_s))
+        async with self._connection() as conn:
+            await self._run(conn, f"SET SESSION lock_wait_timeout = {seconds}", (), fetch=False)
+            try:
+                await self._run(conn, sql, (), fetch=False, wait_s=self.wait_s + seconds)
+            except LockWaitTimeout as exc:
+                failure: LockWaitTimeout = exc
+            else:
+                failure = None  # type: ignore[assignment]
+            finally:
+                if not conn.closed:
+                    try:
+                        await self._run(conn, "SET SESSION lock_wait_timeout = DEFAULT", (), fetch=False)
+                    except DatabaseError:
+                        pass
+        if failure is not None:
+            holders = await self._lock_holders(_table_of(sql))
+            raise LockWaitTimeout(
+                f"{statement_kind(sql)} {_table_of(sql) or ''} gave up after {seconds} s waiting for a metadata lock".replace("  ", " "),
+                holders=holders,
+            )
+
+    async def _lock_holders(self, table: str | None) -> tuple[str, ...]:
+        """Who blocks a DDL, from the best source this server offers (each may be
+        missing: a plugin not loaded, performance_schema off, no PROCESS privilege)."""
+        candidates: list[tuple[str, tuple]] = []
+        if table:
+            candidates.append((
+                "SELECT p.ID, p.USER, p.HOST, p.TIME, p.COMMAND, LEFT(COALESCE(p.INFO, ''), 80) "
+                "FROM information_schema.METADATA_LOCK_INFO l JOIN information_schema.PROCESSLIST p ON p.ID = l.THREAD_ID "
+                "WHERE l.TABLE_SCHEMA = DATABASE() AND l.TABLE_NAME = ? AND l.THREAD_ID <> CONNECTION_ID()",
+                (table,),
+            ))
+            candidates.append((
+                "SELECT t.PROCESSLIST_ID, t.PROCESSLIST_USER, t.PROCESSLIST_HOST, t.PROCESSLIST_TIME, t.PROCESSLIST_COMMAND, "
+                "LEFT(COALESCE(t.PROCESSLIST_INFO, ''), 80) FROM performance_schema.metadata_locks m "
+                "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
+                "WHERE m.OBJECT_SCHEMA = DATABASE() AND m.OBJECT_NAME = ? AND m.LOCK_STATUS = 'GRANTED' "
+                "AND t.PROCESSLIST_ID <> CONNECTION_ID()",
+                (table,),
+            ))
+        candidates.append((
+            "SELECT p.ID, p.USER, p.HOST, p.TIME, p.COMMAND, LEFT(COALESCE(p.INFO, t.trx_query, ''), 80) "
+            "FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+            "WHERE p.ID <> CONNECTION_ID() AND p.DB = DATABASE()",
+            (),
+        ))
+        for sql, params in candidates:
+            try:
+                rows = await self.fetch_all(sql, params)
+            except DatabaseError:
+                continue
+            if rows:
+                return tuple(
+                    f"connection {pid} {user}@{host} {command} {secs}s" + (f": {info}" if info else "")
+                    for pid, user, host, secs, command, info in dict.fromkeys(rows)
+                )
+        return ()
+
+    async def get_lock(self, name: str, timeout_s: float = 0) -> bool:
+        if self._lock_conn is None or self._lock_conn.closed:
+            self._held_locks.clear()
+            try:
+                self._lock_conn = await asyncio.wait_for(aiomysql.connect(**self._connect_kwargs()), timeout=CONNECT_TIMEOUT_S * 2)
+            except BaseException as exc:  # noqa: BLE001
+                if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+                    raise
+                raise self._connect_error(exc) from None
+        rows = await self._run(self._lock_conn, "SELECT GET_LOCK(?, ?)", (name[:64], timeout_s), fetch=True, wait_s=self.wait_s + timeout_s)
+        taken = bool(rows and rows[0][0] == 1)
+        if taken:
+            self._held_locks.add(name)
+        return taken
+
+    async def release_lock(self, name: str) -> None:
+        if self._lock_conn is None or self._lock_conn.closed:
+            self._held_locks.discard(name)
+            return
+        await self._run(self._lock_conn, "SELECT RELEASE_LOCK(?)", (name[:64],), fetch=True)
+        self._held_locks.discard(name)
+
+
+def _code_and_message(exc: BaseException) -> tuple[int | None, str]:
+    args = getattr(exc, "args", ())
+    if isinstance(exc, pymysql.err.MySQLError) and args and isinstance(args[0], int):
+        message = str(args[1]) if len(args) > 1 else exc.__class__.__name__
+        if args[0] == 0 or not message:
+            return None, "connection closed"
+        return args[0], message
+    if isinstance(exc, asyncio.TimeoutError):
+        return 2003, f"no answer within {CONNECT_TIMEOUT_S * 2} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return 2003, "connection refused"
+    if isinstance(exc, OSError):
+        return 2003, exc.strerror or exc.__class__.__name__
+    return None, f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+
+
+_DDL_TABLE = re.compile(r"\b(?:TABLE|ON)\s+(?:IF\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?", re.IGNORECASE)
+
+
+def _table_of(sql: str) -> str | None:
+    match = _DDL_TABLE.search(sql)
+    return match.group(1) if match else None

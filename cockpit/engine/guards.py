@@ -1,0 +1,178 @@
+"""The guards every step kind shares: reverse order, prerequisites, flags off, no data lost.
+
+Each guard answers from LIVE data at the moment it is asked (plus the journal), never
+from a snapshot taken earlier: the snapshot is what the operator looked at, the live
+read is what is true when the DROP runs. `preview_*` variants answer from a snapshot
+for the step list, which must stay free of I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cockpit.db.errors import DatabaseError, StatementTimeout
+from cockpit.journal import Event
+from cockpit.plan.model import Phase, Plan, Step
+from cockpit.probes.snapshot import Snapshot
+
+from . import state
+from .types import GuardResult
+
+ORDER = "order"
+PREREQUISITES = "prerequisites"
+FLAGS_OFF = "flags_off"
+DATA = "data"
+DATABASE = "database"
+
+
+async def live_flag_states(db: Any, plan: Plan, flags: tuple[str, ...]) -> dict[str, str]:
+    """Flag key -> on/off/missing/unknown, read now."""
+    from cockpit.probes.flags import read_flags
+
+    readings = await read_flags(db, plan.flag_store, flags)
+    return {key: readings[key].state if key in readings else "unknown" for key in flags}
+
+
+def _flags_all_off(states: dict[str, str]) -> bool:
+    return bool(states) and all(value in ("off", "missing") for value in states.values())
+
+
+async def order_guard(events: list[Event], plan: Plan, phase: Phase, db: Any | None) -> GuardResult:
+    """Reverse order: a later phase must be rolled back (journal, or its flags off live)."""
+    if state.phase_started(events, phase.id):
+        return GuardResult(ORDER, True, f"phase {phase.id} already started", overridable=True)
+    pending: list[str] = []
+    for later in plan.later_phases(phase):
+        if state.journal_rolled_back(events, later):
+            continue
+        if db is not None and later.flags:
+            try:
+                if _flags_all_off(await live_flag_states(db, plan, later.flags)):
+                    continue
+            except DatabaseError:
+                pass
+        pending.append(str(later.id))
+    if pending:
+        return GuardResult(ORDER, False, f"phase(s) {', '.join(pending)} not rolled back yet (reverse order 10 -> 7)", overridable=True)
+    return GuardResult(ORDER, True, "every later phase is rolled back", overridable=True)
+
+
+def preview_order_guard(events: list[Event], plan: Plan, phase: Phase, snapshot: Snapshot | None) -> GuardResult:
+    if state.phase_started(events, phase.id):
+        return GuardResult(ORDER, True, f"phase {phase.id} already started", overridable=True)
+    pending = []
+    for later in plan.later_phases(phase):
+        if state.journal_rolled_back(events, later):
+            continue
+        if snapshot is not None:
+            try:
+                flags = {f.key: f.state for f in snapshot.phase(later.id).flags}
+            except KeyError:
+                flags = {}
+            if _flags_all_off(flags):
+                continue
+        pending.append(str(later.id))
+    if pending:
+        return GuardResult(ORDER, False, f"phase(s) {', '.join(pending)} not rolled back yet", overridable=True)
+    return GuardResult(ORDER, True, "every later phase is rolled back", overridable=True)
+
+
+def prerequisite_guard(events: list[Event], phase: Phase, step: Step) -> GuardResult:
+    """Within a phase: a migration only after flags_off (and cron_stop when the phase has cron)."""
+    if step.kind != "migration":
+        return GuardResult(PREREQUISITES, True, "none")
+    missing = []
+    if state.flags_off_at(events, phase) is None:
+        missing.append(next((s.id for s in phase.steps if s.kind == "flags_off"), "flags_off"))
+    if phase.cron and not state.cron_stopped(events, phase):
+        missing.append(next((s.id for s in phase.steps if s.kind == "cron_stop"), "cron_stop"))
+    if missing:
+        return GuardResult(PREREQUISITES, False, f"run {', '.join(missing)} first")
+    return GuardResult(PREREQUISITES, True, "flags off and cron stopped (journal)")
+
+
+async def flags_off_guard(db: Any, plan: Plan, phase: Phase) -> GuardResult:
+    """Feature flags first: read every flag of the phase now."""
+    try:
+        states = await live_flag_states(db, plan, phase.flags)
+    except DatabaseError as exc:
+        return GuardResult(FLAGS_OFF, False, f"cannot read the flags: {exc}")
+    on = [key for key, value in states.items() if value not in ("off", "missing")]
+    if on:
+        return GuardResult(FLAGS_OFF, False, "still on or unknown: " + ", ".join(f"{k} ({states[k]})" for k in on))
+    return GuardResult(FLAGS_OFF, True, "all off (read live): " + ", ".join(phase.flags))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def usable_backup(event: Event, flags_off: float | None) -> str | None:
+    """Why a recorded backup cannot protect data (None when it can): it must postdate
+    the flags going off and its file must still hold exactly what was verified."""
+    if flags_off is None or event.at < flags_off:
+        return "taken before the flags went off"
+    path = Path(event.data.get("path", ""))
+    try:
+        if path.stat().st_size != event.data.get("size") or sha256_of(path) != event.data.get("sha256"):
+            return f"{path} changed since it was verified"
+    except OSError:
+        return f"{path} is missing"
+    return None
+
+
+@dataclass(frozen=True)
+class DataCheck:
+    result: GuardResult
+    counts: dict[str, int | None]  # table -> exact rows now (None: absent)
+    backup_path: str | None
+
+
+async def data_guard(db: Any, events: list[Event], phase: Phase, step: Step) -> DataCheck:
+    """No DROP on data: count every protected table exactly now; rows are allowed only
+    when a verified backup covering that table, taken after the flags went off, exists."""
+    counts: dict[str, int | None] = {}
+    try:
+        facts = await db.table_facts(step.protected_tables)
+        for table in step.protected_tables:
+            fact = facts.get(table)
+            counts[table] = await db.exact_count(table) if fact and fact.exists else None
+    except StatementTimeout as exc:
+        return DataCheck(GuardResult(DATA, False, f"exact count timed out, refusing rather than guessing: {exc}"), counts, None)
+    except DatabaseError as exc:
+        return DataCheck(GuardResult(DATA, False, f"cannot count the guard tables: {exc}"), counts, None)
+    holding = [t for t, n in counts.items() if n]
+    if not holding:
+        return DataCheck(GuardResult(DATA, True, "all protected tables empty or absent (exact count)"), counts, None)
+    flags_off = state.flags_off_at(events, phase)
+    problems: list[str] = []
+    covering: str | None = None
+    for table in holding:
+        reasons = []
+        found = None
+        for backup in reversed(state.verified_backups(events)):
+            if table not in backup.data.get("tables", []):
+                continue
+            why = usable_backup(backup, flags_off)
+            if why is None:
+                found = backup.data.get("path")
+                break
+            reasons.append(why)
+        if found:
+            covering = found
+        else:
+            detail = f"{table} has {counts[table]} rows and no verified backup after the flags went off"
+            if reasons:
+                detail += f" ({reasons[0]})"
+            problems.append(detail)
+    if problems:
+        return DataCheck(GuardResult(DATA, False, "; ".join(problems)), counts, None)
+    rows = ", ".join(f"{t}: {counts[t]}" for t in holding)
+    return DataCheck(GuardResult(DATA, True, f"rows present ({rows}) but backed up in {covering}"), counts, covering)

@@ -1,0 +1,182 @@
+"""Journal -> everything the cockpit shows about the rollback itself.
+
+Pure functions over a list of events: no clock but the one passed in, no I/O. That is
+what makes a restart exact — the same journal always yields the same ticks, statuses,
+timings, alerts and watch — and what lets a read-only second cockpit show the same
+picture as the one acting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cockpit.journal import Event
+from cockpit.plan.model import Phase, Plan
+
+from .types import AlertRecord, PhaseProgress, TickState, WatchState
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What the journal says about one step; `status` None means never attempted."""
+
+    status: str | None
+    message: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+    last_intent_id: int | None = None
+
+
+def step_record(events: list[Event], phase_id: int | None, step_id: str) -> StepRecord:
+    """Pair intents with outcomes. An intent with no outcome after it is `interrupted`:
+    the process died mid-action and nobody knows whether the effect happened. A refusal
+    changes nothing live, so it never hides an earlier `done` or `interrupted`."""
+    status: str | None = None
+    message = ""
+    started: float | None = None
+    finished: float | None = None
+    intent_id: int | None = None
+    for event in events:
+        if event.phase != phase_id or event.step != step_id:
+            continue
+        if event.kind == "step_intent":
+            status, message, started, finished, intent_id = "interrupted", "interrupted — verify the live state", event.at, None, event.id
+        elif event.kind == "step_outcome":
+            outcome = event.data.get("status", "failed")
+            if outcome == "refused" and status in ("done", "interrupted"):
+                continue
+            status = outcome
+            message = event.data.get("message", "")
+            finished = event.at
+            if outcome == "refused":
+                started = None
+    return StepRecord(status, message, started, finished, intent_id)
+
+
+def phase_started(events: list[Event], phase_id: int) -> bool:
+    """A phase has started once any of its steps was attempted or an override opened it."""
+    return any(e.phase == phase_id and e.kind in ("step_intent", "override") for e in events)
+
+
+def overridden(events: list[Event], phase_id: int, guard: str) -> bool:
+    return any(e.kind == "override" and e.phase == phase_id and e.data.get("guard") == guard for e in events)
+
+
+def flags_off_at(events: list[Event], phase: Phase) -> float | None:
+    """When the phase's flags last went off (its flags_off step or an emergency that
+    covered all of them), unless a later flags_on turned them back on."""
+    flags_off_steps = {s.id for s in phase.steps if s.kind == "flags_off"}
+    flags_on_steps = {s.id for s in phase.steps if s.kind == "flags_on"}
+    when: float | None = None
+    for event in events:
+        if event.kind == "step_outcome" and event.phase == phase.id and event.data.get("status") == "done":
+            if event.step in flags_off_steps:
+                when = event.at
+            elif event.step in flags_on_steps:
+                when = None
+        elif event.kind == "emergency_outcome":
+            results = event.data.get("flags", {})
+            if phase.flags and all(results.get(flag) == "off" for flag in phase.flags):
+                when = event.at
+    return when
+
+
+def cron_stopped(events: list[Event], phase: Phase) -> bool:
+    """True when the phase has no cron_stop step or its last cron change was a stop."""
+    stops = {s.id for s in phase.steps if s.kind == "cron_stop"}
+    starts = {s.id for s in phase.steps if s.kind == "cron_start"}
+    if not stops:
+        return True
+    state = False
+    for event in events:
+        if event.kind == "step_outcome" and event.phase == phase.id and event.data.get("status") == "done":
+            if event.step in stops:
+                state = True
+            elif event.step in starts:
+                state = False
+    return state
+
+
+def journal_rolled_back(events: list[Event], phase: Phase) -> bool:
+    """The journal shows the phase's flags off and its cron stopped."""
+    return flags_off_at(events, phase) is not None and cron_stopped(events, phase)
+
+
+def verified_backups(events: list[Event], phase_id: int | None = None) -> list[Event]:
+    return [e for e in events if e.kind == "backup_verified" and (phase_id is None or e.phase == phase_id)]
+
+
+def ticks(events: list[Event], phase_id: int) -> dict[tuple[str, str], TickState]:
+    """The latest tick/untick per (which, item) of one phase."""
+    state: dict[tuple[str, str], TickState] = {}
+    for event in events:
+        if event.phase == phase_id and event.kind in ("tick", "untick"):
+            key = (event.data.get("which", "before"), event.data.get("item", ""))
+            state[key] = TickState(event.kind == "tick", event.operator, event.at, event.data.get("note"))
+    return state
+
+
+def open_alerts(events: list[Event]) -> list[AlertRecord]:
+    acknowledged = {e.data.get("event_id") for e in events if e.kind == "alert_ack"}
+    return [
+        AlertRecord(e.id, e.at, e.data.get("kind", ""), e.phase, e.data.get("subject", ""), e.data.get("message", ""))
+        for e in events
+        if e.kind == "alert" and e.id not in acknowledged
+    ]
+
+
+def watch(events: list[Event]) -> WatchState | None:
+    """The watch in force: the last watch_start not followed by a watch_end."""
+    current: WatchState | None = None
+    for event in events:
+        if event.kind == "watch_start":
+            hours = float(event.data.get("hours", 24))
+            current = WatchState(event.at, event.at + hours * 3600, event.phase, hours)
+        elif event.kind == "watch_end":
+            current = None
+    return current
+
+
+def phase_span(events: list[Event], phase_id: int) -> tuple[float | None, float | None]:
+    """First step intent and last step outcome of the phase: the operator's working time."""
+    intents = [e.at for e in events if e.phase == phase_id and e.kind == "step_intent"]
+    outcomes = [e.at for e in events if e.phase == phase_id and e.kind == "step_outcome" and e.data.get("status") != "refused"]
+    start = min(intents) if intents else None
+    end = max(outcomes) if outcomes else None
+    if start is not None and end is not None and end < start:
+        end = None
+    return start, end
+
+
+def phase_progress(events: list[Event], phase: Phase, now: float) -> PhaseProgress:
+    """Rolled back once every required (non-optional) step is done; the clock stops then."""
+    start, end = phase_span(events, phase.id)
+    required = [s for s in phase.steps if not s.optional]
+    done = all(step_record(events, phase.id, s.id).status == "done" for s in required)
+    if start is None:
+        return PhaseProgress(phase.id, None, None, None, phase.budget_minutes, "not started")
+    if done:
+        return PhaseProgress(phase.id, start, end, (end or now) - start, phase.budget_minutes, "rolled back")
+    return PhaseProgress(phase.id, start, None, now - start, phase.budget_minutes, "in progress")
+
+
+def operators(events: list[Event], phase_id: int) -> list[str]:
+    """Who acted on the phase, in order of first action."""
+    names: list[str] = []
+    for event in events:
+        if event.phase == phase_id and event.kind in ("step_intent", "override") and event.operator not in names:
+            names.append(event.operator)
+    return names
+
+
+def drop_counts(events: list[Event], phase_id: int) -> dict[str, int]:
+    """Rows per table (or table.column) destroyed by the phase's migration statements."""
+    counts: dict[str, int] = {}
+    for event in events:
+        if event.phase == phase_id and event.kind == "step_output" and event.data.get("state") == "done" and "object" in event.data:
+            counts[event.data["object"]] = int(event.data.get("rows", 0))
+    return counts
+
+
+def plan_phase_ids(plan: Plan) -> list[int]:
+    return [p.id for p in plan.rollback_order]

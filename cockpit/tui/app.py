@@ -1,0 +1,282 @@
+"""The Textual cockpit: a view over `LiveSystem` (what the system looks like now) and
+`Engine` (what the operator may do and what already happened).
+
+The app holds no rollback logic. It owns three things only: the polling rhythm (one
+refresh at a time, the next one scheduled after the previous finished, slower while
+nobody looks), turning drift into alerts the operator cannot miss, and a clean exit
+when the SSH session dies, so the journal records where the rollback stood.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import var
+from textual.screen import Screen
+from textual.timer import Timer
+
+from cockpit.plan.model import Plan
+from cockpit.probes.snapshot import Snapshot
+from cockpit.tui.widgets.status_strip import strip_text
+
+Clock = Callable[[], float]
+
+# Actions that change the live system or the journal; greyed out in read-only mode.
+WRITE_ACTIONS = frozenset(
+    {
+        "run_step",
+        "override_step",
+        "tick",
+        "execute_emergency",
+        "append_log",
+        "start_watch",
+        "acknowledge",
+        "note",
+    }
+)
+# No key press for this long counts as "nobody is looking": poll at the idle rate.
+IDLE_AFTER_SECONDS = 300
+
+
+class CockpitApp(App[int]):
+    """One per terminal. `engine`/`live` may be injected (tests freeze them); otherwise
+    the app opens them itself on mount and closes them on unmount."""
+
+    CSS_PATH = "cockpit.tcss"
+    TITLE = "Rollback cockpit"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("exclamation_mark", "emergency", "EMERGENCY", key_display="!"),
+        Binding("ctrl+e", "emergency", "Emergency", show=False),
+        Binding("j", "journal", "Journal"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    snapshot: var[Snapshot | None] = var(None, always_update=True)
+    journal_version: var[int] = var(0, always_update=True)
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        engine: Any = None,
+        live: Any = None,
+        clock: Clock = time.time,
+        auto_refresh: bool = True,
+        read_only: bool = False,
+        operator: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.plan = plan
+        self.engine = engine
+        self.live = live
+        self.clock = clock
+        self.auto_refresh = auto_refresh
+        self._want_read_only = read_only
+        self._operator = operator
+        self._owns_engine = engine is None
+        self._owns_live = live is None
+        self._timer: Timer | None = None
+        self._refreshing = False
+        self._focused = True
+        self._last_input = clock()
+        self.refresh_count = 0
+        self.open_alert_count = 0
+        self.ready = asyncio.Event()
+
+    # ---------------------------------------------------------------- lifecycle
+    async def on_mount(self) -> None:
+        if self.engine is None:
+            from cockpit.engine import Engine
+
+            self.engine = await Engine.open(self.plan, operator=self._operator, read_only=self._want_read_only)
+        if self.live is None:
+            from cockpit.live import LiveSystem
+
+            self.live = LiveSystem(self.plan, self.engine.db)
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass  # not the main thread (e.g. some test runners): nothing to hang up on
+        self.open_alert_count = len(self.engine.open_alerts())
+        from cockpit.tui.screens.board import BoardScreen
+
+        await self.push_screen(BoardScreen())
+        if self.read_only:
+            self.notify(f"Read-only: {self.read_only_reason}", title="Read-only", severity="warning", timeout=8)
+        if self.open_alert_count:
+            self.notify(f"{self.open_alert_count} unacknowledged alert(s) from before: press w", severity="error")
+        self.refresh_now()
+
+    async def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass
+        if self._owns_live and self.live is not None and hasattr(self.live, "close"):
+            await self.live.close()
+        if self._owns_engine and self.engine is not None:
+            await self.engine.close()
+
+    def _hangup(self) -> None:
+        """SSH dropped: leave through the normal path so the journal gets its session end."""
+        self.exit(0)
+
+    # ---------------------------------------------------------------- state for views
+    @property
+    def read_only(self) -> bool:
+        return bool(self.engine is not None and self.engine.read_only)
+
+    @property
+    def read_only_reason(self) -> str:
+        return getattr(self.engine, "read_only_reason", "") or "read-only"
+
+    @property
+    def operator(self) -> str:
+        return getattr(self.engine, "operator", "") or (self._operator or "")
+
+    def now(self) -> float:
+        return self.clock()
+
+    def status_text(self) -> str:
+        watch = self.engine.watch() if self.engine is not None else None
+        return strip_text(
+            self.plan,
+            self.operator,
+            self.read_only,
+            self.read_only_reason,
+            self.snapshot,
+            watch,
+            self.open_alert_count,
+            self.now(),
+        )
+
+    def journal_changed(self) -> None:
+        """Views derive their state from the journal; tell them it moved."""
+        if self.engine is not None:
+            self.open_alert_count = len(self.engine.open_alerts())
+        self.journal_version += 1
+
+    # ---------------------------------------------------------------- polling
+    def poll_interval(self) -> float:
+        idle = not self._focused or (self.clock() - self._last_input) > IDLE_AFTER_SECONDS
+        watch = self.plan.watch
+        return float(watch.idle_refresh_seconds if idle else watch.refresh_seconds)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = self.clock()
+        await super().on_event(event)
+
+    def on_app_focus(self, _event: events.AppFocus) -> None:
+        self._focused = True
+
+    def on_app_blur(self, _event: events.AppBlur) -> None:
+        self._focused = False
+
+    @work(group="refresh", exit_on_error=False)
+    async def refresh_now(self) -> None:
+        """One refresh; the next is scheduled only after this one finished, so a slow
+        database can never pile polls on top of each other."""
+        if self._refreshing or self.live is None:
+            return
+        self._refreshing = True
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        try:
+            snap = await self.live.refresh()
+            alerts = list(getattr(self.live, "alerts_since_last", ()) or ())
+            self.refresh_count += 1
+            if alerts:
+                self._raise_alerts(alerts)
+            self.snapshot = snap
+        except Exception as exc:  # a view must survive any probe failure; the strip shows it
+            self.notify(f"refresh failed: {exc}", severity="error")
+        finally:
+            self._refreshing = False
+            if not self.ready.is_set():
+                self.ready.set()
+            if self.auto_refresh and self.is_running:
+                self._timer = self.set_timer(self.poll_interval(), self.refresh_now)
+
+    def _raise_alerts(self, alerts: Iterable[Any]) -> None:
+        count = 0
+        for alert in alerts:
+            self.engine.record_alert(alert)
+            count += 1
+            self.notify(alert.message, title=f"ALERT {alert.kind}", severity="error", timeout=15)
+        if count:
+            self.bell()
+            self.journal_changed()
+
+    # ---------------------------------------------------------------- actions
+    def action_refresh(self) -> None:
+        self.refresh_now()
+
+    def action_help(self) -> None:
+        from cockpit.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_emergency(self) -> None:
+        from cockpit.tui.screens.emergency import EmergencyScreen
+
+        if not isinstance(self.screen, EmergencyScreen):
+            self.push_screen(EmergencyScreen())
+
+    def action_journal(self) -> None:
+        from cockpit.tui.screens.journal import JournalScreen
+
+        if not isinstance(self.screen, JournalScreen):
+            self.push_screen(JournalScreen())
+
+    def open_phase(self, phase_id: int) -> None:
+        from cockpit.tui.screens.phase import PhaseScreen
+
+        self.push_screen(PhaseScreen(phase_id))
+
+    def open_checklist(self, phase_id: int) -> None:
+        from cockpit.tui.screens.checklist import ChecklistScreen
+
+        self.push_screen(ChecklistScreen(phase_id))
+
+    def open_log(self, phase_id: int) -> None:
+        from cockpit.tui.screens.rollback_log import RollbackLogScreen
+
+        self.push_screen(RollbackLogScreen(phase_id))
+
+    def open_watch(self, phase_id: int | None) -> None:
+        from cockpit.tui.screens.watch import WatchScreen
+
+        if not isinstance(self.screen, WatchScreen):
+            self.push_screen(WatchScreen(phase_id))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Everything reachable by key is also in the palette, for the operator who forgot the key."""
+        yield from super().get_system_commands(screen)
+        for phase in self.plan.rollback_order:
+            yield SystemCommand(f"Open phase {phase.id}", f"Steps of {phase.title}", lambda p=phase.id: self.open_phase(p))
+            yield SystemCommand(f"Checklist phase {phase.id}", "Before/after checklist", lambda p=phase.id: self.open_checklist(p))
+            yield SystemCommand(f"Rollback log phase {phase.id}", "Write the log entry", lambda p=phase.id: self.open_log(p))
+        yield SystemCommand("Emergency rollback", "Every flag of every phase off", self.action_emergency)
+        yield SystemCommand("Watch", "Countdown, alerts, error logs, host health", lambda: self.open_watch(None))
+        yield SystemCommand("Journal", "Everything that happened", self.action_journal)
+        yield SystemCommand("Refresh", "Read the live system now", self.action_refresh)
+        yield SystemCommand("Help", "Keys", self.action_help)
+
+
+def plan_dir(plan: Plan) -> Path:
+    return Path(plan.path).parent

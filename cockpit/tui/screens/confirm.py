@@ -1,0 +1,77 @@
+"""The modal that stands between the operator and anything that changes production.
+
+It always shows exactly what would run (the dry-run) first. A destructive step asks for a
+typed token (the phase id, a table name, "EMERGENCY") instead of a y/n, because muscle
+memory presses "y" but does not type "10" by accident.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from cockpit.tui import format as fmt
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Dismisses with True only on an explicit yes or the exact token."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("y", "yes", "Yes", show=False),
+        Binding("n", "cancel", "No", show=False),
+    ]
+
+    def __init__(self, title: str, body: str, token: str | None = None, warning: str = "") -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.body = body
+        self.token = token
+        self.warning = warning
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Static(fmt.styled(self.title_text, "b"), id="dialog-title")
+            with VerticalScroll(id="dialog-body"):
+                yield Static(self.body, id="dialog-text", markup=True)
+            if self.warning:
+                yield Static(self.warning, id="dialog-warning")
+            if self.token is not None:
+                yield Static(f"Type [b]{fmt.styled(self.token, '')}[/b] and press enter to run; escape cancels.", id="dialog-hint")
+                yield Input(placeholder=f"type {self.token}", id="dialog-token")
+            else:
+                with Horizontal(id="dialog-buttons"):
+                    yield Button("Run (y)", id="yes", variant="warning")
+                    yield Button("Cancel (n)", id="no")
+
+    def on_mount(self) -> None:
+        if self.token is not None:
+            self.query_one(Input).focus()
+        else:
+            self.query_one("#no", Button).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.token:
+            self.dismiss(True)
+        else:
+            event.input.value = ""
+            self.notify(f"That is not {self.token!r}; nothing was run.", severity="warning")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_yes(self) -> None:
+        if self.token is None:
+            self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # while typing a token, "y"/"n" are letters, not answers
+        if action in ("yes", "cancel") and self.token is not None and action != "cancel":
+            return False
+        return True

@@ -1,0 +1,61 @@
+"""The strip at the top of every screen: where we are connected, who holds the controls, how old the picture is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Static
+
+from cockpit.plan.model import Plan, Target
+from cockpit.probes.snapshot import Snapshot
+from cockpit.tui import format as fmt
+
+
+def target_text(target: Target) -> str:
+    """The sandbox by folder name only: a full temp path wastes half an 80-column line."""
+    if target.kind == "sqlite":
+        path = Path(target.path) if target.path else None
+        return f"sandbox {path.parent.name}/{path.name}" if path else "sandbox"
+    return target.label
+
+
+def strip_text(
+    plan: Plan,
+    operator: str,
+    read_only: bool,
+    read_only_reason: str,
+    snapshot: Snapshot | None,
+    watch: Any,
+    open_alerts: int,
+    now: float,
+) -> str:
+    parts = [fmt.styled(target_text(plan.target), "b")]
+    if read_only:
+        parts.append(fmt.styled(f"READ-ONLY ({read_only_reason})", "b $warning"))
+    else:
+        parts.append(fmt.styled(f"operator {operator} (lock held)", "$success"))
+    if snapshot is None:
+        parts.append(fmt.styled("no reading yet", "$text-muted"))
+    else:
+        conn = snapshot.connection
+        if conn.state == "connected":
+            parts.append(fmt.styled(f"connected {conn.server}".strip(), "$success"))
+        else:
+            lost = f" {fmt.duration(now - conn.lost_since)}" if conn.lost_since else ""
+            parts.append(fmt.styled(f"{conn.state.upper()}{lost}: {conn.error or ''}".rstrip(": "), "b $error"))
+        parts.append(fmt.styled(f"refreshed {fmt.clock_time(snapshot.taken_at)} ({fmt.duration(now - snapshot.taken_at)} ago)", "$text-muted"))
+    if watch is not None:
+        left = watch.ends_at - now
+        label = "watch done" if left <= 0 else f"watch {fmt.countdown(left)} left"
+        parts.append(fmt.styled(label, "b $accent"))
+    if open_alerts:
+        parts.append(fmt.styled(f"{open_alerts} ALERT{'S' if open_alerts > 1 else ''}", "b reverse $error"))
+    return " · ".join(parts)
+
+
+class StatusStrip(Static):
+    """Redrawn from the app's state; holds nothing itself."""
+
+    def refresh_from(self, app: Any) -> None:
+        self.update(app.status_text())
