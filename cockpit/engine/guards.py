@@ -16,6 +16,7 @@ from typing import Any
 from cockpit.db.errors import DatabaseError, StatementTimeout
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan, Step
+from cockpit.probes.flags import FlagError
 from cockpit.probes.snapshot import Snapshot
 
 from . import state
@@ -52,7 +53,7 @@ async def order_guard(events: list[Event], plan: Plan, phase: Phase, db: Any | N
             try:
                 if _flags_all_off(await live_flag_states(db, plan, later.flags)):
                     continue
-            except DatabaseError:
+            except (DatabaseError, FlagError):
                 pass
         pending.append(str(later.id))
     if pending:
@@ -98,7 +99,7 @@ async def flags_off_guard(db: Any, plan: Plan, phase: Phase) -> GuardResult:
     """Feature flags first: read every flag of the phase now."""
     try:
         states = await live_flag_states(db, plan, phase.flags)
-    except DatabaseError as exc:
+    except (DatabaseError, FlagError) as exc:
         return GuardResult(FLAGS_OFF, False, f"cannot read the flags: {exc}")
     on = [key for key, value in states.items() if value not in ("off", "missing")]
     if on:
@@ -114,10 +115,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def usable_backup(event: Event, flags_off: float | None) -> str | None:
-    """Why a recorded backup cannot protect data (None when it can): it must postdate
-    the flags going off and its file must still hold exactly what was verified."""
-    if flags_off is None or event.at < flags_off:
+def usable_backup(event: Event, flags_off: Event | None) -> str | None:
+    """Why a recorded backup cannot protect data (None when it can): it must come after
+    the flags went off (journal order) and its file must still hold exactly what was verified."""
+    if flags_off is None or event.id < flags_off.id:
         return "taken before the flags went off"
     path = Path(event.data.get("path", ""))
     try:
@@ -126,6 +127,20 @@ def usable_backup(event: Event, flags_off: float | None) -> str | None:
     except OSError:
         return f"{path} is missing"
     return None
+
+
+def _tables_at_risk(step: Step, facts: dict[str, Any]) -> list[str]:
+    """Protected tables minus those that only lose columns which are already gone."""
+    dropped_whole = set(step.guard_tables) | set(step.drop_tables)
+    out = []
+    for table in step.protected_tables:
+        fact = facts.get(table)
+        if table not in dropped_whole and fact is not None and fact.exists:
+            columns = [c.column for c in step.drop_columns if c.table == table]
+            if not any(column in fact.columns for column in columns):
+                continue
+        out.append(table)
+    return out
 
 
 @dataclass(frozen=True)
@@ -141,7 +156,7 @@ async def data_guard(db: Any, events: list[Event], phase: Phase, step: Step) -> 
     counts: dict[str, int | None] = {}
     try:
         facts = await db.table_facts(step.protected_tables)
-        for table in step.protected_tables:
+        for table in _tables_at_risk(step, facts):
             fact = facts.get(table)
             counts[table] = await db.exact_count(table) if fact and fact.exists else None
     except StatementTimeout as exc:
@@ -151,7 +166,7 @@ async def data_guard(db: Any, events: list[Event], phase: Phase, step: Step) -> 
     holding = [t for t, n in counts.items() if n]
     if not holding:
         return DataCheck(GuardResult(DATA, True, "all protected tables empty or absent (exact count)"), counts, None)
-    flags_off = state.flags_off_at(events, phase)
+    flags_off = state.flags_off_event(events, phase)
     problems: list[str] = []
     covering: str | None = None
     for table in holding:

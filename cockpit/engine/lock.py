@@ -84,7 +84,7 @@ async def server_lock_holder(db: Any, name: str) -> str:
     """Who holds a server lock, as `user@host` from the process list (best effort)."""
     try:
         rows = await db.fetch_all(
-            "SELECT p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(%s)", (name,)
+            "SELECT p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)", (name,)
         )
     except Exception:  # noqa: BLE001 - naming the holder is a courtesy; the refusal stands without it
         return "another cockpit"

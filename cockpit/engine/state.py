@@ -36,15 +36,20 @@ def step_record(events: list[Event], phase_id: int | None, step_id: str) -> Step
     started: float | None = None
     finished: float | None = None
     intent_id: int | None = None
+    prior: str | None = None  # the status before the current run's intent
     for event in events:
         if event.phase != phase_id or event.step != step_id:
             continue
         if event.kind == "step_intent":
+            prior = status
             status, message, started, finished, intent_id = "interrupted", "interrupted — verify the live state", event.at, None, event.id
         elif event.kind == "step_outcome":
             outcome = event.data.get("status", "failed")
-            if outcome == "refused" and status in ("done", "interrupted"):
-                continue
+            if outcome == "refused":
+                before = prior if event.data.get("intent_id") == intent_id and intent_id is not None and status == "interrupted" else status
+                if before in ("done", "interrupted"):
+                    status = before
+                    continue
             status = outcome
             message = event.data.get("message", "")
             finished = event.at
@@ -62,23 +67,29 @@ def overridden(events: list[Event], phase_id: int, guard: str) -> bool:
     return any(e.kind == "override" and e.phase == phase_id and e.data.get("guard") == guard for e in events)
 
 
-def flags_off_at(events: list[Event], phase: Phase) -> float | None:
-    """When the phase's flags last went off (its flags_off step or an emergency that
-    covered all of them), unless a later flags_on turned them back on."""
+def flags_off_event(events: list[Event], phase: Phase) -> Event | None:
+    """The event at which the phase's flags last went off (its flags_off step or an
+    emergency that covered all of them), unless a later flags_on turned them back on.
+    "After the flags went off" is judged by journal order (event id), not by clocks."""
     flags_off_steps = {s.id for s in phase.steps if s.kind == "flags_off"}
     flags_on_steps = {s.id for s in phase.steps if s.kind == "flags_on"}
-    when: float | None = None
+    found: Event | None = None
     for event in events:
         if event.kind == "step_outcome" and event.phase == phase.id and event.data.get("status") == "done":
             if event.step in flags_off_steps:
-                when = event.at
+                found = event
             elif event.step in flags_on_steps:
-                when = None
+                found = None
         elif event.kind == "emergency_outcome":
             results = event.data.get("flags", {})
             if phase.flags and all(results.get(flag) == "off" for flag in phase.flags):
-                when = event.at
-    return when
+                found = event
+    return found
+
+
+def flags_off_at(events: list[Event], phase: Phase) -> float | None:
+    found = flags_off_event(events, phase)
+    return found.at if found else None
 
 
 def cron_stopped(events: list[Event], phase: Phase) -> bool:

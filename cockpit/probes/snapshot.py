@@ -140,6 +140,7 @@ class HostReading:
     disks: tuple[tuple[str, float, float], ...]  # (path, free bytes, percent used)
     own_cpu_percent: float
     own_rss_bytes: int
+    notes: tuple[str, ...] = ()  # e.g. a configured disk path that does not exist
     freshness: Freshness = field(default_factory=Freshness)
 
 

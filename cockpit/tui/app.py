@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from textual import events, work
@@ -52,6 +51,8 @@ class CockpitApp(App[int]):
     CSS_PATH = "cockpit.tcss"
     TITLE = "Rollback cockpit"
     ENABLE_COMMAND_PALETTE = True
+    # below 100 columns the phase screen drops its notes column (they are in the help and the plan)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -80,7 +81,7 @@ class CockpitApp(App[int]):
         self.engine = engine
         self.live = live
         self.clock = clock
-        self.auto_refresh = auto_refresh
+        self.polling = auto_refresh
         self._want_read_only = read_only
         self._operator = operator
         self._owns_engine = engine is None
@@ -98,11 +99,13 @@ class CockpitApp(App[int]):
         if self.engine is None:
             from cockpit.engine import Engine
 
-            self.engine = await Engine.open(self.plan, operator=self._operator, read_only=self._want_read_only)
+            self.engine = await Engine.open(
+                self.plan, operator=self._operator, read_only=self._want_read_only, clock=self.clock
+            )
         if self.live is None:
             from cockpit.live import LiveSystem
 
-            self.live = LiveSystem(self.plan, self.engine.db)
+            self.live = LiveSystem(self.plan, self.engine.db, clock=self.clock)
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         except (RuntimeError, NotImplementedError, ValueError):
@@ -208,7 +211,7 @@ class CockpitApp(App[int]):
             self._refreshing = False
             if not self.ready.is_set():
                 self.ready.set()
-            if self.auto_refresh and self.is_running:
+            if self.polling and self.is_running:
                 self._timer = self.set_timer(self.poll_interval(), self.refresh_now)
 
     def _raise_alerts(self, alerts: Iterable[Any]) -> None:
@@ -277,6 +280,3 @@ class CockpitApp(App[int]):
         yield SystemCommand("Refresh", "Read the live system now", self.action_refresh)
         yield SystemCommand("Help", "Keys", self.action_help)
 
-
-def plan_dir(plan: Plan) -> Path:
-    return Path(plan.path).parent

@@ -60,6 +60,9 @@ class StepKind:
 
     needs_db = True
 
+    def requires_db(self, ctx: StepContext) -> bool:
+        return self.needs_db
+
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
         return []
 

@@ -29,9 +29,8 @@ def activity_sql(dialect: str, check: ActivityCheck) -> tuple[str, tuple]:
 
 
 class CheckStep(StepKind):
-    @property
-    def needs_db(self) -> bool:  # type: ignore[override]
-        return True
+    def requires_db(self, ctx: StepContext) -> bool:
+        return not ctx.step.command
 
     async def describe(self, ctx: StepContext) -> str:
         step = ctx.step

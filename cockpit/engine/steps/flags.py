@@ -12,6 +12,7 @@ import shlex
 from cockpit.db.errors import DatabaseError
 from cockpit.db.sql import quote_ident
 from cockpit.plan.model import FlagStore
+from cockpit.probes.flags import FlagError
 
 from ..types import Outcome
 from .base import StepContext, StepKind
@@ -24,7 +25,7 @@ def flag_statement(store: FlagStore, key: str, on: bool) -> str:
         return shlex.join(argv)
     return (
         f"UPDATE {quote_ident(store.table)} SET {quote_ident(store.value_column)} = {1 if on else 0} "
-        f"WHERE {quote_ident(store.key_column)} = '{key}';"
+        f"WHERE {quote_ident(store.key_column)} = '{key}';  -- value in the column's own vocabulary (1/0, true/false, on/off)"
     )
 
 
@@ -63,6 +64,8 @@ class FlagsStep(StepKind):
             final, problems = await switch_flags(ctx, ctx.phase.flags, self.on)
         except DatabaseError as exc:
             return ctx.failed(f"flag write failed: {exc}", guard="database")
+        except FlagError as exc:
+            return ctx.failed(f"flag write failed: {exc}", guard="verify")
         if problems:
             return ctx.failed("read-back disagrees: " + "; ".join(problems), guard="verify", flags=final)
         wanted = "on" if self.on else "off"

@@ -22,7 +22,7 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("y", "yes", "Yes", show=False),
-        Binding("n", "cancel", "No", show=False),
+        Binding("n", "no", "No", show=False),
     ]
 
     def __init__(self, title: str, body: str, token: str | None = None, warning: str = "") -> None:
@@ -70,8 +70,11 @@ class ConfirmScreen(ModalScreen[bool]):
     def action_cancel(self) -> None:
         self.dismiss(False)
 
+    def action_no(self) -> None:
+        self.dismiss(False)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # while typing a token, "y"/"n" are letters, not answers
-        if action in ("yes", "cancel") and self.token is not None and action != "cancel":
+        if action in ("yes", "no") and self.token is not None:
             return False
         return True

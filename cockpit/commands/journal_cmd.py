@@ -1,0 +1,42 @@
+"""`cockpit journal [--json] [--phase N]`: what happened, in order."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from cockpit.engine import Engine
+from cockpit.engine.session import add_arguments, parse_phase, with_engine
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("journal", help="print the journal in order")
+    parser.add_argument("--json", action="store_true", help="one JSON array of events")
+    parser.add_argument("--phase", type=parse_phase, metavar="N", help="only this phase's events")
+    add_arguments(parser)
+    parser.set_defaults(handler=main)
+
+
+def describe(data: dict) -> str:
+    for key in ("message", "text", "line", "reason", "statement"):
+        if data.get(key):
+            prefix = f"{data['status']}: " if key == "message" and data.get("status") else ""
+            return prefix + str(data[key])
+    return " ".join(f"{k}={v}" for k, v in sorted(data.items()) if v not in (None, "", [], {}))
+
+
+def main(args: argparse.Namespace) -> int:
+    async def work(engine: Engine) -> int:
+        events = engine.events(args.phase)
+        if args.json:
+            print(json.dumps([e.to_json() for e in events], indent=2))
+            return 0
+        for e in events:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
+            where = f"phase {e.phase}" if e.phase is not None else "-"
+            step = f" {e.step}" if e.step else ""
+            print(f"#{e.id:<5} {when} {e.operator:<10} {e.kind:<17} {where}{step}  {describe(e.data)}")
+        return 0
+
+    return with_engine(args, work, read_only=True, connect=False)

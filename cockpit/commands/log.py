@@ -1,0 +1,38 @@
+"""`cockpit log PHASE --reason … --resolution …`: append the phase's Markdown log entry."""
+
+from __future__ import annotations
+
+import argparse
+
+from cockpit.engine import Engine, EngineError
+from cockpit.engine.session import add_arguments, parse_phase, with_engine
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("log", help="append the rollback log entry for a phase")
+    parser.add_argument("phase", type=parse_phase, metavar="PHASE")
+    parser.add_argument("--reason", required=True, help="why the phase was rolled back")
+    parser.add_argument("--resolution", required=True, help="how it was resolved")
+    parser.add_argument("--preview", action="store_true", help="print the entry without writing it")
+    add_arguments(parser)
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    async def work(engine: Engine) -> int:
+        try:
+            engine.plan.phase(args.phase)
+        except KeyError:
+            raise EngineError(f"unknown phase {args.phase}") from None
+        if not args.reason.strip() or not args.resolution.strip():
+            raise EngineError("--reason and --resolution must not be empty")
+        entry = engine.log_preview(args.phase, args.reason, args.resolution)
+        if args.preview:
+            print(entry, end="")
+            return 0
+        path = engine.append_log(args.phase, args.reason, args.resolution)
+        print(entry, end="")
+        print(f"appended to {path}")
+        return 0
+
+    return with_engine(args, work, read_only=args.preview, connect=False)

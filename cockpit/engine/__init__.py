@@ -1,0 +1,19 @@
+"""The step engine: guards, dry-runs, execution, and all state derived from the journal."""
+
+from .engine import EMERGENCY_TOKEN, PAUSE_HOOK, Engine, EngineError, EngineRefused
+from .types import (
+    AlertRecord,
+    DryRun,
+    GuardResult,
+    Outcome,
+    PhaseProgress,
+    StepView,
+    TickState,
+    WatchState,
+    status_label,
+)
+
+__all__ = [
+    "EMERGENCY_TOKEN", "PAUSE_HOOK", "Engine", "EngineError", "EngineRefused", "AlertRecord", "DryRun", "GuardResult",
+    "Outcome", "PhaseProgress", "StepView", "TickState", "WatchState", "status_label",
+]

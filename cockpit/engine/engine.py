@@ -1,0 +1,419 @@
+"""The engine: runs one step at a time with its guards, and derives all state from the journal.
+
+Execution order for every action, and why:
+1. refuse at once when read-only (another operator holds the lock) or the typed
+   confirmation of a destructive step does not match;
+2. evaluate the guards against LIVE data (reverse order, prerequisites, the kind's own);
+   a refusal is journalled so the rollback log can list it;
+3. journal the intent (committed, fsync'd) — only then touch anything;
+4. run, verify, journal the outcome.
+A process killed between 3 and 4 leaves an intent without an outcome, which every later
+cockpit shows as `interrupted — verify`, never as done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from cockpit.db.errors import DatabaseError
+from cockpit.journal import Event, Journal
+from cockpit.plan.model import Phase, Plan, Step
+from cockpit.probes.snapshot import Snapshot
+
+from . import guards, state
+from .lock import OperatorLock, server_lock_holder, server_lock_name
+from .steps import StepContext, kind_for
+from .steps.flags import flag_statement
+from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
+
+PAUSE_HOOK = "COCKPIT_TEST_PAUSE_AFTER_INTENT"
+EMERGENCY_TOKEN = "EMERGENCY"
+
+
+class EngineError(Exception):
+    """Bad input (unknown phase, step or checklist item): CLI exit 2."""
+
+
+class EngineRefused(Exception):
+    """A write refused, e.g. a tick from a read-only cockpit; the message names why."""
+
+
+async def _pause_for_tests() -> None:
+    """Test hook: `COCKPIT_TEST_PAUSE_AFTER_INTENT=<seconds>` sleeps right after an intent
+    is journalled, so a test can SIGKILL the process mid-action. Unset in production."""
+    value = os.environ.get(PAUSE_HOOK)
+    if value:
+        await asyncio.sleep(float(value))
+
+
+class Engine:
+    """One per cockpit process: runs steps with guards, derives all state from the journal."""
+
+    def __init__(self, plan: Plan, journal: Journal, db: Any | None, operator: str, *, read_only: bool,
+                 read_only_reason: str, lock: OperatorLock | None, clock: Callable[[], float], db_error: str = "",
+                 server_lock: str | None = None) -> None:
+        self.plan = plan
+        self.journal = journal
+        self.db = db
+        self.operator = operator
+        self.read_only = read_only
+        self.read_only_reason = read_only_reason
+        self.clock = clock
+        self.db_error = db_error
+        self._lock = lock
+        self._server_lock = server_lock
+        self._running: tuple[int | None, str] | None = None
+        self._cron_changes: dict[tuple[int, str], Any] = {}
+        self._closed = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+    @classmethod
+    async def open(cls, plan: Plan, *, operator: str | None = None, read_only: bool = False, interactive: bool = False,
+                   clock: Callable[[], float] = time.time, connect: bool = True) -> "Engine":
+        """Journal always; database if reachable (else db None, and steps needing it refuse);
+        the operator lock unless read-only (held elsewhere -> read-only naming the holder)."""
+        from cockpit.commands.common import operator_name
+
+        who = operator or operator_name()
+        journal = Journal(plan.paths.journal, plan.target.label, who, clock=clock)
+        db, db_error = None, ""
+        if connect:
+            from cockpit.db import open_database
+
+            try:
+                candidate = open_database(plan.target, interactive=interactive)
+                await candidate.connect()
+                db = candidate
+            except DatabaseError as exc:
+                db_error = str(exc)
+        reason = "--read-only" if read_only else ""
+        lock: OperatorLock | None = None
+        server_lock: str | None = None
+        if not read_only:
+            lock = OperatorLock(plan.paths.journal)
+            holder = lock.acquire(who, clock)
+            if holder is not None:
+                read_only, reason, lock = True, holder.describe(), None
+            elif db is not None and db.dialect != "sqlite":
+                name = server_lock_name(plan.target.database)
+                try:
+                    got = await db.get_lock(name, 0)
+                except DatabaseError as exc:
+                    got, db_error = False, str(exc)
+                if got:
+                    server_lock = name
+                else:
+                    lock.release()
+                    lock = None
+                    read_only = True
+                    reason = f"lock held by {await server_lock_holder(db, name)} on the database ({name})"
+        engine = cls(plan, journal, db, who, read_only=read_only, read_only_reason=reason, lock=lock, clock=clock,
+                     db_error=db_error, server_lock=server_lock)
+        if not read_only:
+            journal.append("session_start", data={"pid": os.getpid(), "host": socket.gethostname()})
+        return engine
+
+    async def close(self) -> None:
+        """Idempotent: session end journalled, server lock, connection and lock file released."""
+        if self._closed:
+            return
+        self._closed = True
+        if not self.read_only:
+            try:
+                self.journal.append("session_end")
+            except Exception:  # noqa: BLE001 - closing must never mask the real exit path
+                pass
+        if self.db is not None:
+            if self._server_lock:
+                try:
+                    await self.db.release_lock(self._server_lock)
+                except DatabaseError:
+                    pass
+            await self.db.close()
+            self.db = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        self.journal.close()
+
+    # -- lookups ------------------------------------------------------------------------
+    def _resolve(self, phase_id: int, step_id: str) -> tuple[Phase, Step]:
+        try:
+            phase = self.plan.phase(phase_id)
+        except (KeyError, ValueError):
+            raise EngineError(f"unknown phase {phase_id} (phases: {', '.join(str(p.id) for p in self.plan.rollback_order)})") from None
+        try:
+            return phase, phase.step(step_id)
+        except KeyError:
+            raise EngineError(f"phase {phase.id} has no step \"{step_id}\" (steps: {', '.join(s.id for s in phase.steps)})") from None
+
+    def events(self, phase_id: int | None = None) -> list[Event]:
+        return self.journal.events(phase_id)
+
+    # -- cron change cache: the dry-run's change is the one applied ------------------------
+    def planned_cron_change(self, phase_id: int, step_id: str) -> Any | None:
+        return self._cron_changes.get((phase_id, step_id))
+
+    def remember_cron_change(self, phase_id: int, step_id: str, change: Any) -> None:
+        self._cron_changes[(phase_id, step_id)] = change
+
+    def forget_cron_change(self, phase_id: int, step_id: str) -> None:
+        self._cron_changes.pop((phase_id, step_id), None)
+
+    # -- guards ---------------------------------------------------------------------------
+    async def _guards(self, ctx: StepContext) -> list[GuardResult]:
+        kind = kind_for(ctx.step)
+        events = self.journal.events()
+        results: list[GuardResult] = []
+        db_ok = True
+        if kind.requires_db(ctx) and self.db is None:
+            db_ok = False
+            results.append(GuardResult(guards.DATABASE, False, f"database unreachable: {self.db_error or 'not connected'}"))
+        results.append(await guards.order_guard(events, self.plan, ctx.phase, self.db))
+        results.append(guards.prerequisite_guard(events, ctx.phase, ctx.step))
+        if db_ok:
+            try:
+                results.extend(await kind.guards(ctx))
+            except DatabaseError as exc:
+                results.append(GuardResult(guards.DATABASE, False, f"live check failed: {exc}"))
+        return results
+
+    async def dry_run(self, phase_id: int, step_id: str) -> DryRun:
+        phase, step = self._resolve(phase_id, step_id)
+        ctx = StepContext(self, phase, step)
+        kind = kind_for(step)
+        results = await self._guards(ctx)
+        try:
+            text = await kind.describe(ctx)
+        except DatabaseError as exc:
+            text = f"-- cannot describe against the live database: {exc}"
+        return DryRun(
+            phase_id=phase.id, step_id=step.id, title=step.title, text=text, guards=tuple(results),
+            destructive=step.destructive, confirm_token=str(phase.id) if step.destructive else None,
+            would_refuse=any(not g.ok for g in results),
+        )
+
+    # -- execution ------------------------------------------------------------------------
+    async def execute(self, phase_id: int, step_id: str, *, confirm: str | None = None, override_reason: str | None = None,
+                      note: str | None = None, on_output: Callable[[str], None] | None = None, wait_s: float = 0.0) -> Outcome:
+        phase, step = self._resolve(phase_id, step_id)
+        if self.read_only:
+            return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
+        if self._running is not None:
+            return Outcome("refused", f"step {self._running[1]} of phase {self._running[0]} is still running", "busy")
+        if step.destructive and (confirm or "").strip() != str(phase.id):
+            return Outcome("refused", f"destructive step: type the phase id {phase.id} to confirm", "confirm")
+        ctx = StepContext(self, phase, step, on_output=on_output, wait_s=wait_s, note=note)
+        self._running = (phase.id, step.id)
+        try:
+            return await self._execute(ctx, override_reason)
+        finally:
+            self._running = None
+
+    async def _execute(self, ctx: StepContext, override_reason: str | None) -> Outcome:
+        phase, step = ctx.phase, ctx.step
+        results = await self._guards(ctx)
+        order = next(g for g in results if g.name == guards.ORDER)
+        reason = (override_reason or "").strip()
+        if not order.ok and reason:
+            self.journal.append("override", phase=phase.id, step=step.id, data={"guard": order.name, "detail": order.detail, "reason": reason})
+            results = [g for g in results if g is not order]
+        failing = [g for g in results if not g.ok]
+        if failing:
+            first = failing[0]
+            message = failing[0].detail if len(failing) == 1 else "; ".join(f"{g.name}: {g.detail}" for g in failing)
+            self.journal.append("step_outcome", phase=phase.id, step=step.id,
+                                data={"status": "refused", "guard": first.name, "message": message})
+            return Outcome("refused", message, first.name)
+        intent = self.journal.append("step_intent", phase=phase.id, step=step.id,
+                                     data={"kind": step.kind, "title": step.title, "note": ctx.note})
+        await _pause_for_tests()
+        try:
+            outcome = await kind_for(step).run(ctx)
+        except DatabaseError as exc:
+            outcome = ctx.failed(f"database error: {exc}", guard="database")
+        except Exception as exc:  # noqa: BLE001 - any failure must still close the intent in the journal
+            outcome = ctx.failed(f"{exc.__class__.__name__}: {exc}", guard="error")
+        data = {"status": outcome.status, "message": outcome.message, "guard": outcome.guard, "intent_id": intent}
+        data.update({k: v for k, v in outcome.data.items() if k not in data})
+        if ctx.note:
+            data["note"] = ctx.note
+        self.journal.append("step_outcome", phase=phase.id, step=step.id, data=data)
+        return outcome
+
+    # -- emergency --------------------------------------------------------------------------
+    async def emergency_dry_run(self) -> DryRun:
+        flags = self.plan.emergency.flags
+        text = "\n".join(flag_statement(self.plan.flag_store, key, False) for key in flags)
+        text += "\n-- each flag is read back; one failing flag does not stop the others"
+        results = []
+        if self.db is None:
+            results.append(GuardResult(guards.DATABASE, False, f"database unreachable: {self.db_error or 'not connected'}"))
+        else:
+            results.append(GuardResult(guards.DATABASE, True, self.db.server_label))
+        return DryRun(None, "emergency", self.plan.emergency.title, text, tuple(results), False, EMERGENCY_TOKEN,
+                      any(not g.ok for g in results))
+
+    async def emergency_execute(self, *, confirm: str | None = None, on_output: Callable[[str], None] | None = None) -> Outcome:
+        """Every emergency flag off in one action, each read back, the result per flag journalled."""
+        from cockpit.probes.flags import FlagError, read_flags, set_flag
+
+        if self.read_only:
+            return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
+        if (confirm or "").strip() != EMERGENCY_TOKEN:
+            return Outcome("refused", f"type {EMERGENCY_TOKEN} to confirm the emergency rollback", "confirm")
+        if self.db is None:
+            return Outcome("refused", f"database unreachable: {self.db_error or 'not connected'}", guards.DATABASE)
+        flags = self.plan.emergency.flags
+        store = self.plan.flag_store
+        lines: list[str] = []
+
+        def say(line: str) -> None:
+            lines.append(line)
+            if on_output is not None:
+                on_output(line)
+
+        intent = self.journal.append("emergency_intent", data={"flags": list(flags)})
+        await _pause_for_tests()
+        results: dict[str, str] = {}
+        for key in flags:
+            try:
+                await set_flag(self.db, store, key, False)
+                reading = (await read_flags(self.db, store, (key,))).get(key)
+                results[key] = reading.state if reading else "unknown"
+            except (DatabaseError, FlagError) as exc:
+                results[key] = "unknown"
+                say(f"{key}: write failed: {exc}")
+                continue
+            say(f"{key}: {results[key]}")
+        bad = [k for k, v in results.items() if v not in ("off", "missing")]
+        status = "failed" if bad else "done"
+        message = f"not off: {', '.join(f'{k} ({results[k]})' for k in bad)}" if bad else f"all {len(flags)} flags off (read back)"
+        self.journal.append("emergency_outcome", data={"status": status, "message": message, "flags": results, "intent_id": intent})
+        return Outcome(status, message, "verify" if bad else None, tuple(lines), {"flags": results})
+
+    # -- derived state ------------------------------------------------------------------------
+    def step_views(self, phase_id: int, snapshot: Snapshot | None = None) -> list[StepView]:
+        """Status of each step from the journal; for steps not yet run, a guard preview
+        from the snapshot (no I/O: this runs on every refresh)."""
+        phase = self.plan.phase(phase_id)
+        events = self.journal.events()
+        views = []
+        for step in phase.steps:
+            record = state.step_record(events, phase.id, step.id)
+            blocked = self._preview_blocks(events, phase, step, snapshot)
+            if self._running == (phase.id, step.id):
+                status = "running"
+            elif record.status:
+                status = record.status
+            elif blocked:
+                status = "blocked"
+            elif snapshot is None and kind_for(step).needs_db and step.kind in ("migration",):
+                status = "pending"
+            else:
+                status = "ready"
+            views.append(StepView(step, status, tuple(blocked) if status != "done" else (), record.message,
+                                  record.started_at, record.finished_at))
+        return views
+
+    def _preview_blocks(self, events: list[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
+        blocks = []
+        order = guards.preview_order_guard(events, self.plan, phase, snapshot)
+        if not order.ok:
+            blocks.append(f"order: {order.detail}")
+        prereq = guards.prerequisite_guard(events, phase, step)
+        if not prereq.ok:
+            blocks.append(f"prerequisites: {prereq.detail}")
+        if step.kind == "migration" and snapshot is not None:
+            try:
+                live = snapshot.phase(phase.id)
+            except KeyError:
+                live = None
+            if live is not None:
+                on = [f.key for f in live.flags if f.state not in ("off", "missing")]
+                if on:
+                    blocks.append(f"flags_off: still on or unknown: {', '.join(on)}")
+                covered = {t for b in state.verified_backups(events) for t in b.data.get("tables", [])
+                           if guards.usable_backup(b, state.flags_off_event(events, phase)) is None}
+                rows = [t.name for t in live.tables if t.name in step.protected_tables and t.has_rows and t.name not in covered]
+                if rows:
+                    blocks.append(f"data: rows in {', '.join(rows)} and no verified backup")
+        if self.db is None and kind_for(step).requires_db(StepContext(self, phase, step)):
+            blocks.append(f"database: unreachable{': ' + self.db_error if self.db_error else ''}")
+        return blocks
+
+    def phase_progress(self, phase_id: int) -> PhaseProgress:
+        return state.phase_progress(self.journal.events(), self.plan.phase(phase_id), self.clock())
+
+    # -- operator records -----------------------------------------------------------------------
+    def _writable(self) -> None:
+        if self.read_only:
+            raise EngineRefused(f"read-only: {self.read_only_reason}")
+
+    def tick(self, phase_id: int, which: str, item_id: str, ticked: bool, note: str | None = None) -> None:
+        self._writable()
+        phase = self.plan.phase(phase_id)
+        if which not in ("before", "after"):
+            raise EngineError(f"checklist must be before or after, not {which!r}")
+        items = {item.id for item in self.plan.checklist(which)}
+        if item_id not in items:
+            raise EngineError(f"no \"{item_id}\" in the {which} checklist (items: {', '.join(sorted(items))})")
+        self.journal.append("tick" if ticked else "untick", phase=phase.id, data={"which": which, "item": item_id, "note": note})
+
+    def ticks(self, phase_id: int) -> dict[tuple[str, str], TickState]:
+        return state.ticks(self.journal.events(phase_id), phase_id)
+
+    def note(self, text: str, phase_id: int | None = None) -> None:
+        self._writable()
+        if not text.strip():
+            raise EngineError("a note needs text")
+        if phase_id is not None:
+            phase_id = self.plan.phase(phase_id).id
+        self.journal.append("note", phase=phase_id, data={"text": text.strip()})
+
+    def record_alert(self, alert: Any) -> int:
+        """Journal a drift alert; a read-only cockpit shows it but does not write (returns 0)."""
+        if self.read_only:
+            return 0
+        at = getattr(alert, "at", None) or self.clock()
+        return self.journal.append("alert", phase=getattr(alert, "phase_id", None), data={
+            "kind": alert.kind, "subject": alert.subject, "message": alert.message, "at": at,
+        })
+
+    def acknowledge_alert(self, event_id: int) -> None:
+        self._writable()
+        self.journal.append("alert_ack", data={"event_id": int(event_id)})
+
+    def open_alerts(self) -> list[AlertRecord]:
+        return state.open_alerts(self.journal.events())
+
+    def start_watch(self, phase_id: int | None, hours: float) -> None:
+        self._writable()
+        self.journal.append("watch_start", phase=phase_id, data={"hours": float(hours)})
+
+    def end_watch(self) -> None:
+        self._writable()
+        self.journal.append("watch_end")
+
+    def watch(self) -> WatchState | None:
+        return state.watch(self.journal.events())
+
+    # -- the rollback log ---------------------------------------------------------------------
+    def log_preview(self, phase_id: int, reason: str, resolution: str) -> str:
+        from cockpit.report import render_entry
+
+        return render_entry(self.plan, self.journal.events(), self.plan.phase(phase_id), reason, resolution)
+
+    def append_log(self, phase_id: int, reason: str, resolution: str) -> Path:
+        from cockpit.report import append_entry
+
+        self._writable()
+        phase = self.plan.phase(phase_id)
+        path = append_entry(self.plan, self.plan.log.file, self.log_preview(phase.id, reason, resolution))
+        self.journal.append("log_written", phase=phase.id, data={"path": str(path), "reason": reason, "resolution": resolution})
+        return path

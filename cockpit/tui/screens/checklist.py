@@ -1,0 +1,104 @@
+"""The plan's before/after checklists for one phase: the operator's ticks (journalled with
+who and when) next to what the live system says about each item."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import DataTable, Static
+
+from cockpit.tui import format as fmt
+from cockpit.tui.evidence import evidence_for
+from cockpit.tui.screens.base import CockpitScreen
+
+
+class ChecklistScreen(CockpitScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("space", "tick", "Tick/untick"),
+        Binding("x", "open_phase", "Steps"),
+    ]
+
+    def __init__(self, phase_id: int) -> None:
+        super().__init__(id=f"checklist-screen-{phase_id}")
+        self.phase_id = phase_id
+
+    def compose_body(self) -> ComposeResult:
+        phase = self.app.plan.phase(self.phase_id)
+        yield Static(f"[b]Checklist · {fmt.styled(phase.title, '')}[/b]", id="checklist-title")
+        yield DataTable(id="checklist", cursor_type="row", zebra_stripes=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#checklist", DataTable)
+        table.add_column("", key="box", width=3)
+        table.add_column("Item", key="item")
+        table.add_column("Ticked", key="by", width=16)
+        table.add_column("Evidence", key="evidence")
+        for which in ("before", "after"):
+            table.add_row("", Content.from_markup(f"[b]{which.upper()} ROLLBACK[/b]"), "", "", key=f"header:{which}")
+            for item in self.app.plan.checklist(which):
+                table.add_row("", item.text, "", "", key=f"{which}:{item.id}")
+        table.move_cursor(row=1)
+        table.focus()
+
+    def redraw(self) -> None:
+        app = self.app
+        engine = app.engine
+        ticks = engine.ticks(self.phase_id)
+        events = engine.events(self.phase_id)
+        watch = engine.watch()
+        now = app.now()
+        snap = None
+        if app.snapshot is not None:
+            try:
+                snap = app.snapshot.phase(self.phase_id)
+            except KeyError:
+                snap = None
+        table = self.query_one("#checklist", DataTable)
+        for which in ("before", "after"):
+            for item in app.plan.checklist(which):
+                key = f"{which}:{item.id}"
+                state = ticks.get((which, item.id))
+                box = "[b $success]☑[/]" if state and state.ticked else "☐"
+                by = f"{state.by} {fmt.clock_time(state.at)}" if state and state.ticked else ""
+                evidence = ""
+                if item.evidence:
+                    found = evidence_for(item.evidence, self.phase_id, snap, events, watch, now)
+                    style = {True: "$success", False: "b $warning", None: "$text-muted"}[found.ok]
+                    mark = {True: "✔ ", False: "✘ ", None: "? "}[found.ok]
+                    evidence = fmt.styled(mark + found.text, style)
+                table.update_cell(key, "box", Content.from_markup(box))
+                table.update_cell(key, "by", Content.from_markup(fmt.styled(by, "$text-muted")), update_width=False)
+                table.update_cell(key, "evidence", Content.from_markup(evidence), update_width=True)
+
+    def _selected(self) -> tuple[str, str] | None:
+        table = self.query_one("#checklist", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        which, _, item = key.partition(":")
+        if which not in ("before", "after"):
+            return None
+        return which, item
+
+    def action_tick(self) -> None:
+        selected = self._selected()
+        if selected is None or self.app.read_only:
+            return
+        which, item = selected
+        current = self.app.engine.ticks(self.phase_id).get((which, item))
+        self.toggle(which, item, not (current and current.ticked))
+
+    @work(group="tick", thread=True, exit_on_error=False)
+    def toggle(self, which: str, item: str, ticked: bool) -> None:
+        """Journal writes are quick, but fsync on a busy disk is not: off the UI thread."""
+        self.app.engine.tick(self.phase_id, which, item, ticked)
+        self.app.call_from_thread(self.app.journal_changed)
+
+    def action_open_phase(self) -> None:
+        self.app.open_phase(self.phase_id)
+
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_tick()

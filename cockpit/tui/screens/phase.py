@@ -1,0 +1,250 @@
+"""One phase: its steps in order with why each is (not) ready, the exact dry-run of the
+selected step, and the code-rollback tasks and fallback notes the plan lists.
+
+Running a step always goes dry-run -> confirmation -> execute in a worker, with output
+streaming into the log below; the screen stays responsive the whole time.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Log, Static
+
+from cockpit.tui import format as fmt
+from cockpit.tui.screens.base import CockpitScreen
+from cockpit.tui.screens.confirm import ConfirmScreen
+from cockpit.tui.screens.prompt import PromptScreen
+
+
+def status_label(status: str) -> str:
+    return "interrupted — verify" if status == "interrupted" else status
+
+
+def dry_run_markup(dry: Any) -> str:
+    """The dry-run as the operator reads it: what would run, then each guard's verdict."""
+    lines = [fmt.styled(dry.text.rstrip(), "")]
+    if dry.guards:
+        lines.append("")
+        for guard in dry.guards:
+            mark = fmt.styled("✔", "$success") if guard.ok else fmt.styled("✘", "b $error")
+            lines.append(f"{mark} {fmt.styled(guard.name, 'b')}: {fmt.styled(guard.detail, '')}")
+    if dry.would_refuse:
+        lines.append(fmt.styled("Would be refused now (guards are re-checked live when run).", "b $error"))
+    elif dry.destructive:
+        lines.append(fmt.styled(f"Destructive: you will type {dry.confirm_token!r} to run it.", "b $warning"))
+    return "\n".join(lines)
+
+
+class PhaseScreen(CockpitScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("x", "run_step", "Run step"),
+        Binding("o", "override_step", "Override order"),
+        Binding("c", "checklist", "Checklist"),
+        Binding("l", "log", "Log"),
+        Binding("w", "watch", "Watch"),
+        Binding("n", "note", "Note"),
+    ]
+
+    def __init__(self, phase_id: int) -> None:
+        super().__init__(id=f"phase-screen-{phase_id}")
+        self.phase_id = phase_id
+        self.running_step: str | None = None
+
+    @property
+    def phase(self) -> Any:
+        return self.app.plan.phase(self.phase_id)
+
+    def compose_body(self) -> ComposeResult:
+        phase = self.phase
+        yield Static("", id="phase-title")
+        table: DataTable = DataTable(id="steps", cursor_type="row", zebra_stripes=True)
+        yield table
+        with Horizontal(id="phase-lower"):
+            with VerticalScroll(id="dryrun-box"):
+                yield Static("select a step to see its dry-run", id="dryrun")
+            with VerticalScroll(id="notes-box"):
+                yield Static(self._notes_markup(phase), id="notes")
+        yield Log(id="output", max_lines=2000)
+
+    def _notes_markup(self, phase: Any) -> str:
+        code = [s for s in phase.steps if s.kind == "manual"]
+        lines = [fmt.styled("Code rollback", "b")]
+        lines += [f"• {fmt.styled(s.title, '')}" for s in code] or ["• none"]
+        lines.append(fmt.styled("Fallback", "b"))
+        lines += [f"• {fmt.styled(note, '')}" for note in phase.fallback]
+        lines.append(fmt.styled(f"Budget ~{phase.budget_minutes:g} min · data-loss risk {phase.data_loss_risk} ({phase.data_loss_reason})", "$text-muted"))
+        return "\n".join(lines)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#steps", DataTable)
+        table.add_column("#", key="n", width=2)
+        table.add_column("Step", key="step")
+        table.add_column("Status", key="status", width=22)
+        table.add_column("Why", key="why")
+        for number, step in enumerate(self.phase.steps, start=1):
+            table.add_row(str(number), step.id, "", "", key=step.id)
+        table.focus()
+        self.query_one("#output", Log).border_title = "Output"
+        self.query_one("#dryrun-box").border_title = "Dry-run"
+        self.query_one("#notes-box").border_title = "Notes"
+
+    def selected_step(self) -> str:
+        table = self.query_one("#steps", DataTable)
+        row = table.cursor_row if table.row_count else 0
+        return self.phase.steps[max(0, min(row, len(self.phase.steps) - 1))].id
+
+    def redraw(self) -> None:
+        app = self.app
+        phase = self.phase
+        snap = app.snapshot
+        state = "unknown"
+        if snap is not None:
+            try:
+                state = snap.phase(phase.id).state
+            except KeyError:
+                pass
+        progress = app.engine.phase_progress(phase.id)
+        elapsed = ""
+        if progress.started_at:
+            elapsed = f" · {progress.status} {fmt.duration(progress.elapsed_s)} of ~{phase.budget_minutes:g}m"
+        self.query_one("#phase-title", Static).update(
+            f"[b]{fmt.styled(phase.title, '')}[/b] · {fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
+        )
+        table = self.query_one("#steps", DataTable)
+        for view in app.engine.step_views(phase.id, snap):
+            status = "running" if view.step.id == self.running_step else view.status
+            label = fmt.styled(status_label(status), fmt.STEP_STYLE.get(status, ""))
+            if view.step.optional:
+                label += fmt.styled(" (opt)", "$text-muted")
+            why = ", ".join(view.blocked_by) if view.blocked_by else view.last_message
+            try:
+                table.update_cell(view.step.id, "status", _content(label))
+                table.update_cell(view.step.id, "why", _content(fmt.styled(why, "$text-muted")), update_width=True)
+            except Exception:  # a step the plan no longer has; nothing to show
+                continue
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value:
+            self.load_dry_run(str(event.row_key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_run_step()
+
+    @work(exclusive=True, group="dryrun", exit_on_error=False)
+    async def load_dry_run(self, step_id: str) -> None:
+        box = self.query_one("#dryrun", Static)
+        try:
+            dry = await self.app.engine.dry_run(self.phase_id, step_id)
+        except Exception as exc:
+            box.update(fmt.styled(f"dry-run failed: {exc}", "b $error"))
+            return
+        self.query_one("#dryrun-box").border_title = f"Dry-run · {step_id}"
+        box.update(dry_run_markup(dry))
+
+    # ------------------------------------------------------------------ actions
+    def action_run_step(self) -> None:
+        if self.app.read_only:
+            self.notify(f"Read-only: {self.app.read_only_reason}", severity="warning")
+            return
+        self.run_step(self.selected_step(), override=False)
+
+    def action_override_step(self) -> None:
+        if not self.app.read_only:
+            self.run_step(self.selected_step(), override=True)
+
+    def action_checklist(self) -> None:
+        self.app.open_checklist(self.phase_id)
+
+    def action_log(self) -> None:
+        self.app.open_log(self.phase_id)
+
+    def action_watch(self) -> None:
+        from cockpit.tui.screens.watch import start_or_open_watch
+
+        start_or_open_watch(self.app, self.phase_id)
+
+    @work(group="note", exit_on_error=False)
+    async def action_note(self) -> None:
+        text = await self.app.push_screen_wait(PromptScreen(f"Note for phase {self.phase_id}", "Goes into the journal with your name.", "what happened"))
+        if text:
+            self.app.engine.note(text, self.phase_id)
+            self.app.journal_changed()
+            self.notify("Note journalled.")
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def run_step(self, step_id: str, override: bool) -> None:
+        app = self.app
+        engine = app.engine
+        reason: str | None = None
+        if override:
+            reason = await app.push_screen_wait(
+                PromptScreen(
+                    "Override the reverse order",
+                    "Later phases are not rolled back. Why must this phase go first? (journalled)",
+                    "reason",
+                )
+            )
+            if not reason:
+                return
+        dry = await engine.dry_run(self.phase_id, step_id)
+        token = dry.confirm_token if dry.destructive or dry.confirm_token else None
+        warning = fmt.styled("Guards say this would be refused.", "b $error") if dry.would_refuse else ""
+        confirmed = await app.push_screen_wait(ConfirmScreen(f"Run {self.phase_id}/{step_id}: {dry.title}", dry_run_markup(dry), token, warning))
+        if not confirmed:
+            self.notify("Cancelled; nothing was run.")
+            return
+        log = self.query_one("#output", Log)
+        log.write_line(f"── {fmt.clock_time(app.now())} {step_id}: {dry.title}")
+        self.running_step = step_id
+        self.redraw()
+        streamed: list[str] = []
+        try:
+            outcome = await engine.execute(
+                self.phase_id,
+                step_id,
+                confirm=dry.confirm_token,
+                override_reason=reason,
+                on_output=self._output_sink(streamed),
+            )
+        except Exception as exc:  # the engine journals its own failures; the view must not die
+            log.write_line(f"!! {step_id} failed: {exc}")
+            self.notify(f"{step_id} failed: {exc}", severity="error")
+            return
+        finally:
+            self.running_step = None
+            app.journal_changed()
+            app.refresh_now()
+        if not streamed:
+            for line in outcome.output:
+                log.write_line(line)
+        log.write_line(f"== {outcome.status.upper()}: {outcome.message}")
+        severity = "information" if outcome.status == "done" else "error"
+        self.notify(f"{step_id}: {outcome.status} — {outcome.message}", severity=severity, timeout=10)
+        self.load_dry_run(self.selected_step())
+
+    def _output_sink(self, streamed: list[str]) -> Any:
+        """on_output may be called from the engine's threads; the Log only from the app's."""
+        log = self.query_one("#output", Log)
+        app = self.app
+
+        def sink(line: str) -> None:
+            streamed.append(line)
+            if threading.get_ident() == app._thread_id:
+                log.write_line(line)
+            else:
+                app.call_from_thread(log.write_line, line)
+
+        return sink
+
+
+def _content(markup: str) -> Any:
+    from textual.content import Content
+
+    return Content.from_markup(markup)

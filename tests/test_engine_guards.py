@@ -1,0 +1,222 @@
+"""The engine's guards against a real sandbox: SQLite and MariaDB, same tests."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from cockpit.engine import EngineRefused, state
+from cockpit.engine.steps.backup import BackupInvalid, verify_dump
+from cockpit.probes.flags import read_flags
+from tests.fixtures.engine import set_flag_raw
+
+
+async def roll(engine, phase: int, *steps: str, **kwargs) -> None:
+    for step in steps:
+        outcome = await engine.execute(phase, step, **kwargs)
+        assert outcome.status == "done", f"{phase}/{step}: {outcome.message}"
+
+
+async def tables_exist(engine, tables) -> dict[str, bool]:
+    facts = await engine.db.table_facts(tables)
+    return {t: facts[t].exists for t in tables}
+
+
+MV = ("mv_token_flow_summary", "mv_node_bottlenecks", "mv_team_workload", "mv_cycle_time_analytics")
+
+
+async def test_migration_refused_while_a_flag_is_on(target_config, open_engine):
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "flags-off", "cron-stop", "backup")
+    await set_flag_raw(engine, "enable_production_dashboard", 1)  # someone turned it back on
+    outcome = await engine.execute(10, "drop", confirm="10")
+    assert outcome.status == "refused" and outcome.guard == "flags_off"
+    assert "enable_production_dashboard" in outcome.message
+    assert all((await tables_exist(engine, MV)).values())
+    assert state.step_record(engine.events(), 10, "drop").status == "refused"
+
+
+async def test_migration_refused_while_a_guard_table_has_rows(target_config, open_engine):
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "flags-off", "cron-stop")
+    outcome = await engine.execute(10, "drop", confirm="10")
+    assert outcome.status == "refused" and outcome.guard == "data"
+    assert "mv_token_flow_summary has" in outcome.message
+    assert await engine.db.exact_count("mv_token_flow_summary") > 0
+
+
+async def test_migration_needs_the_typed_confirmation(target_config, open_engine):
+    engine = await open_engine(target_config)
+    outcome = await engine.execute(10, "drop")
+    assert outcome.status == "refused" and outcome.guard == "confirm"
+    assert (await engine.dry_run(10, "drop")).confirm_token == "10"
+
+
+async def test_migration_allowed_after_a_verified_backup(target_config, open_engine):
+    engine = await open_engine(target_config)
+    rows = await engine.db.exact_count("mv_cycle_time_analytics")
+    await roll(engine, 10, "flags-off", "cron-stop", "backup")
+    backup = state.verified_backups(engine.events(), 10)[-1]
+    assert Path(backup.data["path"]).is_file() and backup.data["after_flags_off"] is True
+    dry = await engine.dry_run(10, "drop")
+    assert "DROP TABLE IF EXISTS `mv_cycle_time_analytics`;" in dry.text and not dry.would_refuse
+    outcome = await engine.execute(10, "drop", confirm="10")
+    assert outcome.status == "done", outcome.message
+    assert not any((await tables_exist(engine, MV)).values())
+    assert state.drop_counts(engine.events(), 10)["mv_cycle_time_analytics"] == rows > 0
+
+
+async def test_backup_taken_before_the_flags_went_off_does_not_unlock(target_config, open_engine):
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "backup", "flags-off", "cron-stop")
+    outcome = await engine.execute(10, "drop", confirm="10")
+    assert outcome.status == "refused" and "before the flags went off" in outcome.message
+
+
+async def test_a_backup_changed_after_verification_is_not_trusted(target_config, open_engine):
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "flags-off", "cron-stop", "backup")
+    path = Path(state.verified_backups(engine.events(), 10)[-1].data["path"])
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])  # truncated on disk after the fact
+    outcome = await engine.execute(10, "drop", confirm="10")
+    assert outcome.status == "refused" and "changed since it was verified" in outcome.message
+    assert all((await tables_exist(engine, MV)).values())
+
+
+async def test_migration_allowed_on_empty_tables_phase_9(target_config, open_engine):
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "flags-off", "cron-stop")
+    await roll(engine, 9, "flags-off", "cron-stop")
+    outcome = await engine.execute(9, "drop", confirm="9")
+    assert outcome.status == "done", outcome.message
+    assert "no rows lost" in outcome.message
+    assert not any((await tables_exist(engine, ("people_sync_error_log", "people_masking_policy"))).values())
+    assert not any(state.drop_counts(engine.events(), 9).values())
+
+
+async def test_reverse_order_refusal_and_journalled_override(target_config, open_engine):
+    engine = await open_engine(target_config)
+    refused = await engine.execute(9, "flags-off")
+    assert refused.status == "refused" and refused.guard == "order" and "10" in refused.message
+    flags = await read_flags(engine.db, engine.plan.flag_store, ["enable_people_integration_readonly"])
+    assert flags["enable_people_integration_readonly"].state == "on"
+    done = await engine.execute(9, "flags-off", override_reason="phase 9 sync is corrupting operator data")
+    assert done.status == "done", done.message
+    overrides = [e for e in engine.events(9) if e.kind == "override"]
+    assert overrides and overrides[0].data["reason"] == "phase 9 sync is corrupting operator data"
+    assert overrides[0].operator == "alice"
+
+
+async def test_crontab_changed_between_read_and_write_is_left_untouched(target_config, open_engine):
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "flags-off")
+    dry = await engine.dry_run(10, "cron-stop")
+    assert "refresh_dashboard_materialized_views.php" in dry.text
+    crontab = engine.plan.cron_source.path
+    changed = crontab.read_text() + "\n15 3 * * * /usr/local/bin/colleague.sh\n"
+    crontab.write_text(changed)
+    outcome = await engine.execute(10, "cron-stop")
+    assert outcome.status == "refused" and outcome.guard == "crontab_changed"
+    assert crontab.read_text() == changed
+    again = await engine.execute(10, "cron-stop")  # re-planned on the new text: applies
+    assert again.status == "done", again.message
+    assert "colleague.sh" in crontab.read_text() and "# rollback-cockpit" in crontab.read_text()
+
+
+async def test_two_cockpits_second_is_read_only(target_config, open_engine):
+    first = await open_engine(target_config, operator="alice")
+    second = await open_engine(target_config, operator="bob")
+    assert not first.read_only and second.read_only
+    assert "alice" in second.read_only_reason
+    outcome = await second.execute(10, "flags-off")
+    assert outcome.status == "refused" and outcome.guard == "read_only" and "alice" in outcome.message
+    with pytest.raises(EngineRefused):
+        second.tick(10, "before", "backup", True)
+    assert not any(e.kind == "step_intent" for e in first.events())
+    await first.close()
+    third = await open_engine(target_config, operator="carol")
+    assert not third.read_only
+
+
+@pytest.mark.mariadb
+async def test_server_lock_covers_a_second_bastion(mysql_sandbox, open_engine, tmp_path):
+    from cockpit.plan import load_plan
+
+    plan = load_plan(mysql_sandbox.config_path)
+    first = await open_engine(plan, operator="alice")
+    elsewhere = replace(plan, paths=replace(plan.paths, journal=tmp_path / "other-bastion.sqlite3"))
+    second = await open_engine(elsewhere, operator="bob")
+    assert not first.read_only and second.read_only
+    assert "GET_LOCK" in second.read_only_reason or "rollback-cockpit:" in second.read_only_reason
+
+
+async def test_emergency_turns_every_flag_off_and_journals_each(target_config, open_engine):
+    engine = await open_engine(target_config)
+    dry = await engine.emergency_dry_run()
+    assert dry.confirm_token == "EMERGENCY" and "enable_oem_mode" in dry.text
+    assert (await engine.emergency_execute(confirm="yes")).status == "refused"
+    outcome = await engine.emergency_execute(confirm="EMERGENCY")
+    assert outcome.status == "done", outcome.message
+    flags = await read_flags(engine.db, engine.plan.flag_store, engine.plan.emergency.flags)
+    assert {r.state for r in flags.values()} <= {"off"}
+    result = [e for e in engine.events() if e.kind == "emergency_outcome"][-1]
+    assert set(result.data["flags"]) == set(engine.plan.emergency.flags)
+    # with every flag off, starting phase 9 no longer breaks reverse order
+    assert (await engine.dry_run(9, "flags-off")).would_refuse is False
+
+
+def test_verify_dump_rejects_lies(tmp_path):
+    good = tmp_path / "good.sql"
+    good.write_text("CREATE TABLE `t` (\n id int\n);\nINSERT INTO `t` VALUES (1);\n-- Dump completed on 2025-11-11\n")
+    size, digest = verify_dump(good, ("t",))
+    assert size == good.stat().st_size and len(digest) == 64
+    empty = tmp_path / "empty.sql"
+    empty.write_text("")
+    with pytest.raises(BackupInvalid, match="empty"):
+        verify_dump(empty, ("t",))
+    truncated = tmp_path / "truncated.sql"
+    truncated.write_text(good.read_text()[:40])
+    with pytest.raises(BackupInvalid, match="truncated"):
+        verify_dump(truncated, ("t",))
+    with pytest.raises(BackupInvalid, match="lacks CREATE TABLE for u"):
+        verify_dump(good, ("t", "u"))
+    with pytest.raises(BackupInvalid, match="unreadable"):
+        verify_dump(tmp_path / "missing.sql", ("t",))
+
+
+@pytest.mark.mariadb
+async def test_a_dump_tool_that_lies_is_not_accepted(mysql_sandbox, open_engine, tmp_path, monkeypatch):
+    """A mariadb-dump that exits 0 but writes a truncated file: the step fails, no backup counts."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "mariadb-dump"
+    fake.write_text(
+        "#!/bin/sh\nfor a in \"$@\"; do case $a in --result-file=*) out=${a#--result-file=};; esac; done\n"
+        "printf 'CREATE TABLE `mv_token_flow_summary` (\\n' > \"$out\"\nexit 0\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    engine = await open_engine(mysql_sandbox.config_path)
+    await roll(engine, 10, "flags-off", "cron-stop")
+    outcome = await engine.execute(10, "backup")
+    assert outcome.status == "failed" and "not accepted" in outcome.message
+    assert state.verified_backups(engine.events()) == []
+    assert (await engine.execute(10, "drop", confirm="10")).guard == "data"
+
+
+@pytest.mark.mariadb
+async def test_real_dump_keeps_credentials_off_the_command_line(mysql_sandbox, open_engine):
+    engine = await open_engine(mysql_sandbox.config_path)
+    await roll(engine, 10, "flags-off", "cron-stop")
+    dry = await engine.dry_run(10, "backup")
+    assert engine.db.settings.password not in dry.text and "--single-transaction" in dry.text
+    await roll(engine, 10, "backup")
+    event = state.verified_backups(engine.events())[-1]
+    assert "-- Dump completed" in Path(event.data["path"]).read_text()
+    journal_text = Path(engine.plan.paths.journal).read_bytes()
+    assert engine.db.settings.password.encode() not in journal_text
