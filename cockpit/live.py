@@ -103,7 +103,7 @@ class LiveSystem:
                 (ref.table, ref.column, facts.columns.get((ref.table, ref.column)) if facts is not None else None)
                 for ref in phase.columns
             )
-            activity = tuple(facts.activity[a.id] for a in phase.activity if facts is not None and a.id in facts.activity)
+            activity = tuple(facts.activity[(phase.id, a.id)] for a in phase.activity if facts is not None and (phase.id, a.id) in facts.activity)
             phases.append(
                 PhaseSnapshot(
                     id=phase.id,

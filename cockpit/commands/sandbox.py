@@ -18,17 +18,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("--plan", metavar="F", help="the plan to drill (default: the shipped phases.toml)")
     init.add_argument("--mysql", metavar="HOST:PORT/DATABASE", help="put the sandbox's tables in this EMPTY MySQL/MariaDB database")
     init.add_argument("--user", metavar="USER", help="MySQL user (password from MYSQL_PWD, the option file or a prompt)")
+    init.add_argument("--option-file", metavar="F", help="MySQL option file with a [client] section (user, password)")
     init.set_defaults(handler=main)
 
 
-def parse_mysql_spec(text: str, user: str | None):
+def parse_mysql_spec(text: str, user: str | None, option_file: str | None = None):
     """`host:port/database` (port optional) into a MysqlSpec; bad text exits 2."""
     from cockpit.sandbox import MysqlSpec
 
     match = re.fullmatch(r"(?P<host>[^:/]+)(?::(?P<port>\d+))?/(?P<database>[A-Za-z_][A-Za-z0-9_]*)", text)
     if not match:
         fail(f"--mysql must look like HOST:PORT/DATABASE, got \"{text}\"", EXIT_BAD_INPUT)
-    return MysqlSpec(host=match["host"], port=int(match["port"] or 3306), database=match["database"], user=user or "")
+    return MysqlSpec(host=match["host"], port=int(match["port"] or 3306), database=match["database"], user=user or "", option_file=option_file or "")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -38,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
 
     mysql = None
     if args.mysql:
-        mysql = parse_mysql_spec(args.mysql, args.user)
+        mysql = parse_mysql_spec(args.mysql, args.user, args.option_file)
     try:
         result = create_sandbox(Path(args.directory), plan_path=Path(args.plan) if args.plan else None, mysql=mysql)
     except PlanError as exc:

@@ -75,6 +75,7 @@ class CockpitApp(App[int]):
         auto_refresh: bool = True,
         read_only: bool = False,
         operator: str | None = None,
+        live_factory: Callable[[Plan, Any, Clock], Any] | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
@@ -84,6 +85,7 @@ class CockpitApp(App[int]):
         self.polling = auto_refresh
         self._want_read_only = read_only
         self._operator = operator
+        self._live_factory = live_factory
         self._owns_engine = engine is None
         self._owns_live = live is None
         self._timer: Timer | None = None
@@ -105,7 +107,8 @@ class CockpitApp(App[int]):
         if self.live is None:
             from cockpit.live import LiveSystem
 
-            self.live = LiveSystem(self.plan, self.engine.db, clock=self.clock)
+            factory = self._live_factory or (lambda plan, db, clock: LiveSystem(plan, db, clock=clock))
+            self.live = factory(self.plan, self.engine.db, self.clock)
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         except (RuntimeError, NotImplementedError, ValueError):

@@ -1,0 +1,78 @@
+"""Every screen, pixel-stable, at the SSH minimum (80×24) and a comfortable 120×36.
+
+Data are frozen (tests/fixtures/tui.py) so a change in these images is a change in what
+the operator sees; review the SVGs when one fails (`pytest --snapshot-update` after).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cockpit.probes.drift import Alert
+from tests.fixtures.tui import T0, settle
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+
+
+def run(*keys: str, before=None):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        if before is not None:
+            await before(pilot)
+            await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_board(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_board_read_only(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(read_only=True), terminal_size=size, run_before=run())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_phase(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("enter"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_checklist(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("c", "space"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_emergency(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("exclamation_mark"))
+
+
+async def _alert(pilot) -> None:
+    app = pilot.app
+    app.engine.record_alert(Alert("flag_on", 10, "enable_production_dashboard", "flag enable_production_dashboard is back on", T0))
+    app.journal_changed()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_watch(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("w", "1", before=_alert))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_rollback_log(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("l", *"dashboard errors", "enter", *"flags off"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_journal(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("c", "space", "escape", "j"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, frozen_app, size):
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("question_mark"))
