@@ -17,39 +17,44 @@ import psutil
 from cockpit.cron.scan import script_pattern
 from cockpit.probes.snapshot import ProcessRun
 
-_ATTRS = ["pid", "ppid", "cmdline", "username", "create_time", "status"]
-
-
 def find_runs(scripts: Iterable[str]) -> dict[str, tuple[ProcessRun, ...]]:
     """Processes whose command line runs each script, keyed by script.
 
     A script matches as a whole argument path component (`php /app/cron/x.php`) or inside
     a shell command string (`sh -c "php /app/cron/x.php"`). When cron's `sh -c` wrapper and
     the script's interpreter both match, only the innermost process is kept: it is the run;
-    the shell just waits for it."""
+    the shell just waits for it.
+
+    Only the command line is read for every process (one /proc read each); user, start
+    time and parent are read for the few that match. This runs every refresh of a day-long
+    watch, and reading five attributes of every process made it the most expensive probe."""
     wanted = {script: script_pattern(script) for script in dict.fromkeys(scripts)}
     found: dict[str, list[tuple[int, ProcessRun]]] = {script: [] for script in wanted}
     if not wanted:
         return {}
     me = os.getpid()
-    for proc in psutil.process_iter(_ATTRS):
-        info = proc.info
-        if info["pid"] == me or info.get("status") == psutil.STATUS_ZOMBIE:
-            continue
-        cmdline = info.get("cmdline")
-        if not cmdline:
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info.get("cmdline")
+        if not cmdline or proc.pid == me:
             continue  # kernel threads, or a process we may not inspect
         joined = " ".join(cmdline)
-        for script, pattern in wanted.items():
-            if not _runs(cmdline, pattern):
-                continue
-            run = ProcessRun(
-                pid=info["pid"],
-                user=info.get("username") or "?",
-                started_at=float(info.get("create_time") or 0.0),
-                cmdline=joined[:500],
-            )
-            found[script].append((info.get("ppid") or 0, run))
+        matching = [script for script in wanted if script in joined and _runs(cmdline, wanted[script])]
+        if not matching:
+            continue
+        try:
+            with proc.oneshot():
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                ppid, started = proc.ppid(), proc.create_time()
+                try:
+                    user = proc.username()
+                except (psutil.AccessDenied, KeyError):
+                    user = "?"
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        for script in matching:
+            run = ProcessRun(pid=proc.pid, user=user, started_at=float(started or 0.0), cmdline=joined[:500])
+            found[script].append((ppid or 0, run))
     return {script: _innermost(runs) for script, runs in found.items()}
 
 
