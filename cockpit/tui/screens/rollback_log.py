@@ -29,11 +29,19 @@ class RollbackLogScreen(CockpitScreen):
 
     def compose_body(self) -> ComposeResult:
         phase = self.app.plan.phase(self.phase_id)
-        yield Static(f"[b]Rollback log · {fmt.styled(phase.title, '')}[/b] → {fmt.styled(str(self.app.plan.log.file), '$text-muted')}", id="log-title")
+        yield Static(f"[b]Rollback log · {fmt.styled(phase.title, '')}[/b] → {fmt.styled(self._log_name(), '$text-muted')}", id="log-title")
         yield Input(placeholder="Reason: why was this phase rolled back?", id="reason")
         yield TextArea(id="resolution", soft_wrap=True, show_line_numbers=False)
         with VerticalScroll(id="preview-box"):
             yield Static("", id="preview", markup=False)
+
+    def _log_name(self) -> str:
+        """Relative to the plan's folder when it lives there: the full path rarely fits 80 columns."""
+        plan = self.app.plan
+        try:
+            return str(plan.log.file.relative_to(plan.path.parent))
+        except ValueError:
+            return str(plan.log.file)
 
     def on_mount(self) -> None:
         self.query_one("#resolution", TextArea).border_title = "Resolution: how was it resolved?"
