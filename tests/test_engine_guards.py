@@ -166,7 +166,11 @@ async def test_emergency_turns_every_flag_off_and_journals_each(target_config, o
     assert {r.state for r in flags.values()} <= {"off"}
     result = [e for e in engine.events() if e.kind == "emergency_outcome"][-1]
     assert set(result.data["flags"]) == set(engine.plan.emergency.flags)
-    # with every flag off, starting phase 9 no longer breaks reverse order
+    # every flag off is not yet "rolled back": phase 10's refresh cron still runs
+    blocked = await engine.dry_run(9, "flags-off")
+    assert blocked.would_refuse is True and "10" in next(g.detail for g in blocked.guards if g.name == "order")
+    assert (await engine.execute(10, "cron-stop")).status == "done"
+    # with every flag off and phase 10's jobs stopped, phase 9 may start
     assert (await engine.dry_run(9, "flags-off")).would_refuse is False
 
 

@@ -23,6 +23,9 @@ def run(*keys: str, before=None):
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
+        # toasts expire on wall-clock time; a slow run must not change the picture
+        pilot.app.clear_notifications()
+        await pilot.pause()
 
     return run_before
 

@@ -41,8 +41,21 @@ def _flags_all_off(states: dict[str, str]) -> bool:
     return bool(states) and all(value in ("off", "missing") for value in states.values())
 
 
+def _cron_all_stopped_live(plan: Plan, phase: Phase) -> bool:
+    """No job of the phase is enabled in the crontab right now: flags off alone leave the
+    phase's background jobs writing, which is not rolled back."""
+    if not phase.cron:
+        return True
+    from cockpit.probes.cron import read_cron
+
+    readings = read_cron(plan)
+    return all(readings[job.id].state not in ("enabled", "unknown") for job in phase.cron if job.id in readings)
+
+
 async def order_guard(events: list[Event], plan: Plan, phase: Phase, db: Any | None) -> GuardResult:
-    """Reverse order: a later phase must be rolled back (journal, or its flags off live)."""
+    """Reverse order: a later phase must be rolled back — in the journal, or live (every
+    flag off and no cron job of it enabled, e.g. after an emergency rollback and a
+    hand-edited crontab)."""
     if state.phase_started(events, phase.id):
         return GuardResult(ORDER, True, f"phase {phase.id} already started", overridable=True)
     pending: list[str] = []
@@ -51,7 +64,7 @@ async def order_guard(events: list[Event], plan: Plan, phase: Phase, db: Any | N
             continue
         if db is not None and later.flags:
             try:
-                if _flags_all_off(await live_flag_states(db, plan, later.flags)):
+                if _flags_all_off(await live_flag_states(db, plan, later.flags)) and _cron_all_stopped_live(plan, later):
                     continue
             except (DatabaseError, FlagError):
                 pass
@@ -73,7 +86,11 @@ def preview_order_guard(events: list[Event], plan: Plan, phase: Phase, snapshot:
                 flags = {f.key: f.state for f in snapshot.phase(later.id).flags}
             except KeyError:
                 flags = {}
-            if _flags_all_off(flags):
+            try:
+                cron_running = any(c.state == "enabled" for c in snapshot.phase(later.id).cron)
+            except KeyError:
+                cron_running = bool(later.cron)
+            if _flags_all_off(flags) and not cron_running:
                 continue
         pending.append(str(later.id))
     if pending:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from ..db.base import Database, TableFact
-from ..db.errors import DatabaseError, DatabaseUnavailable, QueryError
+from ..db.errors import DatabaseUnavailable, QueryError
 from ..db.sql import quote_ident
-from ..plan.model import ActivityCheck, Phase, Plan
+from ..plan.model import ActivityCheck, FlagStore, Phase, Plan
 from .flags import flag_value_sql, reading_from_raw
 from .snapshot import ActivityReading, ConnectionReading, FlagReading, Freshness, TableReading
 
@@ -278,7 +278,7 @@ class DatabaseProbe:
         return ActivityReading(check.id, check.text, int(values[key]), check.window_minutes, Freshness(fetched_at=now))
 
     @staticmethod
-    def _flag_table_problem(fact: TableFact, store) -> str | None:
+    def _flag_table_problem(fact: TableFact, store: FlagStore) -> str | None:
         if not fact.exists:
             return f"flag table {store.table} does not exist"
         missing = [c for c in (store.key_column, store.value_column) if c not in fact.columns]

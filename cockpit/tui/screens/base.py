@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -43,9 +44,11 @@ class CockpitScreen(Screen):
         """Override to redraw clock-dependent text cheaply; full redraws happen in `redraw`."""
 
     def _changed(self, *_: Any) -> None:
-        if not self.is_mounted:
+        try:
+            strip = self.query_one(StatusStrip)
+        except NoMatches:  # not composed yet; on_mount redraws
             return
-        self.query_one(StatusStrip).refresh_from(self.app)
+        strip.refresh_from(self.app)
         self.redraw()
         self.refresh_bindings()
 

@@ -32,10 +32,14 @@ class ChecklistScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#checklist", DataTable)
-        table.add_column("", key="box", width=3)
-        table.add_column("Item", key="item")
-        table.add_column("Ticked", key="by", width=16)
-        table.add_column("Evidence", key="evidence")
+        # fixed widths: the evidence column takes what is left, so nothing needs a horizontal scroll at 80 columns
+        item_width = max(len(i.text) for which in ("before", "after") for i in self.app.plan.checklist(which))
+        item_width = min(item_width, 40)
+        evidence_width = max(18, self.app.size.width - item_width - 1 - 11 - 2 * 4 - 2)
+        table.add_column("", key="box", width=1)
+        table.add_column("Item", key="item", width=item_width)
+        table.add_column("Ticked", key="by", width=11)
+        table.add_column("Evidence", key="evidence", width=evidence_width)
         for which in ("before", "after"):
             table.add_row("", Content.from_markup(f"[b]{which.upper()} ROLLBACK[/b]"), "", "", key=f"header:{which}")
             for item in self.app.plan.checklist(which):
@@ -62,7 +66,7 @@ class ChecklistScreen(CockpitScreen):
                 key = f"{which}:{item.id}"
                 state = ticks.get((which, item.id))
                 box = "[b $success]☑[/]" if state and state.ticked else "☐"
-                by = f"{state.by} {fmt.clock_time(state.at)}" if state and state.ticked else ""
+                by = f"{state.by[:5]} {fmt.clock_time(state.at)[:5]}" if state and state.ticked else ""
                 evidence = ""
                 if item.evidence:
                     found = evidence_for(item.evidence, self.phase_id, snap, events, watch, now)
@@ -71,7 +75,7 @@ class ChecklistScreen(CockpitScreen):
                     evidence = fmt.styled(mark + found.text, style)
                 table.update_cell(key, "box", Content.from_markup(box))
                 table.update_cell(key, "by", Content.from_markup(fmt.styled(by, "$text-muted")), update_width=False)
-                table.update_cell(key, "evidence", Content.from_markup(evidence), update_width=True)
+                table.update_cell(key, "evidence", Content.from_markup(evidence), update_width=False)
 
     def _selected(self) -> tuple[str, str] | None:
         table = self.query_one("#checklist", DataTable)
