@@ -185,7 +185,9 @@ def derive_phase_state(flags: tuple[FlagReading, ...], cron: tuple[CronReading, 
     no cron job enabled; `live` while every flag is on and every job enabled; anything
     between is `partly rolled back`. Unknown readings make the whole state unknown, so a
     lost connection can never show as rolled back."""
-    if any(f.state == "unknown" for f in flags) or any(c.state == "unknown" for c in cron):
+    if any(f.state == "unknown" or f.freshness.stale_since is not None for f in flags):
+        return "unknown"  # a stale "off" read before the connection dropped proves nothing now
+    if any(c.state == "unknown" for c in cron):
         return "unknown"
     running = [f.state == "on" for f in flags] + [c.state == "enabled" for c in cron]
     if not running:

@@ -1,0 +1,299 @@
+"""SIGKILL the cockpit anywhere inside `cockpit run 10 STEP --execute`, for every kind of
+step that changes something (flags_off, cron_stop, backup, migration).
+
+Kill points per kind: at process start, right after the intent is journalled (the
+engine's pause hook), and at staggered delays after the intent appears in the journal
+(0, 1, 2, 4, 8, 16 ms...), which lands inside the action itself. After each kill:
+  - the journal opens and reads (ids in order),
+  - the step is `interrupted` (intent, no outcome) or finished with its outcome — never
+    `done` without a done outcome paired with the last intent,
+  - the lock is free (a new cockpit is not read-only),
+  - re-running the step finishes and does not do the action twice (one marker per cron
+    job, the flag off once, every verified backup still matches its hash, a migration
+    that already dropped tables says they are absent).
+Then the live state is reset to the pristine sandbox for the next kill point.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cockpit.cron.scan import MARKER_TAG
+from cockpit.engine import PAUSE_HOOK, Engine
+from cockpit.engine import state as engine_state
+from cockpit.engine.guards import sha256_of
+from cockpit.journal import Journal
+from cockpit.plan import load_plan
+
+from . import cli
+
+INTENT_DELAYS_S = (0.0, 0.001, 0.002, 0.004, 0.008, 0.016)
+FINAL = {"done", "failed", "refused", "interrupted"}
+
+
+@dataclass
+class KillReport:
+    label: str
+    status: str | None  # the step's status on restart
+
+
+def _copy_db(src: Path, dst: Path) -> None:
+    """Copy a WAL-mode SQLite database through the backup API (WAL contents included)."""
+    with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
+        source.backup(target)
+    source.close()
+    target.close()
+
+
+def _max_intent(journal_path: Path) -> int:
+    if not journal_path.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{journal_path}?mode=ro", uri=True, timeout=5)
+    try:
+        return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM event WHERE kind = 'step_intent'").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
+
+
+def _kill_run(config: Path, plan, step: str, *, extra: tuple[str, ...], after_intent: float | None,
+              at_start: float | None = None, hook: bool = False) -> int | None:
+    """Start `cockpit run 10 STEP --execute` and SIGKILL it at the chosen point.
+    Returns the exit code if the process finished before the kill (None when killed)."""
+    baseline = _max_intent(plan.paths.journal)
+    env = {PAUSE_HOOK: "30"} if hook else {}
+    proc = cli.start("run", "10", step, "--execute", *extra, "--config", str(config), env=env)
+    try:
+        if at_start is not None:
+            time.sleep(at_start)
+        else:
+            deadline = time.monotonic() + 30
+            while _max_intent(plan.paths.journal) <= baseline:
+                if proc.poll() is not None:
+                    return proc.returncode
+                if time.monotonic() > deadline:
+                    raise AssertionError("the step intent never appeared")
+                time.sleep(0.0005)
+            if after_intent:
+                time.sleep(after_intent)
+        if proc.poll() is not None:
+            return proc.returncode
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        return None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def _check_journal(plan, step: str) -> str | None:
+    """The journal after a kill: readable, ordered, and never done without its outcome."""
+    journal = Journal(plan.paths.journal, plan.target.label, "inspector")
+    try:
+        events = journal.events()
+    finally:
+        journal.close()
+    ids = [e.id for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    record = engine_state.step_record(events, 10, step)
+    assert record.status in FINAL | {None}
+    mine = [e for e in events if e.phase == 10 and e.step == step and e.kind in ("step_intent", "step_outcome")]
+    intents = [e for e in mine if e.kind == "step_intent"]
+    if record.status == "done":
+        last_outcome = [e for e in mine if e.kind == "step_outcome"][-1]
+        assert last_outcome.data["status"] == "done"
+        assert last_outcome.data.get("intent_id") == intents[-1].id, "done must pair with the last intent"
+        assert last_outcome.id > intents[-1].id
+    if intents and not any(e.kind == "step_outcome" and e.data.get("intent_id") == intents[-1].id for e in mine):
+        assert record.status == "interrupted", record
+    return record.status
+
+
+def _verified_backups_intact(plan) -> None:
+    journal = Journal(plan.paths.journal, plan.target.label, "inspector")
+    try:
+        backups = journal.events(kinds=["backup_verified"])
+    finally:
+        journal.close()
+    for event in backups:
+        path = Path(event.data["path"])
+        assert path.exists(), f"verified backup {path} is gone"
+        assert sha256_of(path) == event.data["sha256"], f"verified backup {path} was overwritten after it was verified"
+
+
+class Kind:
+    """What one step kind changes, how to tell it happened exactly once, how to undo it."""
+
+    step = ""
+    extra: tuple[str, ...] = ()
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.plan = load_plan(config)
+        self.db_path = Path(self.plan.target.path)
+        self.crontab = Path(self.plan.cron_source.path)
+
+    async def prepare(self) -> None:
+        """Run the prerequisites, then keep a pristine copy of the live state."""
+        self.pristine_db = self.db_path.with_name("pristine.db")
+        _copy_db(self.db_path, self.pristine_db)
+        self.pristine_crontab = self.crontab.read_text()
+
+    def reset(self) -> None:
+        _copy_db(self.pristine_db, self.db_path)
+        self.crontab.write_text(self.pristine_crontab)
+
+    def effect_done(self) -> bool:
+        raise NotImplementedError
+
+    def check_once(self, outcome, effect_before: bool) -> None:
+        raise NotImplementedError
+
+    def _sql(self, query: str, *params) -> list[tuple]:
+        with sqlite3.connect(self.db_path) as conn:
+            rows = conn.execute(query, params).fetchall()
+        conn.close()
+        return rows
+
+
+class FlagsOff(Kind):
+    step = "flags-off"
+
+    def effect_done(self) -> bool:
+        return self._sql("SELECT enabled FROM feature_flag WHERE flag_key = 'enable_production_dashboard'")[0][0] == 0
+
+    def check_once(self, outcome, effect_before: bool) -> None:
+        assert self.effect_done()
+        already = any("already off" in line for line in outcome.output)
+        assert already == effect_before, outcome.output
+        assert len(self._sql("SELECT * FROM feature_flag WHERE flag_key = 'enable_production_dashboard'")) == 1
+
+
+class CronStop(Kind):
+    step = "cron-stop"
+
+    def effect_done(self) -> bool:
+        return MARKER_TAG in self.crontab.read_text()
+
+    def check_once(self, outcome, effect_before: bool) -> None:
+        text = self.crontab.read_text()
+        assert text.count(MARKER_TAG) == 1, text
+        assert text.count("refresh_dashboard_materialized_views.php") == 1, text
+        assert text.count("people_sync_operators.php") == 1 and MARKER_TAG not in next(
+            line for line in text.splitlines() if "people_sync_operators.php" in line)
+        assert not [p for p in self.crontab.parent.iterdir() if p.name.endswith(".cockpit-tmp")]
+
+
+class Backup(Kind):
+    step = "backup"
+
+    def effect_done(self) -> bool:
+        return False  # every run makes a new file; "twice" is not a hazard, overwriting is
+
+    def check_once(self, outcome, effect_before: bool) -> None:
+        assert outcome.status == "done", outcome
+        _verified_backups_intact(self.plan)
+
+
+class Migration(Kind):
+    step = "drop"
+    extra = ("--confirm", "10")
+
+    async def prepare(self) -> None:
+        engine = await Engine.open(self.plan, operator="prep")
+        try:
+            for step in ("flags-off", "cron-stop", "backup"):
+                outcome = await engine.execute(10, step)
+                assert outcome.status == "done", (step, outcome)
+        finally:
+            await engine.close()
+        await super().prepare()
+
+    def tables_left(self) -> set[str]:
+        names = {r[0] for r in self._sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return names & set(self.plan.phase(10).tables)
+
+    def effect_done(self) -> bool:
+        return len(self.tables_left()) < len(self.plan.phase(10).tables)
+
+    def check_once(self, outcome, effect_before: bool) -> None:
+        assert self.tables_left() == set()
+        gone_before = effect_before
+        said_absent = any("absent" in line for line in outcome.output)
+        assert said_absent == gone_before, outcome.output
+
+
+KINDS = {"flags_off": FlagsOff, "cron_stop": CronStop, "backup": Backup, "migration": Migration}
+
+
+@pytest.mark.parametrize("kind_name", list(KINDS))
+async def test_sigkill_anywhere_never_loses_or_doubles(kind_name: str, sandbox: Path) -> None:
+    kind = KINDS[kind_name](sandbox)
+    await kind.prepare()
+    points: list[tuple[str, dict]] = [("at start", {"at_start": 0.0, "after_intent": None})]
+    points.append(("pause hook after intent", {"hook": True, "after_intent": 0.05}))
+    points += [(f"{d * 1000:g} ms after intent", {"after_intent": d}) for d in INTENT_DELAYS_S]
+    reports: list[KillReport] = []
+    for label, how in points:
+        code = _kill_run(sandbox, kind.plan, kind.step, extra=kind.extra, **how)
+        if code is not None:
+            assert code == 0, f"{label}: the run finished with {code}"
+        status = _check_journal(kind.plan, kind.step)
+        reports.append(KillReport(label, status))
+        effect_before = kind.effect_done()
+
+        engine = await Engine.open(kind.plan, operator="recover")
+        try:
+            assert not engine.read_only, f"{label}: the killed cockpit's lock outlived it ({engine.read_only_reason})"
+            view = next(v for v in engine.step_views(10) if v.step.id == kind.step)
+            if status == "interrupted":
+                assert view.label == "interrupted — verify"
+            outcome = await engine.execute(10, kind.step, confirm="10" if kind.extra else None)
+            assert outcome.status == "done", f"{label}: {outcome}"
+            kind.check_once(outcome, effect_before)
+            assert next(v for v in engine.step_views(10) if v.step.id == kind.step).status == "done"
+        finally:
+            await engine.close()
+        _verified_backups_intact(kind.plan)
+        kind.reset()
+
+    interrupted = [r.label for r in reports if r.status == "interrupted"]
+    assert "pause hook after intent" in interrupted, reports
+    assert len(reports) >= 8
+
+    # a later cockpit reads the whole story through the CLI
+    journal = cli.run("journal", "--json", "--config", str(sandbox))
+    assert journal.code == 0, journal
+    events = journal.json()
+    intents = [e for e in events if e["kind"] == "step_intent" and e["step"] == kind.step]
+    assert len(intents) >= len(interrupted)
+    steps = cli.run("steps", "10", "--json", "--config", str(sandbox))
+    assert steps.code == 0, steps
+    assert next(s for s in steps.json()["steps"] if s["id"] == kind.step)["status"] == "done"
+
+
+def test_back_to_back_backups_never_overwrite_a_verified_one(sandbox: Path) -> None:
+    """Two backups in the same second must be two files: a retry (or a killed second
+    run) must never replace the dump an earlier `backup_verified` vouches for."""
+    plan = load_plan(sandbox)
+    first = cli.run("run", "10", "backup", "--execute", "--config", str(sandbox))
+    second = cli.run("run", "10", "backup", "--execute", "--config", str(sandbox))
+    assert first.code == 0 and second.code == 0, (first, second)
+    journal = Journal(plan.paths.journal, plan.target.label, "inspector")
+    try:
+        paths = [e.data["path"] for e in journal.events(kinds=["backup_verified"])]
+    finally:
+        journal.close()
+    assert len(paths) == 2 and len(set(paths)) == 2, f"both backups were written to the same file: {paths}"
+    _verified_backups_intact(plan)
