@@ -198,3 +198,36 @@ async def test_permission_error_on_one_table_spares_the_rest(mariadb, mysql_sand
         assert second.connection.queries_last_refresh == 2  # the refused part stays out
     finally:
         mariadb.root_execute("DROP USER IF EXISTS 'limited'@'127.0.0.1'")
+
+
+async def test_slow_activity_check_is_abandoned_and_the_rest_still_refreshes(sandbox: Path) -> None:
+    """An activity check on an unindexed column of a big table would scan production on
+    every tick: the refresh statement is bounded, the slow part is left out with its
+    error, and every other reading still refreshes."""
+    import sqlite3
+
+    plan = load_plan(sandbox)
+    with sqlite3.connect(plan.target.path) as conn:
+        conn.execute("DROP INDEX IF EXISTS idx_assignment_log_created_at")
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='assignment_log'").fetchall():
+            if not name.startswith("sqlite_autoindex"):
+                conn.execute(f'DROP INDEX "{name}"')
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400000) "
+            "INSERT INTO assignment_log (token_id, node_id, account_id, rule, reason, created_at) "
+            "SELECT i, i % 50, i % 25, 'auto', 'seed', '2020-01-01 00:00:00' FROM n"
+        )
+    db = open_database(plan.target)
+    probe = DatabaseProbe(db, refresh_timeout_ms=5)
+    try:
+        facts = await probe.refresh(plan)
+        slow = facts.activity[(7, "assignment-log")]
+        assert slow.recent_rows is None and "time limit" in (slow.freshness.error or "")
+        assert facts.flags["enable_assignment_runtime"].state == "on"
+        assert facts.tables["mv_token_flow_summary"].has_rows is True
+        before = db.queries
+        again = await probe.refresh(plan)
+        assert db.queries - before == 2  # the slow part stays out: no re-scan every tick
+        assert again.activity[(7, "assignment-log")].recent_rows is None
+    finally:
+        await db.close()

@@ -25,6 +25,7 @@ from cockpit.cron.scan import CronLine, fingerprint, parse_text
 from cockpit.plan.model import CronSource
 
 CRONTAB_TIMEOUT_S = 15
+TEMP_SUFFIX = ".cockpit-tmp"
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,11 @@ def _replace_file(path: Path, text: str) -> None:
     except OSError as exc:
         raise CronError(f"cannot write crontab file {path}: {exc.strerror or exc}") from None
     # The temp name starts with a dot: cron (run-parts naming) ignores it in /etc/cron.d.
+    # It carries our pid so a later write can tell a crashed writer's leftover from a
+    # concurrent writer's file in progress.
+    _sweep_stale_temps(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".cockpit-tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as exc:
         raise CronError(f"cannot write crontab file {path}: {exc.strerror or exc}; original left intact") from None
     try:
@@ -129,6 +133,35 @@ def _replace_file(path: Path, text: str) -> None:
         except OSError:
             pass
         raise CronError(f"cannot write crontab file {path}: {exc.strerror or exc}; original left intact") from None
+
+
+def _sweep_stale_temps(path: Path) -> None:
+    """Remove temp files a writer killed mid-write (kill -9, power loss) left next to the
+    crontab; a file whose writer is still alive is left alone. Best effort: a leftover
+    is clutter, never a reason to refuse the write."""
+    prefix = f".{path.name}."
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX)]
+    except OSError:
+        return
+    for candidate in candidates:
+        pid_text = candidate.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        try:
+            candidate.unlink()
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def fsync_dir(directory: Path) -> None:

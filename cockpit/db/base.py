@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from ..plan.model import Target
+from .errors import StatementTimeout
 from .sql import quote_ident
 
 Params = Sequence[Any]
@@ -86,8 +87,18 @@ class Database(ABC):
         """Existence, estimated rows, size and columns of `tables`, in ONE statement."""
 
     @abstractmethod
+    async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[tuple]:
+        """A SELECT the server abandons after `timeout_ms` (StatementTimeout): anything the
+        cockpit reads from a production table on its own initiative is bounded."""
+
     async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
         """COUNT(*) bounded by a time limit; raises StatementTimeout when it is hit."""
+        ms = self._timeout_ms(timeout_ms)
+        try:
+            rows = await self.fetch_all_bounded(self._count_sql(table), (), ms)
+        except StatementTimeout:
+            raise StatementTimeout(f"COUNT(*) of {table} hit its {ms} ms limit") from None
+        return int(rows[0][0])
 
     @abstractmethod
     async def ddl(self, sql: str) -> None:

@@ -241,16 +241,13 @@ class MysqlDatabase(Database):
                 facts[name] = TableFact(name, True, rows_estimate, size_bytes, tuple(e["columns"]))
         return facts
 
-    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
+    async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[tuple]:
         ms = self._timeout_ms(timeout_ms)
         if self.dialect == "mariadb":
-            sql = f"SET STATEMENT max_statement_time={ms / 1000:.3f} FOR SELECT COUNT(*) FROM {quote_ident(table)}"
+            bounded = f"SET STATEMENT max_statement_time={ms / 1000:.3f} FOR {sql}"
         else:
-            sql = f"SELECT /*+ MAX_EXECUTION_TIME({ms}) */ COUNT(*) FROM {quote_ident(table)}"
-        try:
-            return int(await self.fetch_value(sql))
-        except StatementTimeout:
-            raise StatementTimeout(f"COUNT(*) of {table} hit its {ms} ms limit") from None
+            bounded = re.sub(r"^\s*SELECT\b", f"SELECT /*+ MAX_EXECUTION_TIME({ms}) */", sql, count=1, flags=re.I)
+        return await self.fetch_all(bounded, params)
 
     async def ddl(self, sql: str) -> None:
         seconds = max(1, int(self.target.lock_wait_timeout_s))

@@ -117,21 +117,17 @@ class SqliteDatabase(Database):
                 facts[name] = TableFact(name, False)
         return facts
 
-    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
-        sql = self._count_sql(table)
+    async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[tuple]:
         deadline = time.monotonic() + self._timeout_ms(timeout_ms) / 1000
 
-        def count(conn: sqlite3.Connection) -> int:
+        def bounded(conn: sqlite3.Connection) -> list[tuple]:
             conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 1000)
             try:
-                return int(conn.execute(sql).fetchone()[0])
+                return [tuple(r) for r in conn.execute(sql, tuple(params)).fetchall()]
             finally:
                 conn.set_progress_handler(None, 0)
 
-        try:
-            return await self._run(sql, count)
-        except StatementTimeout:
-            raise StatementTimeout(f"COUNT(*) of {table} hit its {self._timeout_ms(timeout_ms)} ms limit") from None
+        return await self._run(sql, bounded)
 
     async def ddl(self, sql: str) -> None:
         # SQLite's busy_timeout already bounds the wait for the single writer lock.

@@ -29,7 +29,9 @@ from .snapshot import ActivityReading, ConnectionReading, FlagReading, Freshness
 ACTIVITY_CAP = 100  # activity counts stop here: "is anyone writing?" needs no exact number
 BACKOFF_START_S = 1.0
 BACKOFF_CAP_S = 30.0
-DENIED_RETRY_S = 300.0  # a part refused for permission is retried this often, not every tick
+DENIED_RETRY_S = 300.0  # a part refused (permission, time limit) is retried this often, not every tick
+REFRESH_TIMEOUT_MS = 2000  # the refresh statement is abandoned by the server past this: an
+# activity check on an unindexed column of a big table must not scan production every tick
 
 ActivityKey = tuple[int, str]  # (phase id, activity check id)
 
@@ -72,9 +74,10 @@ class DatabaseProbe:
     """Long-lived, one per target: it owns the reconnect schedule, the last good values,
     the exact counts taken on request and the set of parts refused for permission."""
 
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time, refresh_timeout_ms: int = REFRESH_TIMEOUT_MS) -> None:
         self.db = db
         self.clock = clock
+        self.refresh_timeout_ms = refresh_timeout_ms
         self._last: DatabaseFacts | None = None
         self._exact: dict[str, tuple[int, float]] = {}
         self._denied: dict[str, tuple[str, float]] = {}  # part key -> (message, when)
@@ -231,7 +234,7 @@ class DatabaseProbe:
     async def _select(self, parts: list[_Part]) -> tuple:
         sql = "SELECT " + ", ".join(p.sql for p in parts)
         params = tuple(v for p in parts for v in p.params)
-        rows = await self.db.fetch_all(sql, params)
+        rows = await self.db.fetch_all_bounded(sql, params, self.refresh_timeout_ms)
         return rows[0]
 
     def _cutoff(self, minutes: int) -> str:

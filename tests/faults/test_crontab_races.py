@@ -10,7 +10,6 @@ no half-written or temporary file left next to it.
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -190,3 +189,23 @@ def _intents(plan) -> bool:
         return bool(journal.events(kinds=["step_intent"]))
     finally:
         journal.close()
+
+
+def test_a_crashed_writers_temp_file_is_swept_by_the_next_write(sandbox: Path) -> None:
+    """kill -9 between the temp file and the rename leaves `.crontab.<pid>.*.cockpit-tmp`;
+    the next write removes it when that pid is dead, and never touches a live writer's."""
+    plan = load_plan(sandbox)
+    path = _crontab(plan)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = path.parent / f".{path.name}.{dead.pid}.abc123.cockpit-tmp"
+    live = path.parent / f".{path.name}.{os.getpid()}.def456.cockpit-tmp"
+    stale.write_text("half a crontab")
+    live.write_text("a write in progress")
+    try:
+        apply(plan_stop(plan, plan.phase(10)), plan.paths.backup_dir)
+        assert not stale.exists()
+        assert live.exists()
+    finally:
+        live.unlink(missing_ok=True)
+    assert path.read_text().count(MARKER_TAG) == 1
