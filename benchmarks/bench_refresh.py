@@ -70,10 +70,16 @@ async def bench(config: Path, runs: int) -> None:
             for table in plan.all_tables:
                 await db.fetch_value(f"SELECT COUNT(*) FROM {quote_ident(table)}")
 
+        async def catalogue() -> None:
+            await db.table_facts([*plan.all_tables, plan.flag_store.table])
+
         r_time, r_queries, r_reads = await measure(db, refresh, runs)
+        c_time, _, c_reads = await measure(db, catalogue, runs)
         n_time, n_queries, n_reads = await measure(db, naive, runs)
         print(f"\n{'':28}{'time (median)':>16}{'statements':>12}{'rows read':>14}")
         print(f"{'cockpit refresh':28}{r_time * 1000:13.1f} ms{r_queries:12d}{r_reads:14,d}")
+        print(f"{'  of which catalogue (I_S)':28}{c_time * 1000:13.1f} ms{1:12d}{c_reads:14,d}  (information_schema rows, no table rows)")
+        print(f"{'  of which table probes':28}{'':>16}{r_queries - 1:12d}{max(r_reads - c_reads, 0):14,d}")
         print(f"{'naive COUNT(*) per table':28}{n_time * 1000:13.1f} ms{n_queries:12d}{n_reads:14,d}")
         print(f"{'ratio naive / cockpit':28}{n_time / r_time:15.1f}x{n_queries / r_queries:11.1f}x{n_reads / max(r_reads, 1):13.0f}x")
 
