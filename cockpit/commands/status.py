@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 
 from cockpit.commands.common import EXIT_OK, EXIT_UNREACHABLE, add_common_arguments, load_config
@@ -39,7 +40,10 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(snapshot.to_json(), indent=2, sort_keys=True))
     else:
         print(render_text(snapshot))
-    return EXIT_UNREACHABLE if snapshot.connection.state == "lost" else EXIT_OK
+    if snapshot.connection.state == "lost":
+        print(f"cockpit: database unreachable: {snapshot.connection.error or snapshot.target} (values are stale or unknown)", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return EXIT_OK
 
 
 def _age(at: float | None, now: float) -> str:

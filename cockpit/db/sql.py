@@ -18,7 +18,7 @@ TAG = "/* rollback-cockpit */"
 
 def quote_ident(name: str) -> str:
     """Validate a plain identifier and back-quote it (MySQL and SQLite both accept it)."""
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"not a plain SQL identifier: {name!r}")
     return f"`{name}`"
 

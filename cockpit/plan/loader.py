@@ -168,11 +168,13 @@ class _Loader:
         self.locator = LineLocator(text)
 
     def fail(self, path: PathKey, message: str) -> None:
+        message = " ".join(message.removeprefix(": ").split())  # one line, no empty label
         raise PlanError(self.file, self.locator.line(path), message)
 
     def identifier(self, value: str, path: PathKey, what: str) -> str:
-        if not IDENTIFIER.match(value):
-            self.fail(path, f"{what} \"{value}\" is not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)")
+        if not IDENTIFIER.fullmatch(value):
+            shown = value.encode("unicode_escape").decode("ascii")  # a newline must not split the one-line error
+            self.fail(path, f"{what} \"{shown}\" is not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)")
         return value
 
     def relative(self, value: str) -> Path:

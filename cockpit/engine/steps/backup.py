@@ -129,20 +129,31 @@ class BackupStep(StepKind):
         tables = tuple(counts)
         if not tables:
             return ctx.done("nothing to back up: every table is absent")
-        out = self._out_path(ctx)
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
+            out = _claim(self._out_path(ctx))
+        except OSError as exc:
+            return ctx.failed(f"backup failed: cannot create the backup file: {exc}", guard="backup")
+        # The dump goes to a .partial file and replaces the claimed name only once it is
+        # verified: a crash or a lying dump never leaves a file under a backup's name, and
+        # a claimed name is never reused, so no verified backup is ever overwritten.
+        partial = out.with_name(out.name + ".partial")
+        try:
             if ctx.db.dialect == "sqlite":
-                await asyncio.to_thread(_sqlite_dump, Path(ctx.plan.target.path), tables, out)
+                await asyncio.to_thread(_sqlite_dump, Path(ctx.plan.target.path), tables, partial)
             else:
-                problem = await self._mysql_dump(ctx, tables, out)
+                problem = await self._mysql_dump(ctx, tables, partial)
                 if problem:
+                    _discard(out, partial)
                     return ctx.failed(problem, guard="backup")
-            size, digest = verify_dump(out, tables)
+            size, digest = verify_dump(partial, tables)
+            os.replace(partial, out)
+            _fsync_dir(out.parent)
         except BackupInvalid as exc:
+            _discard(out, partial)
             ctx.emit(f"rejected: {exc}")
             return ctx.failed(f"backup not accepted: {exc}", guard="backup")
         except (OSError, sqlite3.Error) as exc:
+            _discard(out, partial)
             return ctx.failed(f"backup failed: {exc}", guard="backup")
         events = ctx.journal.events()
         flags_off = state.flags_off_at(events, ctx.phase)
@@ -187,3 +198,33 @@ class BackupStep(StepKind):
             reason = err.decode(errors="replace").strip().splitlines()
             return f"{Path(tool).name} exited {proc.returncode}: {reason[-1] if reason else 'no message'}"
         return None
+
+
+def _claim(path: Path) -> Path:
+    """Create `path` exclusively (adding -1, -2, ... on a clash) and return the name won.
+    Two backups in the same second, or a retry after a crash, get distinct files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate, number = path, 0
+    while True:
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return candidate
+        except FileExistsError:
+            number += 1
+            candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+
+
+def _discard(*paths: Path) -> None:
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
