@@ -20,6 +20,7 @@ from pathlib import Path
 
 from crontab import CronTab
 
+from cockpit.paths import fsync_dir
 from cockpit.cron.errors import CronError
 from cockpit.cron.scan import CronLine, fingerprint, parse_text
 from cockpit.plan.model import CronSource
@@ -162,15 +163,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename or a new file durable: the directory entry must reach disk too."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- the user crontab (through the `crontab` command) -----------------------------------

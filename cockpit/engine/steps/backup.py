@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cockpit.paths import fsync_dir
 from cockpit.db.errors import DatabaseError
 
 from .. import guards, state
@@ -147,7 +148,7 @@ class BackupStep(StepKind):
                     return ctx.failed(problem, guard="backup")
             size, digest = verify_dump(partial, tables)
             os.replace(partial, out)
-            _fsync_dir(out.parent)
+            fsync_dir(out.parent)
         except BackupInvalid as exc:
             _discard(out, partial)
             ctx.emit(f"rejected: {exc}")
@@ -221,10 +222,3 @@ def _discard(*paths: Path) -> None:
         except FileNotFoundError:
             pass
 
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
