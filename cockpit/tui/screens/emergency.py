@@ -34,7 +34,7 @@ class EmergencyScreen(CockpitScreen):
         em = self.app.plan.emergency
         effects = " · ".join(em.effects)
         yield Static(
-            f"[b $error]🚨 {fmt.styled(em.title, '')}[/] · ~{em.budget_minutes:g} min · data-loss risk "
+            f"[b $error]!! {fmt.styled(em.title, '')}[/] · ~{em.budget_minutes:g} min · data-loss risk "
             f"{fmt.styled(em.data_loss_risk, fmt.RISK_STYLE.get(em.data_loss_risk, ''))} ({fmt.styled(em.data_loss_reason, '')})\n"
             f"{fmt.styled(effects, '$text-muted')}",
             id="emergency-title",

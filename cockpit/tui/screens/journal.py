@@ -35,6 +35,9 @@ def describe(event: Any) -> str:
             head = str(data[key])
             status = data.get("status")
             return f"{status}: {head}" if status else head
+    if event.kind in ("session_start", "session_end"):
+        # pid and host are in `cockpit journal --json`; here they would only push the useful columns off screen
+        return "cockpit opened" if event.kind == "session_start" else "cockpit closed"
     if event.kind == "watch_start":
         return f"{data.get('hours', '?')} h"
     return json.dumps(data, sort_keys=True, default=str)[:200] if data else ""

@@ -84,12 +84,18 @@ class PhaseScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#steps", DataTable)
+        steps = self.phase.steps
+        # fixed widths, the reason column taking the rest: nothing scrolls sideways at 80 columns
+        step_width = max(len(s.id) + (6 if s.optional else 0) for s in steps)
+        status_width = len("interrupted — verify")
+        why_width = max(16, self.app.size.width - 2 - step_width - status_width - 2 * 4 - 2)
         table.add_column("#", key="n", width=2)
-        table.add_column("Step", key="step")
-        table.add_column("Status", key="status", width=22)
-        table.add_column("Why", key="why")
-        for number, step in enumerate(self.phase.steps, start=1):
-            table.add_row(str(number), step.id, "", "", key=step.id)
+        table.add_column("Step", key="step", width=step_width)
+        table.add_column("Status", key="status", width=status_width)
+        table.add_column("Why / last result", key="why", width=why_width)
+        for number, step in enumerate(steps, start=1):
+            label = f"{step.id} [$text-muted](opt)[/]" if step.optional else step.id
+            table.add_row(str(number), _content(label), "", "", key=step.id)
         table.focus()
         self.query_one("#output", Log).border_title = "Output"
         self.query_one("#dryrun-box").border_title = "Dry-run"
@@ -121,12 +127,10 @@ class PhaseScreen(CockpitScreen):
         for view in app.engine.step_views(phase.id, snap):
             status = "running" if view.step.id == self.running_step else view.status
             label = fmt.styled(status_label(status), fmt.STEP_STYLE.get(status, ""))
-            if view.step.optional:
-                label += fmt.styled(" (opt)", "$text-muted")
             why = ", ".join(view.blocked_by) if view.blocked_by else view.last_message
             try:
                 table.update_cell(view.step.id, "status", _content(label))
-                table.update_cell(view.step.id, "why", _content(fmt.styled(why, "$text-muted")), update_width=True)
+                table.update_cell(view.step.id, "why", _content(fmt.styled(why, "$text-muted")), update_width=False)
             except Exception:  # a step the plan no longer has; nothing to show
                 continue
 

@@ -48,12 +48,12 @@ def watch_header(watch: Any, now: float) -> str:
     if left <= 0:
         return fmt.styled(f"Watch on {target} finished at {fmt.stamp(watch.ends_at)} ({watch.hours:g} h)", "b $success")
     done = 1 - left / (watch.hours * 3600) if watch.hours else 0
-    bar_width = 20
+    bar_width = 16
     filled = int(done * bar_width)
     bar = "█" * filled + "░" * (bar_width - filled)
     return (
         f"[b]Watch on {fmt.styled(target, '')}[/b]  {fmt.styled(fmt.countdown(left), 'b $accent')} left  "
-        f"{fmt.styled(bar, '$accent')}  {fmt.styled(f'started {fmt.stamp(watch.started_at)}, {watch.hours:g} h', '$text-muted')}"
+        f"{fmt.styled(bar, '$accent')}  {fmt.styled(f'{watch.hours:g} h from {fmt.clock_time(watch.started_at)[:5]}', '$text-muted')}"
     )
 
 
