@@ -84,6 +84,8 @@ class Journal:
         self.target = target
         self.operator = operator
         self.clock = clock
+        self._seen: list[Event] = []  # every event read so far, in id order
+        self._seen_id = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=10, isolation_level=None, check_same_thread=False)
@@ -109,24 +111,24 @@ class Journal:
         return int(cursor.lastrowid)
 
     def events(self, phase: int | None = None, kinds: Iterable[str] | None = None) -> list[Event]:
-        """This target's events, oldest first; optionally one phase's and/or some kinds."""
-        sql = "SELECT id, at, kind, operator, phase, step, data, target FROM event WHERE target = ?"
-        params: list[Any] = [self.target]
-        if phase is not None:
-            sql += " AND phase = ?"
-            params.append(phase)
-        wanted = tuple(kinds or ())
-        if wanted:
-            sql += f" AND kind IN ({', '.join('?' for _ in wanted)})"
-            params.extend(wanted)
+        """This target's events, oldest first; optionally one phase's and/or some kinds.
+
+        The journal is append-only, so only rows newer than the last one seen are read
+        (including rows another cockpit appended): views call this on every redraw of a
+        day-long watch, and re-reading the whole history each time would grow with it."""
         try:
-            rows = self._db.execute(sql + " ORDER BY id", params).fetchall()
+            rows = self._db.execute(
+                "SELECT id, at, kind, operator, phase, step, data, target FROM event WHERE target = ? AND id > ? ORDER BY id",
+                (self.target, self._seen_id),
+            ).fetchall()
         except sqlite3.Error as exc:
             raise JournalError(f"cannot read the journal {self.path}: {exc}") from None
-        return [
-            Event(id=r[0], at=r[1], kind=r[2], operator=r[3], phase=r[4], step=r[5], data=json.loads(r[6] or "{}"), target=r[7])
-            for r in rows
-        ]
+        for r in rows:
+            self._seen.append(Event(id=r[0], at=r[1], kind=r[2], operator=r[3], phase=r[4], step=r[5], data=json.loads(r[6] or "{}"), target=r[7]))
+        if rows:
+            self._seen_id = rows[-1][0]
+        wanted = frozenset(kinds or ())
+        return [e for e in self._seen if (phase is None or e.phase == phase) and (not wanted or e.kind in wanted)]
 
     def close(self) -> None:
         try:

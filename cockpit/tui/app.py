@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from textual import events, work
@@ -48,7 +49,7 @@ class CockpitApp(App[int]):
     """One per terminal. `engine`/`live` may be injected (tests freeze them); otherwise
     the app opens them itself on mount and closes them on unmount."""
 
-    CSS_PATH = "cockpit.tcss"
+    CSS_PATH = Path(__file__).with_name("cockpit.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "Rollback cockpit"
     ENABLE_COMMAND_PALETTE = True
     # below 100 columns the phase screen drops its notes column (they are in the help and the plan)
@@ -116,12 +117,12 @@ class CockpitApp(App[int]):
         self.open_alert_count = len(self.engine.open_alerts())
         from cockpit.tui.screens.board import BoardScreen
 
+        self.refresh_now()  # the first snapshot is read while the board is being built
         await self.push_screen(BoardScreen())
         if self.read_only:
             self.notify(f"Read-only: {self.read_only_reason}", title="Read-only", severity="warning", timeout=8)
         if self.open_alert_count:
             self.notify(f"{self.open_alert_count} unacknowledged alert(s) from before: press w", severity="error")
-        self.refresh_now()
 
     async def on_unmount(self) -> None:
         if self._timer is not None:

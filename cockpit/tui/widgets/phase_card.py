@@ -77,11 +77,17 @@ class PhaseCard(Static, can_focus=True):
         super().__init__("", id=f"phase-{phase.id}", classes="phase-card", markup=True)
         self.phase = phase
         self.border_title = f"Phase {phase.id} · {phase.name}"
+        self._shown: tuple[str, str] | None = None
 
     def show(self, snap: PhaseSnapshot | None, progress: Any, now: float) -> None:
+        """Redraw only when the text changed: the board ticks every second for a day, and
+        an unchanged card must cost no layout or repaint."""
         state = snap.state if snap else "unknown"
+        text = phase_card_text(self.phase, snap, progress, now)
+        if (state, text) == self._shown:
+            return
+        self._shown = (state, text)
         for name in ("live", "partly", "rolled", "unknown"):
-            self.remove_class(f"state-{name}")
-        self.add_class(f"state-{state.split()[0]}")
+            self.set_class(state.split()[0] == name, f"state-{name}")
         self.border_subtitle = state
-        self.update(phase_card_text(self.phase, snap, progress, now))
+        self.update(text)
