@@ -194,7 +194,8 @@ class LogFollower:
             self._buckets.append((minute, found))
         while self._buckets and self._buckets[0][0] <= minute - self._minutes:
             self._buckets.popleft()
-        self._recent.append((now, found))
+        if found:  # quiet polls add nothing to the last-minute count, so keep none of them
+            self._recent.append((now, found))
         while self._recent and self._recent[0][0] <= now - 60:
             self._recent.popleft()
 
