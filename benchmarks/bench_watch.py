@@ -63,6 +63,7 @@ async def _watch(config: Path, refreshes: int) -> dict[str, float]:
         "rss_start_mb": rss_start,
         "rss_end_mb": rss_end,
         "rss_peak_sampled_mb": max(rss_samples + [rss_end]),
+        "rss_samples_mb": rss_samples,
         "cpu_per_refresh_ms": cpu / refreshes * 1000,
         "wall_per_refresh_ms": wall / refreshes * 1000,
         "phases": len(snapshot.phases),
@@ -83,6 +84,8 @@ def main() -> None:
     core_share = figures["cpu_per_refresh_ms"] / 1000 / figures["refresh_seconds"] * 100
     print(f"refreshes: {args.refreshes} (24 h at {figures['refresh_seconds']:g} s = {int(86400 / figures['refresh_seconds'])})")
     print(f"memory: start {figures['rss_start_mb']:.1f} MB, end {figures['rss_end_mb']:.1f} MB, growth {growth:+.2f} MB (target < 5 MB)")
+    samples = " ".join(f"{mb:.1f}" for mb in figures["rss_samples_mb"])
+    print(f"memory every 1,000 refreshes (MB): {samples}")
     print(f"cpu per refresh: {figures['cpu_per_refresh_ms']:.2f} ms (wall {figures['wall_per_refresh_ms']:.2f} ms)")
     print(f"baseline (idle loop iteration): {baseline * 1000:.4f} ms; ratio refresh/baseline: {figures['cpu_per_refresh_ms'] / (baseline * 1000):.0f}x")
     print(f"average CPU at the default {figures['refresh_seconds']:g} s interval: {core_share:.3f}% of one core (target < 1%)")
