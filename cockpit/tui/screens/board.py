@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -17,6 +18,7 @@ class BoardScreen(CockpitScreen):
         Binding("c", "checklist", "Checklist"),
         Binding("w", "watch", "Watch"),
         Binding("l", "log", "Log"),
+        Binding("e", "exact_counts", "Exact counts"),
         Binding("down", "focus_next_card", "Next", show=False),
         Binding("up", "focus_previous_card", "Previous", show=False),
     ]
@@ -64,6 +66,34 @@ class BoardScreen(CockpitScreen):
 
     def action_focus_previous_card(self) -> None:
         self.focus_previous(PhaseCard)
+
+    def action_exact_counts(self) -> None:
+        self.count_exactly(self.selected_phase_id())
+
+    @work(group="exact-count", exclusive=True, exit_on_error=False)
+    async def count_exactly(self, phase_id: int) -> None:
+        """Exact COUNT(*) of the phase's tables, on request only (the refresh never counts),
+        each bounded by the plan's statement time limit; results show on the card with
+        their age from the next snapshot on."""
+        from cockpit.db.errors import DatabaseError
+
+        phase = self.app.plan.phase(phase_id)
+        self.notify(f"Counting the rows of phase {phase_id}'s tables exactly…", timeout=3)
+        counted, problems = [], []
+        snapshot = self.app.snapshot
+        absent = {t.name for t in snapshot.phase(phase_id).tables if t.exists is False} if snapshot else set()
+        for table in phase.tables:
+            if table in absent:
+                continue
+            try:
+                counted.append(f"{table} {await self.app.live.exact_count(table):,}")
+            except (DatabaseError, RuntimeError) as exc:
+                problems.append(f"{table}: {exc}")
+        self.app.refresh_now()
+        if counted:
+            self.notify(" · ".join(counted), title=f"Phase {phase_id}: exact rows", timeout=10)
+        if problems:
+            self.notify("; ".join(problems), title="Not counted", severity="warning", timeout=10)
 
     def action_open_phase(self) -> None:
         self.app.open_phase(self.selected_phase_id())

@@ -12,8 +12,8 @@ HELP = """\
 [b]Everywhere[/b]   [b]?[/b] help  [b]![/b]/[b]ctrl+e[/b] EMERGENCY  [b]j[/b] journal  [b]r[/b] refresh
              [b]ctrl+p[/b] command palette  [b]esc[/b] back  [b]q[/b] quit
 [b]Board[/b]        [b]↑↓[/b] choose phase  [b]enter[/b] open  [b]c[/b] checklist
-             [b]w[/b] watch (start 24/48 h)  [b]l[/b] rollback log
-[b]Phase[/b]        [b]↑↓[/b] step (dry-run shows on the right)  [b]x[/b]/[b]enter[/b] run
+             [b]w[/b] watch (start 24/48 h)  [b]l[/b] rollback log  [b]e[/b] exact counts
+[b]Phase[/b]        [b]↑↓[/b] step (its dry-run shows below)  [b]x[/b]/[b]enter[/b] run
              [b]o[/b] run out of order (asks a reason)  [b]n[/b] journal a note
 [b]Checklist[/b]    [b]space[/b] tick/untick (journalled with your name)
 [b]Watch[/b]        [b]a[/b] acknowledge alert  [b]s[/b] start watch

@@ -1,0 +1,31 @@
+"""Exact row counts run only when the operator asks (key `e` on the board), never on the
+refresh path, and show on the card with their age — read-only cockpits may ask too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cockpit.plan import load_plan
+from cockpit.tui.app import CockpitApp
+from cockpit.tui.widgets.phase_card import PhaseCard
+from tests.fixtures.tui import settle
+
+
+async def test_exact_counts_on_request_show_on_the_card(sandbox: Path) -> None:
+    plan = load_plan(sandbox)
+    app = CockpitApp(plan, operator="alice", auto_refresh=False, read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        tables = {t.name: t for t in app.snapshot.phase(10).tables}
+        assert all(t.exact_rows is None for t in tables.values())  # the refresh never counts
+        queries_before = app.live.db.queries
+        await pilot.press("e")
+        await pilot.app.workers.wait_for_complete()
+        await settle(pilot)
+        assert app.live.db.queries - queries_before >= len(tables)  # one bounded COUNT(*) per table, plus the refresh
+        counted = {t.name: t.exact_rows for t in app.snapshot.phase(10).tables}
+        assert counted == {"mv_token_flow_summary": 24, "mv_node_bottlenecks": 12, "mv_team_workload": 8, "mv_cycle_time_analytics": 30}
+        card = str(app.screen.query_one("#phase-10", PhaseCard).render())
+        assert "exact 24" in card
+        other = {t.name: t.exact_rows for t in app.snapshot.phase(9).tables}
+        assert set(other.values()) == {None}  # only the selected phase was counted
