@@ -88,6 +88,22 @@ async def test_a_backup_changed_after_verification_is_not_trusted(target_config,
     assert all((await tables_exist(engine, MV)).values())
 
 
+async def test_rows_written_after_the_backup_refuse_the_drop(target_config, open_engine):
+    """A writer still busy after the dump (a cron run in flight, a node with the flag
+    cached) leaves rows the backup does not hold: they would be lost with no copy."""
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "flags-off", "cron-stop", "backup")
+    await engine.db.execute(
+        "INSERT INTO `mv_team_workload` (team_id, team_name, open_tokens, operators_online, refreshed_at) VALUES (?, ?, ?, ?, ?)",
+        (99, "late writer", 1, 1, "2025-11-01 00:00:00"),
+    )
+    outcome = await engine.execute(10, "drop", confirm="10")
+    assert outcome.status == "refused" and "1 rows written since the backup" in outcome.message
+    assert all((await tables_exist(engine, MV)).values())
+    await engine.execute(10, "backup")
+    assert (await engine.execute(10, "drop", confirm="10")).status == "done"
+
+
 async def test_migration_allowed_on_empty_tables_phase_9(target_config, open_engine):
     engine = await open_engine(target_config)
     await roll(engine, 10, "flags-off", "cron-stop")

@@ -193,6 +193,10 @@ async def data_guard(db: Any, events: list[Event], phase: Phase, step: Step) -> 
             if table not in backup.data.get("tables", []):
                 continue
             why = usable_backup(backup, flags_off)
+            backed_up = (backup.data.get("rows") or {}).get(table)
+            if why is None and backed_up is not None and counts[table] > backed_up:
+                # rows written after the dump would be dropped with no copy anywhere
+                why = f"{counts[table] - backed_up} rows written since the backup of {backed_up}"
             if why is None:
                 found = backup.data.get("path")
                 break
