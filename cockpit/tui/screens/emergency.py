@@ -5,7 +5,6 @@ loading and the flags' current states; the typed "EMERGENCY" is the only frictio
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from textual import work
@@ -15,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Log, Static
 
 from cockpit.tui import format as fmt
+from cockpit.tui.output import log_sink
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.phase import dry_run_markup
@@ -84,16 +84,8 @@ class EmergencyScreen(CockpitScreen):
         log.write_line(f"── {fmt.clock_time(app.now())} emergency rollback by {app.operator}")
 
         streamed: list[str] = []
-
-        def sink(line: str) -> None:
-            streamed.append(line)
-            if threading.get_ident() == app._thread_id:
-                log.write_line(line)
-            else:
-                app.call_from_thread(log.write_line, line)
-
         try:
-            outcome = await app.engine.emergency_execute(confirm=token, on_output=sink)
+            outcome = await app.engine.emergency_execute(confirm=token, on_output=log_sink(app, log, streamed))
         except Exception as exc:
             log.write_line(f"!! emergency rollback failed: {exc}")
             self.notify(f"emergency rollback failed: {exc}", severity="error")

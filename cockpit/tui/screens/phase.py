@@ -7,7 +7,6 @@ streaming into the log below; the screen stays responsive the whole time.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from textual import work
@@ -17,6 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Log, Static
 
 from cockpit.tui import format as fmt
+from cockpit.tui.output import log_sink
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.prompt import PromptScreen
@@ -234,18 +234,7 @@ class PhaseScreen(CockpitScreen):
         self.load_dry_run(self.selected_step())
 
     def _output_sink(self, streamed: list[str]) -> Any:
-        """on_output may be called from the engine's threads; the Log only from the app's."""
-        log = self.query_one("#output", Log)
-        app = self.app
-
-        def sink(line: str) -> None:
-            streamed.append(line)
-            if threading.get_ident() == app._thread_id:
-                log.write_line(line)
-            else:
-                app.call_from_thread(log.write_line, line)
-
-        return sink
+        return log_sink(self.app, self.query_one("#output", Log), streamed)
 
 
 def _content(markup: str) -> Any:
