@@ -97,3 +97,9 @@ def test_cli_unreachable_database_exits_3(tmp_path, capsys, sandbox):
     (sandbox.parent / "sandbox.db").unlink()
     code, _, err = run(capsys, "run", "10", "flags-off", "--execute", "--config", str(sandbox))
     assert code == 3 and "unreachable" in err
+
+
+def test_cli_log_refuses_a_phase_that_never_rolled_back(sandbox, capsys):
+    code, out, err = run(capsys, "log", "9", "--reason", "drill", "--resolution", "none", "--config", str(sandbox))
+    assert code == 1 and "no rollback in the journal" in err
+    assert not load_plan(sandbox).log.file.exists()

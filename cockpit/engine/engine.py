@@ -414,6 +414,9 @@ class Engine:
 
         self._writable()
         phase = self.plan.phase(phase_id)
+        if not state.phase_started(self.journal.events(), phase.id):
+            # the log is the audit trail: an entry for a rollback that never ran would lie
+            raise EngineRefused(f"phase {phase.id} has no rollback in the journal: nothing to log")
         path = append_entry(self.plan, self.plan.log.file, self.log_preview(phase.id, reason, resolution))
         self.journal.append("log_written", phase=phase.id, data={"path": str(path), "reason": reason, "resolution": resolution})
         return path
