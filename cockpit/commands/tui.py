@@ -51,7 +51,7 @@ async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], f
         engine = await Engine.open(plan, operator=operator, read_only=read_only, interactive=True, clock=clock or time.time)
     except Exception as exc:  # e.g. an unwritable journal: acting unrecorded is not an option
         fail(f"cannot open the cockpit: {exc}", EXIT_REFUSED)
-    live = LiveSystem(plan, engine.db, clock=clock or time.time)
+    live = LiveSystem(plan, engine.database, clock=clock or time.time)  # reconnects by itself
     try:
         app = CockpitApp(plan, engine=engine, live=live, clock=clock or time.time, auto_refresh=auto_refresh)
         result = await app.run_async()

@@ -56,9 +56,12 @@ class Engine:
 
     def __init__(self, plan: Plan, journal: Journal, db: Any | None, operator: str, *, read_only: bool,
                  read_only_reason: str, lock: OperatorLock | None, clock: Callable[[], float], db_error: str = "",
-                 server_lock: str | None = None) -> None:
+                 server_lock: str | None = None, database: Any | None = None) -> None:
         self.plan = plan
         self.journal = journal
+        # `database` is the target's Database object for the whole session, connected or
+        # not; `db` is that object while it is connected, else None (steps needing it refuse).
+        self.database = database if database is not None else db
         self.db = db
         self.operator = operator
         self.read_only = read_only
@@ -81,12 +84,12 @@ class Engine:
 
         who = operator or operator_name()
         journal = Journal(plan.paths.journal, plan.target.label, who, clock=clock)
-        db, db_error = None, ""
+        db, db_error, candidate = None, "", None
         if connect:
             from cockpit.db import open_database
 
+            candidate = open_database(plan.target, interactive=interactive)
             try:
-                candidate = open_database(plan.target, interactive=interactive)
                 await candidate.connect()
                 db = candidate
             except DatabaseError as exc:
@@ -113,7 +116,7 @@ class Engine:
                     read_only = True
                     reason = f"lock held by {await server_lock_holder(db, name)} on the database ({name})"
         engine = cls(plan, journal, db, who, read_only=read_only, read_only_reason=reason, lock=lock, clock=clock,
-                     db_error=db_error, server_lock=server_lock)
+                     db_error=db_error, server_lock=server_lock, database=candidate)
         if not read_only:
             journal.append("session_start", data={"pid": os.getpid(), "host": socket.gethostname()})
         return engine
@@ -134,12 +137,42 @@ class Engine:
                     await self.db.release_lock(self._server_lock)
                 except DatabaseError:
                     pass
-            await self.db.close()
-            self.db = None
+        if self.database is not None:
+            await self.database.close()
+        self.db = self.database = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
         self.journal.close()
+
+    async def _reconnect(self) -> None:
+        """Before any check or action: a database that was unreachable at start, or went
+        away since, is tried again (the live probe shares the same object and may already
+        have reconnected it). Coming back, the server lock is taken again — if another
+        cockpit took it meanwhile, this one turns read-only rather than act beside it."""
+        if self.database is None:
+            return
+        if not self.database.connected:
+            try:
+                await self.database.connect()
+            except DatabaseError as exc:
+                self.db, self.db_error = None, str(exc)
+                return
+        if self.db is None:
+            self.db, self.db_error = self.database, ""
+            if not self.read_only and self._lock is not None and self.db.dialect != "sqlite":
+                name = server_lock_name(self.plan.target.database)
+                try:
+                    got = await self.db.get_lock(name, 0)
+                except DatabaseError as exc:
+                    got, self.db_error = False, str(exc)
+                if got:
+                    self._server_lock = name
+                else:
+                    holder = await server_lock_holder(self.db, name)
+                    self.read_only, self.read_only_reason = True, f"lock held by {holder} on the database ({name})"
+                    self._lock.release()
+                    self._lock = None
 
     # -- lookups ------------------------------------------------------------------------
     def _resolve(self, phase_id: int, step_id: str) -> tuple[Phase, Step]:
@@ -167,6 +200,7 @@ class Engine:
 
     # -- guards ---------------------------------------------------------------------------
     async def _guards(self, ctx: StepContext) -> list[GuardResult]:
+        await self._reconnect()
         kind = kind_for(ctx.step)
         events = self.journal.events()
         results: list[GuardResult] = []
@@ -218,6 +252,8 @@ class Engine:
     async def _execute(self, ctx: StepContext, override_reason: str | None) -> Outcome:
         phase, step = ctx.phase, ctx.step
         results = await self._guards(ctx)
+        if self.read_only:  # reconnecting found another cockpit holding the server lock
+            return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         order = next(g for g in results if g.name == guards.ORDER)
         reason = (override_reason or "").strip()
         if not order.ok and reason:
@@ -251,6 +287,7 @@ class Engine:
         flags = self.plan.emergency.flags
         text = "\n".join(flag_statement(self.plan.flag_store, key, False) for key in flags)
         text += "\n-- each flag is read back; one failing flag does not stop the others"
+        await self._reconnect()
         results = []
         if self.db is None:
             results.append(GuardResult(guards.DATABASE, False, f"database unreachable: {self.db_error or 'not connected'}"))
@@ -267,6 +304,9 @@ class Engine:
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         if (confirm or "").strip() != EMERGENCY_TOKEN:
             return Outcome("refused", f"type {EMERGENCY_TOKEN} to confirm the emergency rollback", "confirm")
+        await self._reconnect()
+        if self.read_only:
+            return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         if self.db is None:
             return Outcome("refused", f"database unreachable: {self.db_error or 'not connected'}", guards.DATABASE)
         flags = self.plan.emergency.flags

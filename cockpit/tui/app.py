@@ -109,7 +109,8 @@ class CockpitApp(App[int]):
             from cockpit.live import LiveSystem
 
             factory = self._live_factory or (lambda plan, db, clock: LiveSystem(plan, db, clock=clock))
-            self.live = factory(self.plan, self.engine.db, self.clock)
+            # the session's Database object even if it is down: the probe reconnects it
+            self.live = factory(self.plan, getattr(self.engine, "database", None) or self.engine.db, self.clock)
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         except (RuntimeError, NotImplementedError, ValueError):

@@ -60,3 +60,34 @@ async def test_watch_survives_killing_and_restarting_mariadb(mariadb, mysql_sand
     finally:
         if not mariadb.alive:
             mariadb.start()
+
+
+async def test_cockpit_started_while_the_database_is_down_connects_when_it_returns(mariadb, mysql_sandbox) -> None:
+    """An incident is exactly when the database may be down: the cockpit must open, say
+    so, and start working when the server comes back — without a restart."""
+    plan = load_plan(mysql_sandbox.config_path)
+    plan = dataclasses.replace(plan, watch=dataclasses.replace(plan.watch, refresh_seconds=0.5, idle_refresh_seconds=0.5))
+    mariadb.kill()
+    app = CockpitApp(plan, operator="ops")
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await asyncio.wait_for(app.ready.wait(), 30)
+            assert app.snapshot.connection.state == "lost"  # not "unconfigured": it keeps trying
+            assert app.engine.db is None
+            refused = await app.engine.execute(10, "flags-off")
+            assert refused.status == "refused" and refused.guard == "database"
+            mariadb.start()
+            await _until(lambda: app.snapshot.connection.state == "connected", 20, "the first connection")
+            await pilot.pause()
+            outcome = await app.engine.execute(10, "flags-off")
+            assert outcome.status == "done", outcome.message
+            rows = mariadb.root_execute(
+                "SELECT `enabled` FROM `feature_flag` WHERE `flag_key` = 'enable_production_dashboard'",
+                database=mysql_sandbox.database,
+            )
+            assert [tuple(r) for r in rows] == [(0,)]
+            held = mariadb.root_execute("SELECT IS_USED_LOCK(CONCAT('rollback-cockpit:', %r))" % mysql_sandbox.database)
+            assert held[0][0] is not None  # the server lock was taken on reconnect
+    finally:
+        if not mariadb.alive:
+            mariadb.start()
