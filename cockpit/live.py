@@ -45,6 +45,12 @@ class LiveSystem:
         self.last: Snapshot | None = None
         self.alerts_since_last: list[Alert] = []
         self._refresh_lock = asyncio.Lock()
+        # Refilling alerts watch the tables a rollback empties or drops, not tables that
+        # only lose a column (assignment_plan_node keeps growing in normal operation).
+        self._watched_tables = {
+            phase.id: {t for step in phase.migration_steps for t in (*step.guard_tables, *step.drop_tables)}
+            for phase in plan.phases
+        }
 
     async def refresh(self, rolled_back: set[int] | None = None) -> Snapshot:
         """One full refresh. Concurrent callers wait for the running one rather than
@@ -60,7 +66,7 @@ class LiveSystem:
             previous_rolled_back = rolled_back
             if previous_rolled_back is None and self.last is not None:
                 previous_rolled_back = {p.id for p in self.last.phases if p.state == "rolled back"}
-            self.alerts_since_last = detect_drift(self.last, snapshot, previous_rolled_back or set())
+            self.alerts_since_last = detect_drift(self.last, snapshot, previous_rolled_back or set(), guard_tables=self._watched_tables)
             self.last = snapshot
             return snapshot
 
