@@ -100,7 +100,9 @@ async def test_polling_never_overlaps_and_slows_when_idle(sandbox: Path) -> None
 
     app = CockpitApp(plan, operator="alice", live_factory=factory)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        # not settle(): at a 10 ms interval a refresh is nearly always in flight, by design
+        await asyncio.wait_for(app.ready.wait(), 30)
+        await pilot.pause()
         for _ in range(10):  # manual refreshes on top of the schedule must not stack
             app.refresh_now()
         await asyncio.sleep(0.5)

@@ -50,7 +50,12 @@ class CockpitScreen(Screen):
             return
         strip.refresh_from(self.app)
         self.redraw()
-        self.refresh_bindings()
+        # The footer is rebuilt by refresh_bindings: only when what is allowed changed
+        # (read-only came or went), not on every snapshot of a day-long watch.
+        allowed = self.app.read_only
+        if allowed != getattr(self, "_bindings_read_only", None):
+            self._bindings_read_only = allowed
+            self.refresh_bindings()
 
     def redraw(self) -> None:
         """Override: rebuild the body from app.snapshot and the engine."""
