@@ -33,7 +33,10 @@ from cockpit.plan import load_plan
 
 from . import cli
 
-INTENT_DELAYS_S = (0.0, 0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.008, 0.016, 0.032, 0.064, 0.128)
+INTENT_DELAYS_S = (
+    0.0, 0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.006,
+    0.008, 0.012, 0.016, 0.024, 0.032, 0.048, 0.064, 0.096, 0.128,
+)  # with "at start" and the pause hook: 23 kill points per step kind
 FINAL = {"done", "failed", "refused", "interrupted"}
 
 
