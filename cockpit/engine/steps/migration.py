@@ -81,6 +81,9 @@ class MigrationStep(StepKind):
             facts = await db.table_facts(ctx.step.protected_tables)
         except DatabaseError as exc:
             return ctx.failed(f"cannot read the catalogue: {exc}", guard="database")
+        moved = await self._rows_moved(ctx, counts, [t for t in counts if facts.get(t) and facts[t].exists])
+        if moved:
+            return ctx.failed(f"rows changed since the guard counted ({moved}); nothing was dropped — run again to re-check", guard="data")
         dropped: dict[str, int] = {}
         for statement in build_statements(ctx.step, db.dialect, facts):
             if statement.sql is None:
@@ -90,6 +93,11 @@ class MigrationStep(StepKind):
             if fact is None or not fact.exists:
                 ctx.emit(f"skip: {statement.table} is absent")
                 continue
+            if statement.table in counts:
+                # the last moment before this statement: a writer that slipped in stops us here
+                moved = await self._rows_moved(ctx, counts, [statement.table])
+                if moved:
+                    return ctx.failed(f"rows changed since the guard counted ({moved}); stopped before {statement.sql}", guard="data", dropped=dropped)
             rows = int(counts.get(statement.table) or 0)
             if statement.object != statement.table and statement.object.split(".", 1)[1] not in fact.columns:
                 rows = 0  # MariaDB's IF EXISTS on a column that is already gone destroys nothing
@@ -106,6 +114,16 @@ class MigrationStep(StepKind):
             dropped[statement.object] = rows
             ctx.emit(f"{statement.sql}: done ({rows} rows)", statement=statement.sql, object=statement.object, state="done", rows=rows)
         return await self._verify(ctx, dropped)
+
+    async def _rows_moved(self, ctx: StepContext, counts: dict[str, int | None], tables: list[str]) -> str:
+        """Exact counts again (bounded) against what the guard counted: the guard and the
+        DDL are separate statements, and rows that arrived in between have no backup."""
+        moved = []
+        for table in tables:
+            now = await ctx.db.exact_count(table)
+            if now != int(counts.get(table) or 0):
+                moved.append(f"{table}: {counts.get(table) or 0} -> {now}")
+        return ", ".join(moved)
 
     async def _verify(self, ctx: StepContext, dropped: dict[str, int]) -> Outcome:
         try:
