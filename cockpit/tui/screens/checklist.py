@@ -29,6 +29,8 @@ class ChecklistScreen(CockpitScreen):
         phase = self.app.plan.phase(self.phase_id)
         yield Static(f"[b]Checklist · {fmt.styled(phase.title, '')}[/b]", id="checklist-title")
         yield DataTable(id="checklist", cursor_type="row", zebra_stripes=False)
+        # at 80 columns the evidence column is narrow: the selected item's full evidence shows here
+        yield Static("", id="checklist-detail")
 
     def on_mount(self) -> None:
         table = self.query_one("#checklist", DataTable)
@@ -61,6 +63,7 @@ class ChecklistScreen(CockpitScreen):
             except KeyError:
                 snap = None
         table = self.query_one("#checklist", DataTable)
+        self._details: dict[str, str] = {}
         for which in ("before", "after"):
             for item in app.plan.checklist(which):
                 key = f"{which}:{item.id}"
@@ -76,6 +79,17 @@ class ChecklistScreen(CockpitScreen):
                 table.update_cell(key, "box", Content.from_markup(box))
                 table.update_cell(key, "by", Content.from_markup(fmt.styled(by, "$text-muted")), update_width=False)
                 table.update_cell(key, "evidence", Content.from_markup(evidence), update_width=False)
+                ticked = f"ticked by {state.by} at {fmt.clock_time(state.at)}" if state and state.ticked else "not ticked"
+                self._details[key] = f"[b]{item.text}[/b] · {ticked}" + (f"\n{evidence}" if evidence else "")
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        selected = self._selected()
+        key = f"{selected[0]}:{selected[1]}" if selected else ""
+        self.query_one("#checklist-detail", Static).update(getattr(self, "_details", {}).get(key, ""))
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
 
     def _selected(self) -> tuple[str, str] | None:
         table = self.query_one("#checklist", DataTable)
