@@ -56,13 +56,16 @@ def data_loss_text(events: list[Event], phase: Phase) -> str:
 def issues(events: list[Event], phase: Phase) -> list[str]:
     """Refusals, failures, overrides, interruptions, alerts and notes, in journal order."""
     found: list[str] = []
-    for step in phase.steps:
+    aborts = {s.id for s in phase.all_steps if s.aborts}
+    for step in phase.all_steps:
         if state.step_record(events, phase.id, step.id).status == "interrupted":
             found.append(f"step {step.id} interrupted — verify")
     for event in events:
         if event.phase != phase.id:
             continue
-        if event.kind == "step_outcome" and event.data.get("status") in ("refused", "failed"):
+        if event.kind == "step_outcome" and event.step in aborts and event.data.get("status") == "done":
+            found.append(f"rollback undone by {event.operator}: {event.step}: {event.data.get('message', '')}")
+        elif event.kind == "step_outcome" and event.data.get("status") in ("refused", "failed"):
             guard = event.data.get("guard")
             by = f" by {guard}" if guard else ""
             found.append(f"step {event.step} {event.data['status']}{by}: {event.data.get('message', '')}")

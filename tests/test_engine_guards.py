@@ -240,3 +240,26 @@ async def test_real_dump_keeps_credentials_off_the_command_line(mysql_sandbox, o
     assert "-- Dump completed" in Path(event.data["path"]).read_text()
     journal_text = Path(engine.plan.paths.journal).read_bytes()
     assert engine.db.settings.password.encode() not in journal_text
+
+
+async def test_abort_turns_the_phase_back_on_and_restores_cron(target_config, open_engine):
+    """"Feature flags are safer than code rollback (can re-enable quickly)": every phase
+    can be undone, in forward order, and an undone phase cannot be migrated."""
+    engine = await open_engine(target_config)
+    crontab = engine.plan.cron_source.path
+    original = crontab.read_text()
+    await roll(engine, 10, "flags-off", "cron-stop")
+    await roll(engine, 9, "flags-off", "cron-stop")
+    refused = await engine.execute(10, "flags-on")
+    assert refused.status == "refused" and refused.guard == "order" and "9" in refused.message
+    await roll(engine, 9, "flags-on", "cron-start")
+    await roll(engine, 10, "flags-on", "cron-start")
+    flags = await read_flags(engine.db, engine.plan.flag_store, ("enable_production_dashboard", "enable_people_integration_readonly"))
+    assert {r.state for r in flags.values()} == {"on"}
+    assert crontab.read_text() == original  # byte for byte
+    assert not state.journal_rolled_back(engine.events(), engine.plan.phase(10))
+    blocked = await engine.dry_run(10, "drop")
+    assert blocked.would_refuse and any(g.name == "prerequisites" and not g.ok for g in blocked.guards)
+    from cockpit.report import issues
+
+    assert any("rollback undone by" in line for line in issues(engine.events(), engine.plan.phase(10)))

@@ -38,13 +38,16 @@ def main(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"phase": phase.id, "steps": [
                 {"id": v.step.id, "kind": v.step.kind, "title": v.step.title, "optional": v.step.optional,
+                 "abort": v.step.aborts,
                  "status": v.status, "label": v.label, "blocked_by": list(v.blocked_by), "message": v.last_message,
                  "started_at": v.started_at, "finished_at": v.finished_at}
                 for v in views]}, indent=2))
             return 0
         print(f"{phase.title}")
         for v in views:
-            optional = " (optional)" if v.step.optional and "optional" not in v.step.title.lower() else ""
+            if v.step.aborts and v is next(x for x in views if x.step.aborts):
+                print("  to undo the rollback (forward order 7 -> 10):")
+            optional = "" if v.step.aborts else " (optional)" if v.step.optional and "optional" not in v.step.title.lower() else ""
             print(f"  {v.step.id:<16} {v.step.kind:<10} {v.label:<22} {v.step.title}{optional}")
             if v.last_message:
                 print(f"      {v.last_message}")

@@ -183,7 +183,7 @@ class Engine:
         try:
             return phase, phase.step(step_id)
         except KeyError:
-            raise EngineError(f"phase {phase.id} has no step \"{step_id}\" (steps: {', '.join(s.id for s in phase.steps)})") from None
+            raise EngineError(f"phase {phase.id} has no step \"{step_id}\" (steps: {', '.join(s.id for s in phase.all_steps)})") from None
 
     def events(self, phase_id: int | None = None) -> list[Event]:
         return self.journal.events(phase_id)
@@ -208,7 +208,10 @@ class Engine:
         if kind.requires_db(ctx) and self.db is None:
             db_ok = False
             results.append(GuardResult(guards.DATABASE, False, f"database unreachable: {self.db_error or 'not connected'}"))
-        results.append(await guards.order_guard(events, self.plan, ctx.phase, self.db))
+        if ctx.step.aborts:
+            results.append(guards.abort_order_guard(events, self.plan, ctx.phase))
+        else:
+            results.append(await guards.order_guard(events, self.plan, ctx.phase, self.db))
         results.append(guards.prerequisite_guard(events, ctx.phase, ctx.step))
         if db_ok:
             try:
@@ -344,7 +347,7 @@ class Engine:
         phase = self.plan.phase(phase_id)
         events = self.journal.events()
         views = []
-        for step in phase.steps:
+        for step in phase.all_steps:
             record = state.step_record(events, phase.id, step.id)
             blocked = self._preview_blocks(events, phase, step, snapshot)
             if self._running == (phase.id, step.id):
@@ -363,7 +366,10 @@ class Engine:
 
     def _preview_blocks(self, events: list[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
         blocks = []
-        order = guards.preview_order_guard(events, self.plan, phase, snapshot)
+        if step.aborts:
+            order = guards.abort_order_guard(events, self.plan, phase)
+        else:
+            order = guards.preview_order_guard(events, self.plan, phase, snapshot)
         if not order.ok:
             blocks.append(f"order: {order.detail}")
         prereq = guards.prerequisite_guard(events, phase, step)

@@ -98,6 +98,15 @@ def preview_order_guard(events: list[Event], plan: Plan, phase: Phase, snapshot:
     return GuardResult(ORDER, True, "every later phase is rolled back", overridable=True)
 
 
+def abort_order_guard(events: list[Event], plan: Plan, phase: Phase) -> GuardResult:
+    """Undoing a rollback goes the other way (7 -> 10): a phase's features come back only
+    while every earlier phase it builds on is live again."""
+    held = [str(p.id) for p in sorted(plan.phases, key=lambda p: p.id) if p.id < phase.id and state.journal_rolled_back(events, p)]
+    if held:
+        return GuardResult(ORDER, False, f"phase(s) {', '.join(held)} still rolled back: undo them first (forward order 7 -> 10)", overridable=True)
+    return GuardResult(ORDER, True, "no earlier phase is rolled back", overridable=True)
+
+
 def prerequisite_guard(events: list[Event], phase: Phase, step: Step) -> GuardResult:
     """Within a phase: a migration only after flags_off (and cron_stop when the phase has cron)."""
     if step.kind != "migration":

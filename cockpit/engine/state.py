@@ -71,8 +71,8 @@ def flags_off_event(events: list[Event], phase: Phase) -> Event | None:
     """The event at which the phase's flags last went off (its flags_off step or an
     emergency that covered all of them), unless a later flags_on turned them back on.
     "After the flags went off" is judged by journal order (event id), not by clocks."""
-    flags_off_steps = {s.id for s in phase.steps if s.kind == "flags_off"}
-    flags_on_steps = {s.id for s in phase.steps if s.kind == "flags_on"}
+    flags_off_steps = {s.id for s in phase.all_steps if s.kind == "flags_off"}
+    flags_on_steps = {s.id for s in phase.all_steps if s.kind == "flags_on"}
     found: Event | None = None
     for event in events:
         if event.kind == "step_outcome" and event.phase == phase.id and event.data.get("status") == "done":
@@ -94,8 +94,8 @@ def flags_off_at(events: list[Event], phase: Phase) -> float | None:
 
 def cron_stopped(events: list[Event], phase: Phase) -> bool:
     """True when the phase has no cron_stop step or its last cron change was a stop."""
-    stops = {s.id for s in phase.steps if s.kind == "cron_stop"}
-    starts = {s.id for s in phase.steps if s.kind == "cron_start"}
+    stops = {s.id for s in phase.all_steps if s.kind == "cron_stop"}
+    starts = {s.id for s in phase.all_steps if s.kind == "cron_start"}
     if not stops:
         return True
     state = False

@@ -448,6 +448,7 @@ class _Loader:
             activity=tuple(activity),
             error_logs=tuple(error_logs),
             steps=tuple(steps),
+            abort_steps=_abort_steps(steps, flags, cron),
         )
         r.done()
         return phase
@@ -518,6 +519,19 @@ class _Loader:
             self.fail((*r.path, "kind"), f"{r.label}: the phase declares no cron jobs")
         r.done()
         return step
+
+
+def _abort_steps(steps: list[Step], flags: tuple[str, ...], cron: list[CronJob]) -> tuple[Step, ...]:
+    """Every phase can be undone even if the plan only describes going back: flags on
+    again, the cockpit's cron lines restored — unless the plan declares its own."""
+    declared = {s.kind for s in steps}
+    ids = {s.id for s in steps}
+    out = []
+    if flags and "flags_on" not in declared and "flags-on" not in ids:
+        out.append(Step(id="flags-on", kind="flags_on", title="Abort: turn the feature flags back on", optional=True))
+    if cron and "cron_start" not in declared and "cron-start" not in ids:
+        out.append(Step(id="cron-start", kind="cron_start", title="Abort: restore the cron jobs", optional=True))
+    return tuple(out)
 
 
 def parse_plan_text(text: str, path: Path) -> Plan:

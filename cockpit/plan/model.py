@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STEP_KINDS = ("flags_off", "flags_on", "cron_stop", "cron_start", "backup", "migration", "manual", "check")
+ABORT_KINDS = frozenset({"flags_on", "cron_start"})
 DESTRUCTIVE_KINDS = frozenset({"migration"})
 EVIDENCE_KINDS = ("backup", "flags_off", "cron_stopped", "no_active_users", "error_logs", "watch", "log_written")
 
@@ -158,6 +159,11 @@ class Step:
         return self.kind in DESTRUCTIVE_KINDS
 
     @property
+    def aborts(self) -> bool:
+        """Undoes part of the rollback rather than advancing it."""
+        return self.kind in ABORT_KINDS
+
+    @property
     def protected_tables(self) -> tuple[str, ...]:
         """Tables whose rows this migration would destroy: guard tables plus the tables
         that lose a column (a dropped column is production data too)."""
@@ -183,13 +189,20 @@ class Phase:
     activity: tuple[ActivityCheck, ...]
     error_logs: tuple[ErrorLog, ...]
     steps: tuple[Step, ...]
+    # Undoing the rollback ("feature flags are safer than code rollback: can re-enable
+    # quickly"): flags back on, cron lines restored. Not part of the forward rollback.
+    abort_steps: tuple[Step, ...] = ()
 
     @property
     def title(self) -> str:
         return f"Phase {self.id}: {self.name}"
 
+    @property
+    def all_steps(self) -> tuple[Step, ...]:
+        return (*self.steps, *self.abort_steps)
+
     def step(self, step_id: str) -> Step:
-        for step in self.steps:
+        for step in self.all_steps:
             if step.id == step_id:
                 return step
         raise KeyError(step_id)

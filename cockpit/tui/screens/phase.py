@@ -84,9 +84,9 @@ class PhaseScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#steps", DataTable)
-        steps = self.phase.steps
+        steps = self.phase.all_steps
         # fixed widths, the reason column taking the rest: nothing scrolls sideways at 80 columns
-        step_width = max(len(s.id) + (6 if s.optional else 0) for s in steps)
+        step_width = max(len(s.id) + (8 if s.aborts else 6 if s.optional else 0) for s in steps)
         status_width = len("interrupted — verify")
         why_width = max(16, self.app.size.width - 2 - step_width - status_width - 2 * 4 - 2)
         table.add_column("#", key="n", width=2)
@@ -94,7 +94,7 @@ class PhaseScreen(CockpitScreen):
         table.add_column("Status", key="status", width=status_width)
         table.add_column("Why / last result", key="why", width=why_width)
         for number, step in enumerate(steps, start=1):
-            label = f"{step.id} [$text-muted](opt)[/]" if step.optional else step.id
+            label = f"{step.id} [$warning](abort)[/]" if step.aborts else f"{step.id} [$text-muted](opt)[/]" if step.optional else step.id
             table.add_row(str(number), _content(label), "", "", key=step.id)
         table.focus()
         self.query_one("#output", Log).border_title = "Output"
@@ -104,7 +104,7 @@ class PhaseScreen(CockpitScreen):
     def selected_step(self) -> str:
         table = self.query_one("#steps", DataTable)
         row = table.cursor_row if table.row_count else 0
-        return self.phase.steps[max(0, min(row, len(self.phase.steps) - 1))].id
+        return self.phase.all_steps[max(0, min(row, len(self.phase.all_steps) - 1))].id
 
     def redraw(self) -> None:
         app = self.app
