@@ -59,9 +59,7 @@ class LiveSystem:
             started = time.perf_counter()
             facts = await self._database_facts()
             flags = await self._flags(facts)
-            cron = await asyncio.to_thread(read_cron, self.plan)
-            host = await asyncio.to_thread(self.host.read, self.plan.paths.host_disks)
-            logs = await asyncio.to_thread(self.logs.poll)
+            cron, host, logs = await asyncio.to_thread(self._read_host_side)
             snapshot = self._assemble(facts, flags, cron, host, logs, time.perf_counter() - started)
             previous_rolled_back = rolled_back
             if previous_rolled_back is None and self.last is not None:
@@ -78,6 +76,11 @@ class LiveSystem:
 
     async def close(self) -> None:
         self.logs.close()
+
+    def _read_host_side(self) -> tuple:
+        """Crontab, processes, host health and log files: blocking file and /proc reads,
+        done in one worker-thread hop per refresh."""
+        return read_cron(self.plan), self.host.read(self.plan.paths.host_disks), self.logs.poll()
 
     async def _database_facts(self) -> DatabaseFacts | None:
         if self.database is None:

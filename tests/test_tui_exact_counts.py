@@ -29,3 +29,23 @@ async def test_exact_counts_on_request_show_on_the_card(sandbox: Path) -> None:
         assert "exact 24" in card
         other = {t.name: t.exact_rows for t in app.snapshot.phase(9).tables}
         assert set(other.values()) == {None}  # only the selected phase was counted
+
+
+async def test_browsing_steps_never_counts_production_tables(sandbox: Path) -> None:
+    """The dry-run follows the cursor: it previews guards from the snapshot; the exact
+    counts run when the operator asks to run the step, not while browsing."""
+    plan = load_plan(sandbox)
+    app = CockpitApp(plan, operator="alice", auto_refresh=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        before = app.engine.database.queries
+        await pilot.press("down", "down", "down")  # flags-off -> cron-stop -> backup -> drop
+        await settle(pilot)
+        assert app.screen.selected_step() == "drop"
+        dry_run = str(app.screen.query_one("#dryrun").render())
+        assert "DROP TABLE IF EXISTS `mv_token_flow_summary`" in dry_run and "data" in dry_run
+        # describing a migration reads the catalogue once per highlight at most; four exact
+        # counts plus a flag read would be five statements for the drop alone
+        assert app.engine.database.queries - before <= 3

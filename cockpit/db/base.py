@@ -113,6 +113,15 @@ class Database(ABC):
         """Release a lock taken with get_lock."""
 
     # -- helpers shared by the backends --------------------------------------------
+    @staticmethod
+    def _table_names(tables: Iterable[str]) -> list[str]:
+        """Distinct names in order, each checked as a plain identifier before any SQL
+        mentions it (the catalogue queries bind them, but a bad name is a plan bug)."""
+        names = list(dict.fromkeys(tables))
+        for name in names:
+            quote_ident(name)
+        return names
+
     def _timeout_ms(self, timeout_ms: int | None) -> int:
         value = self.target.statement_timeout_ms if timeout_ms is None else timeout_ms
         return max(1, int(value))

@@ -209,9 +209,7 @@ class MysqlDatabase(Database):
             return int(await self._run(conn, sql, params, fetch=False))
 
     async def table_facts(self, tables: Iterable[str]) -> dict[str, TableFact]:
-        names = list(dict.fromkeys(tables))
-        for name in names:
-            quote_ident(name)
+        names = self._table_names(tables)
         if not names:
             return {}
         marks = ",".join("?" for _ in names)

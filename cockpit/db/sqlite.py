@@ -88,9 +88,7 @@ class SqliteDatabase(Database):
         return await self._run(sql, lambda c: c.execute(sql, tuple(params)).rowcount)
 
     async def table_facts(self, tables: Iterable[str]) -> dict[str, TableFact]:
-        names = list(dict.fromkeys(tables))
-        for name in names:
-            quote_ident(name)
+        names = self._table_names(tables)
         if not names:
             return {}
         marks = ",".join("?" for _ in names)

@@ -220,11 +220,22 @@ class Engine:
                 results.append(GuardResult(guards.DATABASE, False, f"live check failed: {exc}"))
         return results
 
-    async def dry_run(self, phase_id: int, step_id: str) -> DryRun:
+    async def dry_run(self, phase_id: int, step_id: str, *, preview: bool = False,
+                      snapshot: Snapshot | None = None) -> DryRun:
+        """What the step would run and what its guards say. Live by default (exact
+        counts on the guard tables, flags read back), as before a run. With `preview` the
+        guards come from `snapshot` and the journal instead: the TUI shows a dry-run as the
+        cursor moves, and browsing the step list must not count production tables."""
         phase, step = self._resolve(phase_id, step_id)
         ctx = StepContext(self, phase, step)
         kind = kind_for(step)
-        results = await self._guards(ctx)
+        if preview:
+            blocks = self._preview_blocks(self.journal.events(), phase, step, snapshot)
+            results = [GuardResult(name.strip(), False, detail.strip()) for name, _, detail in (b.partition(":") for b in blocks)]
+            if not results:
+                results = [GuardResult("preview", True, "nothing blocks it in the latest snapshot; re-checked live when run")]
+        else:
+            results = await self._guards(ctx)
         try:
             text = await kind.describe(ctx)
         except DatabaseError as exc:

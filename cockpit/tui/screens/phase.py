@@ -145,7 +145,7 @@ class PhaseScreen(CockpitScreen):
     async def load_dry_run(self, step_id: str) -> None:
         box = self.query_one("#dryrun", Static)
         try:
-            dry = await self.app.engine.dry_run(self.phase_id, step_id)
+            dry = await self.app.engine.dry_run(self.phase_id, step_id, preview=True, snapshot=self.app.snapshot)
         except Exception as exc:
             box.update(fmt.styled(f"dry-run failed: {exc}", "b $error"))
             return
