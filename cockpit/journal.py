@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,9 @@ class Journal:
         self.clock = clock
         self._seen: list[Event] = []  # every event read so far, in id order
         self._seen_id = 0
+        # the TUI writes from worker threads while the UI thread reads: one connection,
+        # one cache, so both go through this lock (SQLite alone would not guard the cache)
+        self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=10, isolation_level=None, check_same_thread=False)
@@ -102,10 +106,11 @@ class Journal:
             raise ValueError(f"unknown journal event kind {kind!r}")
         payload = json.dumps(_scrub(dict(data or {})), sort_keys=True, default=str)
         try:
-            cursor = self._db.execute(
-                "INSERT INTO event (target, at, kind, operator, phase, step, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self.target, float(self.clock()), kind, operator or self.operator, phase, step, payload),
-            )
+            with self._lock:
+                cursor = self._db.execute(
+                    "INSERT INTO event (target, at, kind, operator, phase, step, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (self.target, float(self.clock()), kind, operator or self.operator, phase, step, payload),
+                )
         except sqlite3.Error as exc:
             raise JournalError(f"cannot write the journal {self.path}: {exc}") from None
         return int(cursor.lastrowid)
@@ -116,19 +121,21 @@ class Journal:
         The journal is append-only, so only rows newer than the last one seen are read
         (including rows another cockpit appended): views call this on every redraw of a
         day-long watch, and re-reading the whole history each time would grow with it."""
-        try:
-            rows = self._db.execute(
-                "SELECT id, at, kind, operator, phase, step, data, target FROM event WHERE target = ? AND id > ? ORDER BY id",
-                (self.target, self._seen_id),
-            ).fetchall()
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot read the journal {self.path}: {exc}") from None
-        for r in rows:
-            self._seen.append(Event(id=r[0], at=r[1], kind=r[2], operator=r[3], phase=r[4], step=r[5], data=json.loads(r[6] or "{}"), target=r[7]))
-        if rows:
-            self._seen_id = rows[-1][0]
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "SELECT id, at, kind, operator, phase, step, data, target FROM event WHERE target = ? AND id > ? ORDER BY id",
+                    (self.target, self._seen_id),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot read the journal {self.path}: {exc}") from None
+            for r in rows:
+                self._seen.append(Event(id=r[0], at=r[1], kind=r[2], operator=r[3], phase=r[4], step=r[5], data=json.loads(r[6] or "{}"), target=r[7]))
+            if rows:
+                self._seen_id = rows[-1][0]
+            seen = list(self._seen)
         wanted = frozenset(kinds or ())
-        return [e for e in self._seen if (phase is None or e.phase == phase) and (not wanted or e.kind in wanted)]
+        return [e for e in seen if (phase is None or e.phase == phase) and (not wanted or e.kind in wanted)]
 
     def close(self) -> None:
         try:
