@@ -103,3 +103,10 @@ def test_mysql_sandbox_refuses_a_database_with_tables(mariadb, mariadb_db: str, 
     assert not (tmp_path / "drill" / "phases.toml").exists()
     tables = mariadb.root_execute("SHOW TABLES", database=mariadb_db)
     assert tables == [("orders",)]
+
+
+def test_an_incomplete_sandbox_is_refused_not_silently_reused(tmp_path) -> None:
+    create_sandbox(tmp_path / "sb")
+    (tmp_path / "sb" / "sandbox.db").unlink()
+    with pytest.raises(SandboxError, match="incomplete"):
+        create_sandbox(tmp_path / "sb")
