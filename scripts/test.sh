@@ -19,5 +19,6 @@ python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e '.[test]'
 
-# The suite starts its own throwaway MariaDB on loopback.
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# The suite starts its own throwaway MariaDB on loopback (one per xdist worker: each worker
+# is a separate session with its own server, data directory and port).
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "${COCKPIT_TEST_WORKERS:-auto}" "$@"
