@@ -10,7 +10,8 @@ import pytest
 from cockpit.db import open_database
 from cockpit.plan import load_plan
 from cockpit.plan.model import FlagStore
-from cockpit.probes.flags import FlagError, parse_flag_value, read_flags, set_flag
+from cockpit.engine.steps.flags import set_flag
+from cockpit.probes.flags import FlagError, parse_flag_value, read_flags
 
 
 @pytest.mark.parametrize("raw,state", [
@@ -34,7 +35,7 @@ async def test_sql_flags_read_write_missing_unknown(sandbox: Path) -> None:
         await set_flag(db, store, "enable_oem_mode", False)  # idempotent
         await set_flag(db, store, "enable_oem_mode", True)
         assert (await read_flags(db, store, ["enable_oem_mode"]))["enable_oem_mode"].state == "on"
-        with pytest.raises(FlagError, match="never_created is not in table feature_flag"):
+        with pytest.raises(FlagError, match="no row of feature_flag matches 'never_created'"):
             await set_flag(db, store, "never_created", False)
         assert await db.fetch_value("SELECT COUNT(*) FROM feature_flag WHERE flag_key = 'never_created'") == 0
         await db.execute("UPDATE feature_flag SET enabled = 'maybe' WHERE flag_key = 'oem_shadow_run'")
