@@ -81,7 +81,9 @@ def _flag_script(tmp_path: Path) -> Path:
         "if cmd == 'get':\n"
         "    print(f.read_text() if f.exists() else 'on')\n"
         "else:\n"
-        "    f.write_text(sys.argv[3])\n",
+        "    f.write_text(sys.argv[3])\n"
+        f"    pathlib.Path({str(tmp_path / 'last-set.json')!r}).write_text(__import__('json').dumps("
+        "{'argv': sys.argv[1:], 'env': dict(__import__('os').environ)}))\n",
         encoding="utf-8",
     )
     return script
@@ -105,3 +107,31 @@ async def test_command_backend(tmp_path: Path) -> None:
         await set_flag(None, store, "broken", False)
     missing = FlagStore(backend="command", get_command=(str(tmp_path / "nope"), "{flag}"), set_command=("x", "{value}"))
     assert "cannot run" in (await read_flags(None, missing, ["a"]))["a"].freshness.error
+
+
+async def test_command_backend_shows_the_argv_it_runs_and_passes_no_credentials(tmp_path: Path, monkeypatch) -> None:
+    """Issue 10: a plan-defined child never sees the cockpit's database credentials;
+    issue 9: the argv the dry-run shows is the argv that runs."""
+    import json
+    import shlex
+
+    from cockpit.engine.steps.flags import plan_flag_write
+
+    script = _flag_script(tmp_path)
+    store = FlagStore(
+        backend="command",
+        get_command=(sys.executable, str(script), "get", "{flag}"),
+        set_command=(sys.executable, str(script), "set", "{flag}", "{value}"),
+    )
+    for name, value in {"MYSQL_PWD": "s3cret", "MYSQL_HOST": "db.internal", "MARIADB_PASSWORD": "s3cret",
+                        "COCKPIT_MYSQL_USER": "ops", "MYSQL_TCP_PORT": "3307", "COCKPIT_FLAG_TEST": "kept"}.items():
+        monkeypatch.setenv(name, value)
+    reading = (await read_flags(None, store, ["a"]))["a"]
+    write = plan_flag_write(store, reading, False)
+    shown = write.render()
+    await set_flag(None, store, "a", False)
+    ran = json.loads((tmp_path / "last-set.json").read_text())
+    assert shown == shlex.join([sys.executable, str(script), *ran["argv"]])
+    leaked = {k for k in ran["env"] if k.startswith(("MYSQL_", "MARIADB_", "COCKPIT_MYSQL_"))}
+    assert not leaked and "s3cret" not in json.dumps(ran["env"])
+    assert ran["env"]["COCKPIT_FLAG_TEST"] == "kept"

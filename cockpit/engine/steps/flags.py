@@ -115,12 +115,13 @@ async def switch_flags(ctx: StepContext, flags: tuple[str, ...], on: bool) -> tu
     wanted = "on" if on else "off"
     store = ctx.plan.flag_store
     before = await read_flags(ctx.db, store, flags)
-    problems: list[str] = []
+    problems: dict[str, str] = {}  # key -> why it is not as wanted (the first reason found)
     for key in flags:
         write = plan_flag_write(store, before[key], on)
         current = _shown_state(before[key])
         if write.refusal:
             ctx.emit(f"{key}: {current}: not written: {write.refusal}")
+            problems[key] = f"{key}: {write.refusal}"
             continue
         if write.action is None:
             ctx.emit(f"{key}: already {current}")
@@ -129,11 +130,15 @@ async def switch_flags(ctx: StepContext, flags: tuple[str, ...], on: bool) -> tu
         try:
             await apply_flag_write(ctx.db, store, write)
         except FlagError as exc:
-            problems.append(str(exc))
+            problems[key] = str(exc)
     after = await read_flags(ctx.db, store, flags)
     final = {key: _shown_state(after[key]) for key in flags}
-    problems += [f"{key} reads {state}" for key, state in final.items() if state != wanted]
-    return final, list(dict.fromkeys(problems))
+    for key, state in final.items():
+        if state != wanted:
+            problems.setdefault(key, f"{key} reads {state}")
+        else:
+            problems.pop(key, None)  # e.g. someone fixed it meanwhile: the read-back decides
+    return final, list(problems.values())
 
 
 async def planned_writes(ctx: StepContext, flags: tuple[str, ...], on: bool) -> tuple[list[FlagWrite] | None, str]:
