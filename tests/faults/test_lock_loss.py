@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+import tomllib
 
 import pytest
+import tomli_w
 
 from cockpit.engine import Engine, EngineRefused
 from cockpit.engine.lock import ServerLock, server_lock_name
@@ -92,14 +94,21 @@ async def test_heartbeat_keeps_the_lock_past_a_short_wait_timeout(mariadb, mysql
 
 async def test_kill_of_the_lock_connection_is_noticed_by_the_heartbeat(mariadb, mysql_sandbox, open_engine, monkeypatch) -> None:
     """An admin KILLs the lock session: the cockpit turns read-only within a heartbeat,
-    without anyone acting, and a second cockpit may take over."""
+    without anyone acting, and a cockpit on another bastion (its own journal and lock
+    file: only the server lock stands between them) takes over."""
     monkeypatch.setattr(ServerLock, "HEARTBEAT_S", 0.3)
+    data = tomllib.loads(mysql_sandbox.config_path.read_text(encoding="utf-8"))
+    data["paths"]["journal"] = "bastion-b-journal.sqlite3"
+    bastion_b = mysql_sandbox.config_path.with_name("bastion-b.toml")
+    bastion_b.write_text(tomli_w.dumps(data, multiline_strings=True), encoding="utf-8")
+
     first = await open_engine(mysql_sandbox.config_path, operator="alice")
+    assert (await open_engine(bastion_b, operator="bob")).read_only  # the server lock keeps bob out
     mariadb.root_execute(f"KILL {_lock_owner(mariadb, mysql_sandbox.database)}")
     took = await _until(lambda: first.read_only, 5, "the heartbeat to notice the KILL")
     assert took < 2.0
     assert len(_lost_events(first)) == 1 and "lock lost" in first.read_only_reason
-    await _second_cockpit_acts(open_engine, mysql_sandbox.config_path)
+    await _second_cockpit_acts(open_engine, bastion_b)
     assert (await first.execute(10, "cron-stop")).guard == "read_only"
 
 
