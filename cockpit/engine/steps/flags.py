@@ -168,7 +168,7 @@ def describe_writes(store: FlagStore, flags: tuple[str, ...], on: bool, writes: 
     if writes is None:
         return [f"-- set {', '.join(flags)} {wanted}: each value is read live at execution and written in the "
                 f"column's own vocabulary ({source}); the exact statements are journalled as they run"]
-    lines = [f"-- computed {source}; recomputed from a fresh read at execution and journalled as run"]
+    lines = [f"-- values {source}; re-read at execution, journalled as run"]
     lines += [write.render() for write in writes]
     return lines
 
