@@ -73,7 +73,6 @@ class Engine:
         self._cron_changes: dict[tuple[int, str], Any] = {}
         self._closed = False
         self._session_open = False
-        self._heartbeat_task: asyncio.Task[None] | None = None
         # why the operator lock was lost while this cockpit held it (None: not lost);
         # the TUI registers a listener to show it the moment it happens
         self.lock_lost: str | None = None
@@ -138,21 +137,8 @@ class Engine:
 
     # -- the operator lock, kept alive and verified ---------------------------------------
     def _start_heartbeat(self) -> None:
-        if self._server_lock is None or self._heartbeat_task is not None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._heartbeat_task = loop.create_task(self._heartbeat(), name="cockpit-lock-heartbeat")
-
-    async def _heartbeat(self) -> None:
-        """Keep the lock session from idling out and notice its loss within one beat,
-        even while nobody acts."""
-        while self._server_lock is not None and not self.read_only:
-            await asyncio.sleep(self._server_lock.heartbeat_s)
-            if not await self.verify_lock():
-                return
+        if self._server_lock is not None:
+            self._server_lock.start_heartbeat(self._on_lock_lost)
 
     async def verify_lock(self) -> bool:
         """True when this cockpit may act right now: not read-only, and the server lock
@@ -182,8 +168,6 @@ class Engine:
         if self._lock is not None:  # the local half goes too: this cockpit no longer acts
             self._lock.release()
             self._lock = None
-        if self._heartbeat_task is not None and self._heartbeat_task is not asyncio.current_task():
-            self._heartbeat_task.cancel()
         for listener in list(self.lock_listeners):
             try:
                 listener(self.read_only_reason)
@@ -202,13 +186,6 @@ class Engine:
         if self._closed:
             return
         self._closed = True
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
-            try:
-                await self._heartbeat_task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - it only verifies
-                pass
-            self._heartbeat_task = None
         if self._session_open:
             try:
                 self.journal.append("session_end")

@@ -126,6 +126,7 @@ class ServerLock:
         self.lost: str | None = None
         self.verified_at: float | None = None  # time.monotonic() of the last proof of ownership
         self._io = asyncio.Lock()  # the heartbeat and an action's verification share one connection
+        self._heartbeat: asyncio.Task[None] | None = None
 
     async def acquire(self) -> bool:
         """Take the lock without waiting; False when another session holds it."""
@@ -158,6 +159,35 @@ class ServerLock:
         await self._db.close()
         return False
 
+    def start_heartbeat(self, on_lost: Callable[[str], None]) -> None:
+        """Verify every `heartbeat_s` on the running loop (keeping the session from idling
+        out), calling `on_lost(reason)` once when the lock is gone, even while nobody acts."""
+        if self._heartbeat is not None or not self.held:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        async def beat() -> None:
+            while self.held:
+                await asyncio.sleep(self.heartbeat_s)
+                if not await self.verify():
+                    on_lost(self.lost or "lost")
+                    return
+
+        self._heartbeat = loop.create_task(beat(), name="cockpit-lock-heartbeat")
+
+    async def stop_heartbeat(self) -> None:
+        task, self._heartbeat = self._heartbeat, None
+        if task is None or task is asyncio.current_task():
+            return
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):  # noqa: BLE001 - it only verifies
+            pass
+
     def verified_within(self, seconds: float) -> bool:
         return self.held and self.verified_at is not None and time.monotonic() - self.verified_at <= seconds
 
@@ -165,6 +195,7 @@ class ServerLock:
         """Release and close the lock session. Never raises."""
         from cockpit.db.errors import DatabaseError
 
+        await self.stop_heartbeat()
         try:
             if self.held:
                 async with self._io:
