@@ -92,6 +92,20 @@ async def test_heartbeat_keeps_the_lock_past_a_short_wait_timeout(mariadb, mysql
     assert not _lost_events(engine)
 
 
+async def test_journal_only_writes_need_a_recent_proof_of_ownership(mysql_sandbox, open_engine, monkeypatch) -> None:
+    """tick/note are synchronous and cannot ask the server: they rely on the heartbeat's
+    last proof, and refuse when it is older than three beats (a stalled heartbeat)."""
+    monkeypatch.setattr(ServerLock, "HEARTBEAT_S", 3600.0)
+    engine = await open_engine(mysql_sandbox.config_path, operator="alice")
+    engine.note("fresh from opening")
+    engine._server_lock.verified_at -= 3 * 3600 + 1
+    with pytest.raises(EngineRefused, match="not been verified recently"):
+        engine.note("stale proof")
+    assert await engine.verify_lock()  # any verification (an action, a beat) renews it
+    engine.note("renewed")
+    assert [e.data["text"] for e in engine.events() if e.kind == "note"] == ["fresh from opening", "renewed"]
+
+
 async def test_kill_of_the_lock_connection_is_noticed_by_the_heartbeat(mariadb, mysql_sandbox, open_engine, monkeypatch) -> None:
     """An admin KILLs the lock session: the cockpit turns read-only within a heartbeat,
     without anyone acting, and a cockpit on another bastion (its own journal and lock
