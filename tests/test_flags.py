@@ -10,7 +10,8 @@ import pytest
 from cockpit.db import open_database
 from cockpit.plan import load_plan
 from cockpit.plan.model import FlagStore
-from cockpit.probes.flags import FlagError, parse_flag_value, read_flags, set_flag
+from cockpit.engine.steps.flags import set_flag
+from cockpit.probes.flags import FlagError, parse_flag_value, read_flags
 
 
 @pytest.mark.parametrize("raw,state", [
@@ -34,7 +35,7 @@ async def test_sql_flags_read_write_missing_unknown(sandbox: Path) -> None:
         await set_flag(db, store, "enable_oem_mode", False)  # idempotent
         await set_flag(db, store, "enable_oem_mode", True)
         assert (await read_flags(db, store, ["enable_oem_mode"]))["enable_oem_mode"].state == "on"
-        with pytest.raises(FlagError, match="never_created is not in table feature_flag"):
+        with pytest.raises(FlagError, match="no row of feature_flag matches 'never_created'"):
             await set_flag(db, store, "never_created", False)
         assert await db.fetch_value("SELECT COUNT(*) FROM feature_flag WHERE flag_key = 'never_created'") == 0
         await db.execute("UPDATE feature_flag SET enabled = 'maybe' WHERE flag_key = 'oem_shadow_run'")
@@ -80,7 +81,9 @@ def _flag_script(tmp_path: Path) -> Path:
         "if cmd == 'get':\n"
         "    print(f.read_text() if f.exists() else 'on')\n"
         "else:\n"
-        "    f.write_text(sys.argv[3])\n",
+        "    f.write_text(sys.argv[3])\n"
+        f"    pathlib.Path({str(tmp_path / 'last-set.json')!r}).write_text(__import__('json').dumps("
+        "{'argv': sys.argv[1:], 'env': dict(__import__('os').environ)}))\n",
         encoding="utf-8",
     )
     return script
@@ -104,3 +107,31 @@ async def test_command_backend(tmp_path: Path) -> None:
         await set_flag(None, store, "broken", False)
     missing = FlagStore(backend="command", get_command=(str(tmp_path / "nope"), "{flag}"), set_command=("x", "{value}"))
     assert "cannot run" in (await read_flags(None, missing, ["a"]))["a"].freshness.error
+
+
+async def test_command_backend_shows_the_argv_it_runs_and_passes_no_credentials(tmp_path: Path, monkeypatch) -> None:
+    """Issue 10: a plan-defined child never sees the cockpit's database credentials;
+    issue 9: the argv the dry-run shows is the argv that runs."""
+    import json
+    import shlex
+
+    from cockpit.engine.steps.flags import plan_flag_write
+
+    script = _flag_script(tmp_path)
+    store = FlagStore(
+        backend="command",
+        get_command=(sys.executable, str(script), "get", "{flag}"),
+        set_command=(sys.executable, str(script), "set", "{flag}", "{value}"),
+    )
+    for name, value in {"MYSQL_PWD": "s3cret", "MYSQL_HOST": "db.internal", "MARIADB_PASSWORD": "s3cret",
+                        "COCKPIT_MYSQL_USER": "ops", "MYSQL_TCP_PORT": "3307", "COCKPIT_FLAG_TEST": "kept"}.items():
+        monkeypatch.setenv(name, value)
+    reading = (await read_flags(None, store, ["a"]))["a"]
+    write = plan_flag_write(store, reading, False)
+    shown = write.render()
+    await set_flag(None, store, "a", False)
+    ran = json.loads((tmp_path / "last-set.json").read_text())
+    assert shown == shlex.join([sys.executable, str(script), *ran["argv"]])
+    leaked = {k for k in ran["env"] if k.startswith(("MYSQL_", "MARIADB_", "COCKPIT_MYSQL_"))}
+    assert not leaked and "s3cret" not in json.dumps(ran["env"])
+    assert ran["env"]["COCKPIT_FLAG_TEST"] == "kept"

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from cockpit.commands.common import EXIT_OK, EXIT_UNREACHABLE, add_common_arguments, load_config
 from cockpit.plan import Plan
@@ -39,7 +40,6 @@ def _writable_dir(path: Path) -> str | None:
 async def _check_database(plan: Plan) -> list[tuple[str, bool, str]]:
     from cockpit.db import open_database
     from cockpit.db.errors import DatabaseError
-    from cockpit.probes.flags import read_flags
 
     results: list[tuple[str, bool, str]] = []
     db = open_database(plan.target)
@@ -57,20 +57,42 @@ async def _check_database(plan: Plan) -> list[tuple[str, bool, str]]:
         except DatabaseError as exc:
             results.append(("plan tables", False, str(exc)))
         if plan.flag_store.backend == "sql":
-            try:
-                flags = await read_flags(db, plan.flag_store, plan.all_flags)
-                missing = [k for k, r in flags.items() if r.state == "missing"]
-                unreadable = [k for k, r in flags.items() if r.state == "unknown"]
-                ok = not unreadable
-                detail = f"{len(flags)} flags read" + (f"; missing from {plan.flag_store.table}: {', '.join(missing)}" if missing else "")
-                if unreadable:
-                    detail += f"; unreadable: {', '.join(unreadable)}"
-                results.append((f"flag store {plan.flag_store.table}", ok, detail))
-            except DatabaseError as exc:
-                results.append((f"flag store {plan.flag_store.table}", False, str(exc)))
+            results.append(await _check_flag_keys(db, plan))
     finally:
         await db.close()
     return results
+
+
+async def _check_flag_keys(db: Any, plan: Plan) -> tuple[str, bool, str]:
+    """Every plan flag must match exactly one row under the key column's own collation
+    (as the application's lookup does): a missing key is not off, and a key matching
+    several rows (`Enable_X` and `enable_x ` under a case-insensitive, PAD SPACE
+    collation) has no single value. Both fail the check, naming the keys. Stored text
+    is shown with repr(), which escapes control characters."""
+    from cockpit.db.errors import DatabaseError
+    from cockpit.probes.flags import flag_matches, read_flags
+
+    store = plan.flag_store
+    label = f"flag store {store.table}"
+    try:
+        matches = await flag_matches(db, store, plan.all_flags)
+        readings = await read_flags(db, store, plan.all_flags)
+    except DatabaseError as exc:
+        return (label, False, str(exc))
+    missing = [k for k, rows in matches.items() if not rows]
+    ambiguous = [f"{k} ({len(rows)} rows: {', '.join(repr(r) for r in rows)})" for k, rows in matches.items() if len(rows) > 1]
+    differing = [f"{k} as {rows[0]!r}" for k, rows in matches.items() if len(rows) == 1 and rows[0] != k]
+    unreadable = [f"{k} ({(r.raw or '')!r})" for k, r in readings.items() if r.state == "unknown" and len(matches.get(k, [])) == 1]
+    detail = f"{len(matches) - len(missing) - len(ambiguous)} of {len(matches)} flags match exactly one row"
+    if missing:
+        detail += f"; missing (not off: the application's default applies): {', '.join(missing)}"
+    if ambiguous:
+        detail += f"; ambiguous: {'; '.join(ambiguous)}"
+    if unreadable:
+        detail += f"; unreadable values: {', '.join(unreadable)}"
+    if differing:
+        detail += f"; stored with another case or spacing (matched by the collation): {', '.join(differing)}"
+    return (label, not (missing or ambiguous or unreadable), detail)
 
 
 def _check_flag_command(plan: Plan) -> list[tuple[str, bool, str]]:

@@ -312,7 +312,11 @@ class MysqlDatabase(Database):
                 )
         return ()
 
-    async def get_lock(self, name: str, timeout_s: float = 0) -> bool:
+    async def get_lock(self, name: str, timeout_s: float = 0, *, session_wait_timeout_s: int | None = None) -> bool:
+        """GET_LOCK on the dedicated lock connection (opened here when needed). With
+        `session_wait_timeout_s` that session's idle limit is set first, so the server
+        neither kills a heartbeat-kept lock after the global `wait_timeout` nor keeps a
+        frozen cockpit's lock for the global 8 h."""
         if self._lock_conn is None or self._lock_conn.closed:
             self._held_locks.clear()
             try:
@@ -321,11 +325,26 @@ class MysqlDatabase(Database):
                 if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
                     raise
                 raise self._connect_error(exc) from None
+        if session_wait_timeout_s is not None:
+            await self._run(self._lock_conn, f"SET SESSION wait_timeout = {max(1, int(session_wait_timeout_s))}", (), fetch=False)
         rows = await self._run(self._lock_conn, "SELECT GET_LOCK(?, ?)", (name[:64], timeout_s), fetch=True, wait_s=self.wait_s + timeout_s)
         taken = bool(rows and rows[0][0] == 1)
         if taken:
             self._held_locks.add(name)
         return taken
+
+    async def lock_owned(self, name: str, wait_s: float | None = None) -> bool:
+        """Whether the lock connection still owns `name` (`IS_USED_LOCK(name) =
+        CONNECTION_ID()`), asked on that very connection: a connection the server killed
+        (idle timeout, KILL, restart) raises DatabaseUnavailable, and is never reopened here."""
+        if self._lock_conn is None or self._lock_conn.closed:
+            self._held_locks.discard(name)
+            raise DatabaseUnavailable(f"the lock connection to mysql {self.where} is closed")
+        rows = await self._run(self._lock_conn, "SELECT IS_USED_LOCK(?) = CONNECTION_ID()", (name[:64],), fetch=True, wait_s=wait_s)
+        owned = bool(rows and rows[0][0] == 1)
+        if not owned:
+            self._held_locks.discard(name)
+        return owned
 
     async def release_lock(self, name: str) -> None:
         if self._lock_conn is None or self._lock_conn.closed:

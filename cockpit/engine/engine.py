@@ -26,9 +26,8 @@ from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state
-from .lock import OperatorLock, server_lock_holder, server_lock_name
+from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
 from .steps import StepContext, kind_for
-from .steps.flags import flag_statement
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
 
 PAUSE_HOOK = "COCKPIT_TEST_PAUSE_AFTER_INTENT"
@@ -56,7 +55,7 @@ class Engine:
 
     def __init__(self, plan: Plan, journal: Journal, db: Any | None, operator: str, *, read_only: bool,
                  read_only_reason: str, lock: OperatorLock | None, clock: Callable[[], float], db_error: str = "",
-                 server_lock: str | None = None, database: Any | None = None) -> None:
+                 server_lock: ServerLock | None = None, database: Any | None = None) -> None:
         self.plan = plan
         self.journal = journal
         # `database` is the target's Database object for the whole session, connected or
@@ -73,6 +72,11 @@ class Engine:
         self._running: tuple[int | None, str] | None = None
         self._cron_changes: dict[tuple[int, str], Any] = {}
         self._closed = False
+        self._session_open = False
+        # why the operator lock was lost while this cockpit held it (None: not lost);
+        # the TUI registers a listener to show it the moment it happens
+        self.lock_lost: str | None = None
+        self.lock_listeners: list[Callable[[str], None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
@@ -96,47 +100,100 @@ class Engine:
                 db_error = str(exc)
         reason = "--read-only" if read_only else ""
         lock: OperatorLock | None = None
-        server_lock: str | None = None
+        server_lock: ServerLock | None = None
         if not read_only:
             lock = OperatorLock(plan.paths.journal)
             holder = lock.acquire(who, clock)
             if holder is not None:
                 read_only, reason, lock = True, holder.describe(), None
             elif db is not None and db.dialect != "sqlite":
-                name = server_lock_name(plan.target.database)
-                try:
-                    got = await db.get_lock(name, 0)
-                except DatabaseError as exc:
-                    got, db_error = False, str(exc)
-                if got:
-                    server_lock = name
-                else:
+                server_lock, problem = await cls._take_server_lock(db, plan)
+                if server_lock is None:
                     lock.release()
                     lock = None
-                    read_only = True
-                    reason = f"lock held by {await server_lock_holder(db, name)} on the database ({name})"
+                    read_only, reason = True, problem
         engine = cls(plan, journal, db, who, read_only=read_only, read_only_reason=reason, lock=lock, clock=clock,
                      db_error=db_error, server_lock=server_lock, database=candidate)
         if not read_only:
             journal.append("session_start", data={"pid": os.getpid(), "host": socket.gethostname()})
+            engine._session_open = True
+            engine._start_heartbeat()
         return engine
+
+    @staticmethod
+    async def _take_server_lock(db: Any, plan: Plan) -> tuple[ServerLock | None, str]:
+        """The server lock on its own session, or None and why (held elsewhere, or the
+        lock session could not be opened: acting without it would be acting blind)."""
+        name = server_lock_name(plan.target.database)
+        server_lock = ServerLock(db, name)
+        try:
+            got = await server_lock.acquire()
+        except DatabaseError as exc:
+            await server_lock.release()
+            return None, f"cannot take the operator lock on the database ({name}): {exc}"
+        if got:
+            return server_lock, ""
+        return None, f"lock held by {await server_lock_holder(db, name)} on the database ({name})"
+
+    # -- the operator lock, kept alive and verified ---------------------------------------
+    def _start_heartbeat(self) -> None:
+        if self._server_lock is not None:
+            self._server_lock.start_heartbeat(self._on_lock_lost)
+
+    async def verify_lock(self) -> bool:
+        """True when this cockpit may act right now: not read-only, and the server lock
+        (if this target has one) is proven to be this session's. A loss turns the
+        cockpit read-only at once and is journalled."""
+        if self.read_only:
+            return False
+        if self._server_lock is None:
+            return True
+        if await self._server_lock.verify():
+            return True
+        self._on_lock_lost(self._server_lock.lost or "lost")
+        return False
+
+    def _on_lock_lost(self, why: str) -> None:
+        if self.lock_lost is not None:
+            return
+        name = self._server_lock.name if self._server_lock is not None else server_lock_name(self.plan.target.database)
+        self.lock_lost = why
+        self.read_only = True
+        self.read_only_reason = (f"operator lock lost ({name}: {why}); another cockpit may act now — "
+                                 "restart the cockpit to take the lock again")
+        try:
+            self.journal.append("lock_lost", data={"name": name, "reason": why, "pid": os.getpid()})
+        except Exception:  # noqa: BLE001 - a journal failure must not hide the loss: read-only stands
+            pass
+        if self._lock is not None:  # the local half goes too: this cockpit no longer acts
+            self._lock.release()
+            self._lock = None
+        for listener in list(self.lock_listeners):
+            try:
+                listener(self.read_only_reason)
+            except Exception:  # noqa: BLE001 - a view's failure must not undo the read-only switch
+                pass
+
+    def lock_fresh(self) -> bool:
+        """For the journal-only writes (tick, note, watch): synchronous, so they cannot
+        ask the server; they require a proof of ownership no older than three heartbeats."""
+        if self._server_lock is None:
+            return True
+        return self._server_lock.verified_within(max(3 * self._server_lock.heartbeat_s, 15.0))
 
     async def close(self) -> None:
         """Idempotent: session end journalled, server lock, connection and lock file released."""
         if self._closed:
             return
         self._closed = True
-        if not self.read_only:
+        if self._session_open:
             try:
                 self.journal.append("session_end")
             except Exception:  # noqa: BLE001 - closing must never mask the real exit path
                 pass
-        if self.db is not None:
-            if self._server_lock:
-                try:
-                    await self.db.release_lock(self._server_lock)
-                except DatabaseError:
-                    pass
+        if self._server_lock is not None:
+            await self._server_lock.release()
+            self._server_lock = None
         if self.database is not None:
             await self.database.close()
         self.db = self.database = None
@@ -160,17 +217,16 @@ class Engine:
                 return
         if self.db is None:
             self.db, self.db_error = self.database, ""
-            if not self.read_only and self._lock is not None and self.db.dialect != "sqlite":
-                name = server_lock_name(self.plan.target.database)
-                try:
-                    got = await self.db.get_lock(name, 0)
-                except DatabaseError as exc:
-                    got, self.db_error = False, str(exc)
-                if got:
-                    self._server_lock = name
+            # first acquisition only (the database was down when this cockpit opened): a
+            # lock once held and lost is never re-taken here, the cockpit is read-only then
+            if (not self.read_only and self._lock is not None and self._server_lock is None
+                    and self.lock_lost is None and self.db.dialect != "sqlite"):
+                server_lock, problem = await self._take_server_lock(self.db, self.plan)
+                if server_lock is not None:
+                    self._server_lock = server_lock
+                    self._start_heartbeat()
                 else:
-                    holder = await server_lock_holder(self.db, name)
-                    self.read_only, self.read_only_reason = True, f"lock held by {holder} on the database ({name})"
+                    self.read_only, self.read_only_reason = True, problem
                     self._lock.release()
                     self._lock = None
 
@@ -228,6 +284,8 @@ class Engine:
         cursor moves, and browsing the step list must not count production tables."""
         phase, step = self._resolve(phase_id, step_id)
         ctx = StepContext(self, phase, step)
+        if preview:  # describe() must not read production either (steps/flags.py)
+            ctx.scratch.update(preview=True, snapshot=snapshot)
         kind = kind_for(step)
         if preview:
             blocks = self._preview_blocks(self.journal.events(), phase, step, snapshot)
@@ -266,7 +324,7 @@ class Engine:
     async def _execute(self, ctx: StepContext, override_reason: str | None) -> Outcome:
         phase, step = ctx.phase, ctx.step
         results = await self._guards(ctx)
-        if self.read_only:  # reconnecting found another cockpit holding the server lock
+        if not await self.verify_lock():  # lock taken elsewhere on reconnect, or lost (lock.py)
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         order = next(g for g in results if g.name == guards.ORDER)
         reason = (override_reason or "").strip()
@@ -298,33 +356,50 @@ class Engine:
 
     # -- emergency --------------------------------------------------------------------------
     async def emergency_dry_run(self) -> DryRun:
+        """The writes, computed from a live read by the same function the execution uses."""
+        from cockpit.probes.flags import FlagError, read_flags
+
+        from .steps.flags import describe_writes, plan_flag_write
+
         flags = self.plan.emergency.flags
-        text = "\n".join(flag_statement(self.plan.flag_store, key, False) for key in flags)
-        text += "\n-- each flag is read back; one failing flag does not stop the others"
+        store = self.plan.flag_store
         await self._reconnect()
         results = []
-        if self.db is None:
+        writes, source = None, "database not connected"
+        if self.db is None and store.backend == "sql":
             results.append(GuardResult(guards.DATABASE, False, f"database unreachable: {self.db_error or 'not connected'}"))
         else:
-            results.append(GuardResult(guards.DATABASE, True, self.db.server_label))
+            if self.db is not None:
+                results.append(GuardResult(guards.DATABASE, True, self.db.server_label))
+            try:
+                live = await read_flags(self.db, store, flags)
+                writes, source = [plan_flag_write(store, live[k], False) for k in flags], "from a live read"
+            except (DatabaseError, FlagError) as exc:
+                source = f"cannot read them now: {exc}"
+        text = "\n".join(describe_writes(store, flags, False, writes, source))
+        text += "\n-- each flag is read back; one failing flag does not stop the others"
         return DryRun(None, "emergency", self.plan.emergency.title, text, tuple(results), False, EMERGENCY_TOKEN,
                       any(not g.ok for g in results))
 
     async def emergency_execute(self, *, confirm: str | None = None, on_output: Callable[[str], None] | None = None) -> Outcome:
-        """Every emergency flag off in one action, each read back, the result per flag journalled."""
-        from cockpit.probes.flags import FlagError, read_flags, set_flag
+        """Every emergency flag off in one action, each read back, the result per flag
+        journalled. Only `off` read back counts: a missing or ambiguous key is reported
+        as not off, and the others are still switched."""
+        from cockpit.probes.flags import FlagError, is_ambiguous, read_flags
+
+        from .steps.flags import apply_flag_write, plan_flag_write
 
         if self.read_only:
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         if (confirm or "").strip() != EMERGENCY_TOKEN:
             return Outcome("refused", f"type {EMERGENCY_TOKEN} to confirm the emergency rollback", "confirm")
         await self._reconnect()
-        if self.read_only:
+        if not await self.verify_lock():
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
-        if self.db is None:
+        store = self.plan.flag_store
+        if self.db is None and store.backend == "sql":
             return Outcome("refused", f"database unreachable: {self.db_error or 'not connected'}", guards.DATABASE)
         flags = self.plan.emergency.flags
-        store = self.plan.flag_store
         lines: list[str] = []
 
         def say(line: str) -> None:
@@ -335,20 +410,29 @@ class Engine:
         intent = self.journal.append("emergency_intent", data={"flags": list(flags)})
         await _pause_for_tests()
         results: dict[str, str] = {}
+        statements: dict[str, str] = {}
         for key in flags:
             try:
-                await set_flag(self.db, store, key, False)
-                reading = (await read_flags(self.db, store, (key,))).get(key)
-                results[key] = reading.state if reading else "unknown"
+                reading = (await read_flags(self.db, store, (key,)))[key]
+                write = plan_flag_write(store, reading, False)
+                if write.action is not None:
+                    statements[key] = write.action.render()
+                after = await apply_flag_write(self.db, store, write)
+                results[key] = after.state
             except (DatabaseError, FlagError) as exc:
-                results[key] = "unknown"
-                say(f"{key}: write failed: {exc}")
+                try:
+                    now = (await read_flags(self.db, store, (key,)))[key]
+                    results[key] = "ambiguous" if is_ambiguous(now) else now.state
+                except (DatabaseError, FlagError):
+                    results[key] = "unknown"
+                say(f"{key}: not off: {exc}")
                 continue
-            say(f"{key}: {results[key]}")
-        bad = [k for k, v in results.items() if v not in ("off", "missing")]
+            say(f"{key}: {results[key]}" + (f" ({statements[key]})" if key in statements else " (already)"))
+        bad = [k for k, v in results.items() if v != "off"]
         status = "failed" if bad else "done"
         message = f"not off: {', '.join(f'{k} ({results[k]})' for k in bad)}" if bad else f"all {len(flags)} flags off (read back)"
-        self.journal.append("emergency_outcome", data={"status": status, "message": message, "flags": results, "intent_id": intent})
+        self.journal.append("emergency_outcome", data={"status": status, "message": message, "flags": results,
+                                                       "statements": statements, "intent_id": intent})
         return Outcome(status, message, "verify" if bad else None, tuple(lines), {"flags": results})
 
     # -- derived state ------------------------------------------------------------------------
@@ -392,7 +476,7 @@ class Engine:
             except KeyError:
                 live = None
             if live is not None:
-                on = [f.key for f in live.flags if f.state not in ("off", "missing")]
+                on = [f.key for f in live.flags if not guards.counts_as_off(f.state)]
                 if on:
                     blocks.append(f"flags_off: still on or unknown: {', '.join(on)}")
                 covered = {t for b in state.verified_backups(events) for t in b.data.get("tables", [])
@@ -411,6 +495,9 @@ class Engine:
     def _writable(self) -> None:
         if self.read_only:
             raise EngineRefused(f"read-only: {self.read_only_reason}")
+        if not self.lock_fresh():
+            raise EngineRefused("the operator lock has not been verified recently (its heartbeat is not running); "
+                                "retry in a moment or restart the cockpit")
 
     def tick(self, phase_id: int, which: str, item_id: str, ticked: bool, note: str | None = None) -> None:
         self._writable()

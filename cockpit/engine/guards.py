@@ -16,7 +16,7 @@ from typing import Any
 from cockpit.db.errors import DatabaseError, StatementTimeout
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan, Step
-from cockpit.probes.flags import FlagError
+from cockpit.probes.flags import FlagError, counts_as_off
 from cockpit.probes.snapshot import Snapshot
 
 from . import state
@@ -30,15 +30,22 @@ DATABASE = "database"
 
 
 async def live_flag_states(db: Any, plan: Plan, flags: tuple[str, ...]) -> dict[str, str]:
-    """Flag key -> on/off/missing/unknown, read now."""
-    from cockpit.probes.flags import read_flags
+    """Flag key -> on/off/missing/ambiguous/unknown, read now with the database's own key
+    matching (one `WHERE key = ?` per flag, under the column's collation)."""
+    from cockpit.probes.flags import is_ambiguous, read_flags
 
     readings = await read_flags(db, plan.flag_store, flags)
-    return {key: readings[key].state if key in readings else "unknown" for key in flags}
+    out = {}
+    for key in flags:
+        reading = readings.get(key)
+        out[key] = "unknown" if reading is None else "ambiguous" if is_ambiguous(reading) else reading.state
+    return out
 
 
 def _flags_all_off(states: dict[str, str]) -> bool:
-    return bool(states) and all(value in ("off", "missing") for value in states.values())
+    """Every flag read as off. Missing, ambiguous and unknown never count as off: the
+    application's default applies to a missing flag, and that default may be on."""
+    return bool(states) and all(counts_as_off(value) for value in states.values())
 
 
 def _cron_all_stopped_live(plan: Plan, phase: Phase) -> bool:
@@ -127,9 +134,9 @@ async def flags_off_guard(db: Any, plan: Plan, phase: Phase) -> GuardResult:
         states = await live_flag_states(db, plan, phase.flags)
     except (DatabaseError, FlagError) as exc:
         return GuardResult(FLAGS_OFF, False, f"cannot read the flags: {exc}")
-    on = [key for key, value in states.items() if value not in ("off", "missing")]
+    on = [key for key, value in states.items() if not counts_as_off(value)]
     if on:
-        return GuardResult(FLAGS_OFF, False, "still on or unknown: " + ", ".join(f"{k} ({states[k]})" for k in on))
+        return GuardResult(FLAGS_OFF, False, "not read as off: " + ", ".join(f"{k} ({states[k]})" for k in on))
     return GuardResult(FLAGS_OFF, True, "all off (read live): " + ", ".join(phase.flags))
 
 

@@ -181,11 +181,12 @@ class Snapshot:
 
 
 def derive_phase_state(flags: tuple[FlagReading, ...], cron: tuple[CronReading, ...]) -> str:
-    """A phase is `rolled back` once nothing of it runs: every flag off (or missing) and
+    """A phase is `rolled back` once nothing of it runs: every flag read off and
     no cron job enabled; `live` while every flag is on and every job enabled; anything
-    between is `partly rolled back`. Unknown readings make the whole state unknown, so a
-    lost connection can never show as rolled back."""
-    if any(f.state == "unknown" or f.freshness.stale_since is not None for f in flags):
+    between is `partly rolled back`. Unknown or missing readings (a missing flag takes the
+    application's default, maybe on) make the whole state unknown, so a lost connection
+    or an absent row can never show as rolled back."""
+    if any(f.state in ("unknown", "missing") or f.freshness.stale_since is not None for f in flags):
         return "unknown"  # a stale "off" read before the connection dropped proves nothing now
     if any(c.state == "unknown" for c in cron):
         return "unknown"

@@ -111,6 +111,8 @@ class CockpitApp(App[int]):
             factory = self._live_factory or (lambda plan, db, clock: LiveSystem(plan, db, clock=clock))
             # the session's Database object even if it is down: the probe reconnects it
             self.live = factory(self.plan, getattr(self.engine, "database", None) or self.engine.db, self.clock)
+        if isinstance(getattr(self.engine, "lock_listeners", None), list):
+            self.engine.lock_listeners.append(self._lock_lost)  # the engine's heartbeat calls it
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         except (RuntimeError, NotImplementedError, ValueError):
@@ -136,6 +138,12 @@ class CockpitApp(App[int]):
             await self.live.close()
         if self._owns_engine and self.engine is not None:
             await self.engine.close()
+
+    def _lock_lost(self, reason: str) -> None:
+        """The operator lock is gone (engine/lock.py): show read-only now, not at the next poll."""
+        self.notify(reason, title="Operator lock LOST: read-only", severity="error", timeout=30, markup=False)
+        self.bell()
+        self.journal_changed()  # the strip and the footer redraw from engine.read_only
 
     def _hangup(self) -> None:
         """SSH dropped: leave through the normal path so the journal gets its session end."""

@@ -57,6 +57,12 @@ async def test_watch_survives_killing_and_restarting_mariadb(mariadb, mysql_sand
             assert "LOST" not in _text(app.screen.query_one(StatusStrip))
             assert app.snapshot.phase(10).flags[0].freshness.stale_since is None
             assert app.snapshot.phase(10).state == "live"
+            # the restart dropped the operator lock's session: the data comes back, the
+            # lock does not, and the strip says so (issue 9: alive or visibly lost)
+            await _until(lambda: app.read_only, 10, "the lock loss to show")
+            await pilot.pause()
+            assert "READ-ONLY" in _text(app.screen.query_one(StatusStrip)) and "lock lost" in app.read_only_reason
+            assert (await app.engine.execute(10, "flags-off")).guard == "read_only"
     finally:
         if not mariadb.alive:
             mariadb.start()
