@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "note",
     "log",
     "journal_cmd",
+    "drill",
 )
 
 

@@ -27,6 +27,7 @@ KINDS = frozenset(
         "step_intent", "step_output", "step_outcome", "override", "note",
         "alert", "alert_ack", "watch_start", "watch_end", "backup_verified",
         "log_written", "emergency_intent", "emergency_outcome",
+        "drill_start", "drill_end",  # a marked drill: everything journalled between belongs to it
     }
 )
 

@@ -125,6 +125,7 @@ def main(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _, _ in results)
     for name, ok, detail in results:
         print(f"{'ok  ' if ok else 'FAIL'}  {name:<{width}}  {detail}")
+    __import__("cockpit.drill.lifecycle", fromlist=["_"]).print_check_warnings(plan)  # contacts, review date
     failures = [name for name, ok, _ in results if not ok]
     if failures:
         print(f"cockpit: unreachable or unusable: {', '.join(failures)}", file=sys.stderr)
