@@ -3,6 +3,8 @@ who and when) next to what the live system says about each item."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -73,6 +75,8 @@ class ChecklistScreen(CockpitScreen):
                 evidence = ""
                 if item.evidence:
                     found = evidence_for(item.evidence, self.phase_id, snap, events, watch, now)
+                    if item.evidence == "backup":
+                        found = backup_scope(app.plan, self.phase_id, events, found)
                     style = {True: "$success", False: "b $warning", None: "$text-muted"}[found.ok]
                     mark = {True: "✔ ", False: "✘ ", None: "? "}[found.ok]
                     evidence = fmt.styled(mark + found.text, style)
@@ -120,3 +124,18 @@ class ChecklistScreen(CockpitScreen):
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_tick()
+
+
+def backup_scope(plan: Any, phase_id: int, events: Any, found: Any) -> Any:
+    """"Backup database (full dump)": say whether the verified dump covers every table of
+    the plan or only the phase's own, so a phase dump is never taken for the full one."""
+    from cockpit.tui.evidence import Evidence
+
+    dumps = [e for e in events if e.kind == "backup_verified" and e.phase == phase_id]
+    if not dumps:
+        return found
+    tables = set(dumps[-1].data.get("tables", []))
+    everything = set(plan.all_tables)
+    if everything and everything <= tables:
+        return Evidence(True, f"full dump verified ({len(tables)} tables)")
+    return Evidence(None, f"phase {phase_id}'s {len(tables)} tables only, not a full dump ({len(everything)} tables)")
