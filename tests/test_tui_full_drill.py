@@ -98,6 +98,6 @@ async def test_full_drill_by_keys_at_80x24(sandbox: Path) -> None:
     assert "Not attempted" not in report
     drill_log = plan.log.file.with_name("ROLLBACK_LOG.drill.md").read_text()
     assert drill_log.count("## Drill Log Entry — drill 1") == 1 and not plan.log.file.exists()
-    # ~150 key presses, 29 dry-runs and 24 real steps (dumps verified by restore): about
-    # 25 s on an idle 2-core machine, 70 s under a load average of 6; a bound, not a benchmark
+    # ~100 key presses, 29 live dry-runs and 24 real steps (dumps verified by restore):
+    # measured 72 s on 2 cores shared at a load average of ~6; a bound, not a benchmark
     assert elapsed < 150, f"the keyed drill took {elapsed:.1f}s"

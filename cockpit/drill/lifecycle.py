@@ -96,8 +96,8 @@ def summary_lines(state: Lifecycle) -> list[tuple[str, str]]:
 
 def contacts_line(state: Lifecycle) -> str:
     if not state.contacts:
-        return "contacts: none in the plan"
-    return "contacts: " + " · ".join(f"{role} {contact}" for role, contact in state.contacts)
+        return "call: no emergency contacts in the plan"
+    return "call " + " · ".join(f"{role} {contact}" for role, contact in state.contacts)
 
 
 def print_check_warnings(plan: Plan) -> None:
