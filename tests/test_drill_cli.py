@@ -69,7 +69,7 @@ ACTING = [
 
 @pytest.mark.parametrize("argv", ACTING, ids=[a[0] for a in ACTING])
 def test_acting_without_config_refuses_naming_the_target(bare_dir: Path, capsys, argv) -> None:
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1, err
     assert "no --config given" in err and "mysql 127.0.0.1:3306/manufacturing" in err and "--config" in err
@@ -80,7 +80,7 @@ def test_acting_without_config_in_a_real_process(bare_dir: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(bare_dir.parent / "home")}
     env.pop("COCKPIT_CONFIG", None)
     proc = subprocess.run([sys.executable, "-m", "cockpit", "run", "10", "flags-off", "--execute"], cwd=bare_dir, env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("cockpit: no --config given; ./phases.toml targets mysql 127.0.0.1:3306/manufacturing"
                                    " — name it with --config (or COCKPIT_CONFIG) to act on it")
@@ -89,13 +89,13 @@ def test_acting_without_config_in_a_real_process(bare_dir: Path) -> None:
 
 def test_cockpit_config_env_names_the_plan(sandbox: Path, bare_dir: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("COCKPIT_CONFIG", str(sandbox))
-    code, out, err = run(capsys, "note", "from the env")
+    code, _out, err = run(capsys, "note", "from the env")
     assert code == 0, err
     assert any(e.kind == "note" for e in events(load_plan(sandbox)))
 
 
 def test_read_only_commands_say_what_they_read_and_write_nothing(sandbox: Path, bare_dir: Path, capsys) -> None:
-    code, out, err = run(capsys, "run", "10", "flags-off")  # a dry-run of the default plan
+    code, _out, err = run(capsys, "run", "10", "flags-off")  # a dry-run of the default plan
     assert "reading ./phases.toml (target mysql 127.0.0.1:3306/manufacturing)" in err
     assert sorted(p.name for p in bare_dir.iterdir()) == ["phases.toml"]
     assert not (bare_dir.parent / "home").exists(), "no journal in the state folder either"

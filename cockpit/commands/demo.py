@@ -6,7 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from cockpit.commands.common import EXIT_BAD_INPUT, add_common_arguments, fail, load_config
+from cockpit.commands.common import (
+    EXIT_BAD_INPUT,
+    fail,
+    load_config,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -58,9 +58,9 @@ def extra_issues(events: list[Event], phase: Phase) -> list[str]:
             found.append(f"emergency rollback by {event.operator} at {_clock(event.at)} interrupted — verify the flags")
     closed = {e.data.get("intent_id") for e in events if e.kind == "step_outcome"}
     for event in events:
-        if event.kind == "step_intent" and event.phase == phase.id and event.id not in closed:
-            if state.step_record(events, phase.id, event.step or "").status != "interrupted":
-                found.append(f"step {event.step} interrupted at {_clock(event.at)} (run again later)")
+        if (event.kind == "step_intent" and event.phase == phase.id and event.id not in closed
+                and state.step_record(events, phase.id, event.step or "").status != "interrupted"):
+            found.append(f"step {event.step} interrupted at {_clock(event.at)} (run again later)")
     return found
 
 

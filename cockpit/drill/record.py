@@ -13,8 +13,8 @@ to a target, so events of another target can never fall into the range.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from cockpit.journal import Event
 

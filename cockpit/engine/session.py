@@ -16,10 +16,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
-from cockpit.commands.common import CONFIG_HELP, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, fail, load_config, operator_name
+from cockpit.commands.common import (
+    CONFIG_HELP,
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    fail,
+    load_config,
+    operator_name,
+)
 from cockpit.journal import JournalError
 from cockpit.plan import Plan
 

@@ -9,7 +9,7 @@ as one."""
 from __future__ import annotations
 
 import textwrap
-from typing import Iterable
+from collections.abc import Iterable
 
 from textual.widgets import Log
 
@@ -25,7 +25,7 @@ class WrappingLog(Log):
         return textwrap.wrap(line, self._wrap_width(), subsequent_indent="   ", break_long_words=True,
                              break_on_hyphens=False, replace_whitespace=False, drop_whitespace=True) or [""]
 
-    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> "WrappingLog":
+    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> WrappingLog:
         """Log.write_line goes through here too, so every line is wrapped exactly once."""
         wrapped: list[str] = []
         for line in lines:
