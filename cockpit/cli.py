@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "log",
     "journal_cmd",
     "drill",
+    "smoke",
 )
 
 

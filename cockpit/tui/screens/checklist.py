@@ -21,6 +21,7 @@ class ChecklistScreen(CockpitScreen):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("space", "tick", "Tick/untick"),
         Binding("x", "open_phase", "Steps"),
+        Binding("s", "smoke", "Smoke checks"),
     ]
 
     def __init__(self, phase_id: int) -> None:
@@ -77,6 +78,8 @@ class ChecklistScreen(CockpitScreen):
                     found = evidence_for(item.evidence, self.phase_id, snap, events, watch, now)
                     if item.evidence == "backup":
                         found = backup_scope(app.plan, self.phase_id, events, found)
+                    elif item.evidence == "smoke":
+                        found = smoke_evidence(app.plan, self.phase_id, engine.events())
                     style = {True: "$success", False: "b $warning", None: "$text-muted"}[found.ok]
                     mark = {True: "✔ ", False: "✘ ", None: "? "}[found.ok]
                     evidence = fmt.styled(mark + found.text, style)
@@ -122,6 +125,28 @@ class ChecklistScreen(CockpitScreen):
     def action_open_phase(self) -> None:
         self.app.open_phase(self.phase_id)
 
+    def action_smoke(self) -> None:
+        from cockpit.plan.smoke import smoke_checks
+
+        if self.app.read_only:
+            self.notify(f"Read-only: {self.app.read_only_reason}", severity="warning")
+        elif not smoke_checks(self.app.plan, self.phase_id):
+            self.notify("The plan declares no [[smoke]] checks for this phase or the platform.", severity="warning")
+        else:
+            self.run_smoke()
+
+    @work(group="smoke", exclusive=True, exit_on_error=False)
+    async def run_smoke(self) -> None:
+        """HTTP checks (httpx, async, each with its timeout), journalled as evidence."""
+        from cockpit.plan.smoke import smoke_checks
+        from cockpit.probes.smoke import run_smoke, summary
+
+        results = await run_smoke(smoke_checks(self.app.plan, self.phase_id))
+        self.app.engine.journal.append("smoke", phase=self.phase_id, data={
+            "ok": all(r.ok for r in results), "results": [r.to_json() for r in results]})
+        self.app.journal_changed()
+        self.notify(summary(results), severity="information" if all(r.ok for r in results) else "error", timeout=6)
+
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_tick()
 
@@ -139,3 +164,25 @@ def backup_scope(plan: Any, phase_id: int, events: Any, found: Any) -> Any:
     if everything and everything <= tables:
         return Evidence(True, f"full dump verified ({len(tables)} tables)")
     return Evidence(None, f"phase {phase_id}'s {len(tables)} tables only, not a full dump ({len(everything)} tables)")
+
+
+def smoke_evidence(plan: Any, phase_id: int, events: Any) -> Any:
+    """"Verify system functionality": the latest recorded smoke run for this phase (or the
+    platform), with its time; `s` runs the checks again."""
+    from cockpit.plan.smoke import smoke_checks
+    from cockpit.text import clean
+    from cockpit.tui.evidence import Evidence
+
+    if not smoke_checks(plan, phase_id):
+        return Evidence(None, "no smoke checks in the plan")
+    runs = [e for e in events if e.kind == "smoke" and e.phase in (None, phase_id)]
+    if not runs:
+        return Evidence(None, "press s to run the smoke checks")
+    last = runs[-1]
+    results = last.data.get("results", [])
+    failed = [r for r in results if not r.get("ok")]
+    when = fmt.clock_time(last.at)[:5]
+    if failed:
+        first = failed[0]
+        return Evidence(False, clean(f"{first.get('id')}: {first.get('detail')} ({when})"))
+    return Evidence(True, f"{len(results)}/{len(results)} smoke checks passed {when}")
