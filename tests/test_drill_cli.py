@@ -180,6 +180,9 @@ def test_drill_start_end_report(sandbox: Path, capsys, monkeypatch) -> None:
     assert not any(e.kind == "note" and e.data.get("text") == "before the drill" for e in mine)
     assert mine[-1].data["verdict"] == "pass with findings"
 
+    code, out, _ = run(capsys, "journal", "--json", "--config", c)
+    marked = [(e["kind"], e["drill"]) for e in json.loads(out)]
+    assert ("note", None) in marked and ("tick", 1) in marked and ("step_intent", 1) in marked
     code, out, err = run(capsys, "drill", "report", "--json", "--config", c)
     assert code == 0, err
     score = json.loads(out)

@@ -21,7 +21,7 @@ from tests.fixtures.tui import settle
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         if self.path == "/slow":
             time.sleep(1.5)
         status, body = {"/": (200, b"Welcome to the platform"), "/dashboard": (200, b"Production dashboard"),
