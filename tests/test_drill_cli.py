@@ -232,3 +232,12 @@ def test_log_is_idempotent_and_lists_undo_emergency_and_interruptions(sandbox: P
     assert "rollback undone" in issues and "emergency rollback by" in issues
     assert "step cron-stop interrupted at" in issues
     assert len([e for e in events(plan) if e.kind == "log_written"]) == 1
+
+
+def test_check_warns_about_placeholder_contacts_and_the_review_date(sandbox: Path, capsys) -> None:
+    code, out, _ = run(capsys, "check", "--config", str(sandbox))
+    assert code == 0, out
+    assert "warn  emergency contact still a placeholder: Lead Architect, Database Admin, DevOps" in out
+    sandbox.write_text(sandbox.read_text().replace('next_review = "2026-02-11"', 'next_review = "2020-01-01"'))
+    code, out, _ = run(capsys, "check", "--config", str(sandbox))
+    assert code == 0 and "warn  plan review overdue since 2020-01-01 (plan next_review)" in out

@@ -184,10 +184,10 @@ def to_markdown(result: DrillScore) -> str:
     lines = [
         f"## Drill Report — drill {result.drill}",
         "",
-        f"**Verdict:** {result.verdict.upper()}",
-        f"**Target:** {_md(result.target)} ({where})",
-        f"**Operator:** {_md(result.operator)}",
-        f"**Started:** {_when(result.started_at)} · **Ended:** {_when(result.ended_at)}",
+        f"- **Verdict:** {result.verdict.upper()}",
+        f"- **Target:** {_md(result.target)} ({where})",
+        f"- **Operator:** {_md(result.operator)}",
+        f"- **Started:** {_when(result.started_at)} · **Ended:** {_when(result.ended_at)}",
         "",
     ]
     if result.findings:

@@ -6,6 +6,8 @@ is overdue, and whom to call."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -81,7 +83,13 @@ class BoardScreen(CockpitScreen):
         from cockpit.drill.lifecycle import contacts_line, lifecycle, summary_lines
         from cockpit.text import clean
 
-        state = lifecycle(self.app.plan, self.app.engine.journal.events(), now)
+        events = self.app.engine.journal.events()
+        # drills are found by a pass over the journal: only when it grew or the day changed
+        key = (events[-1].id if events else 0, int(now // 86400))
+        if getattr(self, "_lifecycle_key", None) != key:
+            self._lifecycle_key = key
+            self._lifecycle = lifecycle(self.app.plan, events, now)
+        state = self._lifecycle
         drill = self.query_one("#drill-banner", Static)
         drill.display = state.drill is not None
         if state.drill is not None:
@@ -155,12 +163,12 @@ class BoardScreen(CockpitScreen):
             title = f"End drill {running.number}?"
         if not await app.push_screen_wait(ConfirmScreen(title, fmt.styled(body, ""))):
             return
-        try:
+        try:  # journal writes are fsync'd: off the event loop
             if running is None:
-                drill, notices = control.start(app.engine)
+                drill, notices = await asyncio.to_thread(control.start, app.engine)
                 self.notify("\n".join([f"Drill {drill.number} started", *notices]), timeout=5)
             else:
-                result, path = control.end(app.engine)
+                result, path = await asyncio.to_thread(control.end, app.engine)
                 self.notify(f"Drill {result.drill}: {result.verdict.upper()} — report {path.name}", timeout=8)
         except control.DrillRefused as exc:
             self.notify(str(exc), severity="warning", timeout=8)

@@ -18,10 +18,10 @@ from cockpit.tui.screens.base import CockpitScreen
 
 class ChecklistScreen(CockpitScreen):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("space", "tick", "Tick/untick"),
+        Binding("escape", "app.pop_screen", "Back", show=False),  # esc is back everywhere (help says so)
+        Binding("space", "tick", "Tick"),
         Binding("x", "open_phase", "Steps"),
-        Binding("s", "smoke", "Smoke checks"),
+        Binding("s", "smoke", "Smoke"),
     ]
 
     def __init__(self, phase_id: int) -> None:
@@ -51,6 +51,9 @@ class ChecklistScreen(CockpitScreen):
                 table.add_row("", item.text, "", "", key=f"{which}:{item.id}")
         table.move_cursor(row=1)
         table.focus()
+        from textual.widgets import Footer
+
+        self.query_one(Footer).compact = True  # `!` EMERGENCY, `?` and `j` stay visible at 80 columns
 
     def redraw(self) -> None:
         app = self.app
@@ -142,7 +145,9 @@ class ChecklistScreen(CockpitScreen):
         from cockpit.probes.smoke import run_smoke, summary
 
         results = await run_smoke(smoke_checks(self.app.plan, self.phase_id))
-        self.app.engine.journal.append("smoke", phase=self.phase_id, data={
+        import asyncio
+
+        await asyncio.to_thread(self.app.engine.journal.append, "smoke", phase=self.phase_id, data={
             "ok": all(r.ok for r in results), "results": [r.to_json() for r in results]})
         self.app.journal_changed()
         self.notify(summary(results), severity="information" if all(r.ok for r in results) else "error", timeout=6)
