@@ -99,5 +99,6 @@ async def test_full_drill_by_keys_at_80x24(sandbox: Path) -> None:
     drill_log = plan.log.file.with_name("ROLLBACK_LOG.drill.md").read_text()
     assert drill_log.count("## Drill Log Entry — drill 1") == 1 and not plan.log.file.exists()
     # ~100 key presses, 29 live dry-runs and 24 real steps (dumps verified by restore):
-    # measured 72 s on 2 cores shared at a load average of ~6; a bound, not a benchmark
-    assert elapsed < 150, f"the keyed drill took {elapsed:.1f}s"
+    # measured 72 s on 2 cores at a load average of ~6, 124 s at ~17; a bound against a
+    # hang, not a benchmark
+    assert elapsed < 300, f"the keyed drill took {elapsed:.1f}s"
