@@ -28,6 +28,8 @@ KINDS = frozenset(
         "alert", "alert_ack", "watch_start", "watch_end", "backup_verified",
         "log_written", "emergency_intent", "emergency_outcome",
         "lock_lost",  # the operator lock vanished under a running cockpit (engine/lock.py)
+        "drill_start", "drill_end",  # a marked drill: everything journalled between belongs to it
+        "smoke",  # smoke check results, recorded as checklist evidence
     }
 )
 

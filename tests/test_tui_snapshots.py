@@ -79,3 +79,41 @@ def test_journal(snap_compare, frozen_app, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare, frozen_app, size):
     assert snap_compare(frozen_app(), terminal_size=size, run_before=run("question_mark"))
+
+
+async def _start_drill(pilot) -> None:
+    from cockpit.drill import control
+
+    control.start(pilot.app.engine)
+    pilot.app.journal_changed()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_board_drill(snap_compare, frozen_app, size):
+    """A drill running: the magenta DRILL banner no real run uses."""
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run(before=_start_drill))
+
+
+@pytest.fixture
+def overdue_config(sandbox):
+    """The sandbox plan reviewed late, with its last drill four months before the frozen clock."""
+    from cockpit.journal import Journal
+    from cockpit.plan import load_plan
+
+    text = sandbox.read_text(encoding="utf-8")
+    assert 'next_review = "2026-02-11"' in text
+    sandbox.write_text(text.replace('next_review = "2026-02-11"', 'next_review = "2025-10-01"'), encoding="utf-8")
+    plan = load_plan(sandbox)
+    old = T0 - 120 * 86400
+    clock = iter([old, old + 600])
+    journal = Journal(plan.paths.journal, plan.target.label, "bob", clock=lambda: next(clock))
+    journal.append("drill_start", data={"drill": 1, "staging": False})
+    journal.append("drill_end", data={"drill": 1, "verdict": "pass"})
+    journal.close()
+    return sandbox
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_board_overdue(snap_compare, frozen_app, overdue_config, size):
+    """"quarterly drill overdue" and "plan review overdue since …" on the board."""
+    assert snap_compare(frozen_app(config=overdue_config), terminal_size=size, run_before=run())

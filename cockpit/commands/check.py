@@ -147,6 +147,9 @@ def main(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _, _ in results)
     for name, ok, detail in results:
         print(f"{'ok  ' if ok else 'FAIL'}  {name:<{width}}  {detail}")
+    from cockpit.drill.lifecycle import print_check_warnings  # placeholder contacts, review date (issue 12)
+
+    print_check_warnings(plan)
     failures = [name for name, ok, _ in results if not ok]
     if failures:
         print(f"cockpit: unreachable or unusable: {', '.join(failures)}", file=sys.stderr)

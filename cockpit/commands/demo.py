@@ -6,7 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from cockpit.commands.common import EXIT_BAD_INPUT, add_common_arguments, fail, load_config
+from cockpit.commands.common import (
+    EXIT_BAD_INPUT,
+    fail,
+    load_config,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +31,9 @@ def main(args: argparse.Namespace) -> int:
         result = create_sandbox(directory)
     except (PlanError, SandboxError) as exc:
         fail(str(exc), EXIT_BAD_INPUT)
+    # printed before the full-screen app takes the terminal, and shown again inside it
     print(result.message, file=sys.stderr)
+    print(f"sandbox config: {result.config_path}  (shell drill: cockpit run 10 flags-off --config {result.config_path})", file=sys.stderr)
     plan = load_config(result.config_path)
-    return run_tui(plan, read_only=args.read_only, operator=args.operator)
+    return run_tui(plan, read_only=args.read_only, operator=args.operator,
+                   welcome=f"{result.message}\nconfig: {result.config_path}")

@@ -30,7 +30,10 @@ def main(args: argparse.Namespace) -> int:
     async def work(engine: Engine) -> int:
         events = engine.events(args.phase)
         if args.json:
-            print(json.dumps([e.to_json() for e in events], indent=2))
+            from cockpit.drill.record import drill_of, drills  # each event's drill, by id range (issue 12)
+
+            known = drills(engine.events())
+            print(json.dumps([{**e.to_json(), "drill": drill_of(e, known)} for e in events], indent=2))
             return 0
         for e in events:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))

@@ -1,4 +1,5 @@
-"""`cockpit log PHASE --reason … --resolution …`: append the phase's Markdown log entry."""
+"""`cockpit log PHASE --reason … --resolution …`: append the phase's Markdown log entry
+(to the drill log while a drill runs; an identical entry is never written twice)."""
 
 from __future__ import annotations
 
@@ -19,20 +20,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from cockpit.drill import logbook
+
     async def work(engine: Engine) -> int:
         try:
             engine.plan.phase(args.phase)
         except KeyError:
-            raise EngineError(f"unknown phase {args.phase}") from None
+            raise EngineError(f"unknown phase {args.phase} (phases: {', '.join(str(p.id) for p in engine.plan.rollback_order)})") from None
         if not args.reason.strip() or not args.resolution.strip():
             raise EngineError("--reason and --resolution must not be empty")
-        entry = engine.log_preview(args.phase, args.reason, args.resolution)
+        entry = logbook.preview(engine, args.phase, args.reason, args.resolution)
         if args.preview:
             print(entry, end="")
             return 0
-        path = engine.append_log(args.phase, args.reason, args.resolution)
+        result = logbook.append(engine, args.phase, args.reason, args.resolution)
         print(entry, end="")
-        print(f"appended to {path}")
+        print(f"appended to {result.path}" if result.written else f"already in {result.path}: the identical entry was not written again")
         return 0
 
     return with_engine(args, work, read_only=args.preview, connect=False)

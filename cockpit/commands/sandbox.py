@@ -49,5 +49,6 @@ def main(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         fail(str(exc), EXIT_UNREACHABLE)
     print(result.message, file=sys.stderr)
+    print(f"drill on it with --config {result.config_path} (or COCKPIT_CONFIG={result.config_path})", file=sys.stderr)
     print(result.config_path)
     return EXIT_OK

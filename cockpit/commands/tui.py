@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    plan = load_config(args.config)
+    plan = load_config(args.config, acting=not args.read_only)
     return run_tui(plan, read_only=args.read_only, operator=getattr(args, "operator", None))
 
 
@@ -35,12 +35,19 @@ def run_tui(
     *,
     clock: Callable[[], float] | None = None,
     auto_refresh: bool = True,
+    welcome: str = "",
 ) -> int:
-    """Open the engine and the live system, run the app until it exits, close them again."""
-    return asyncio.run(_run(plan, read_only, operator_name(operator), clock, auto_refresh))
+    """Open the engine and the live system, run the app until it exits, close them again.
+    `welcome` is shown as a notice once the board is up (e.g. where the sandbox lives)."""
+    if read_only:
+        from cockpit.engine.session import reading_plan
+
+        plan = reading_plan(plan)  # looking never creates a journal
+    return asyncio.run(_run(plan, read_only, operator_name(operator), clock, auto_refresh, welcome))
 
 
-async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], float] | None, auto_refresh: bool) -> int:
+async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], float] | None, auto_refresh: bool,
+               welcome: str = "") -> int:
     import time
 
     from cockpit.engine import Engine
@@ -54,6 +61,7 @@ async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], f
     live = LiveSystem(plan, engine.database, clock=clock or time.time)  # reconnects by itself
     try:
         app = CockpitApp(plan, engine=engine, live=live, clock=clock or time.time, auto_refresh=auto_refresh)
+        app.welcome = welcome  # type: ignore[attr-defined]  # read by the board on mount
         result = await app.run_async()
     finally:
         await live.close()

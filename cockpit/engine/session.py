@@ -2,29 +2,59 @@
 
 Kept here so every engine command shares one error mapping: bad input exit 2, refusal
 exit 1, unreachable source exit 3 — each as one line on stderr.
+
+Two rules live here because every engine command passes through:
+- a command that can act (`read_only=False`) must have its plan named (`--config` or
+  `COCKPIT_CONFIG`), see `commands.common.load_config`;
+- a read-only command writes nothing: when the target has no journal yet, it reads an
+  empty in-memory one instead of creating the file (and a read-only engine journals no
+  session start or end).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Awaitable, Callable
+import dataclasses
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-from cockpit.commands.common import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, fail, load_config, operator_name
+from cockpit.commands.common import (
+    CONFIG_HELP,
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    fail,
+    load_config,
+    operator_name,
+)
 from cockpit.journal import JournalError
+from cockpit.plan import Plan
 
 from .engine import Engine, EngineError, EngineRefused
 from .types import Outcome
 
+IN_MEMORY = Path(":memory:")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="F", help="the plan file (default: ./phases.toml)")
+    parser.add_argument("--config", metavar="F", help=CONFIG_HELP)
     parser.add_argument("--operator", metavar="NAME", help="who runs this (default: $SUDO_USER or $USER)")
+
+
+def reading_plan(plan: Plan) -> Plan:
+    """The plan a read-only command opens: the same, but a journal that does not exist yet
+    is read as an empty in-memory one, so looking never creates a file."""
+    if plan.paths.journal.exists():
+        return plan
+    return dataclasses.replace(plan, paths=dataclasses.replace(plan.paths, journal=IN_MEMORY))
 
 
 def with_engine(args: argparse.Namespace, work: Callable[[Engine], Awaitable[int]], *, read_only: bool = False,
                 connect: bool = True) -> int:
-    plan = load_config(getattr(args, "config", None))
+    plan = load_config(getattr(args, "config", None), acting=not read_only)
+    if read_only:
+        plan = reading_plan(plan)
 
     async def main() -> int:
         engine = await Engine.open(plan, operator=operator_name(getattr(args, "operator", None)), read_only=read_only, connect=connect)
@@ -43,13 +73,42 @@ def with_engine(args: argparse.Namespace, work: Callable[[Engine], Awaitable[int
         fail(str(exc), EXIT_REFUSED)
 
 
+# How to get past a guard, by guard name: a refusal must name the way out.
+WAY_OUT = {
+    "order": "roll the later phases back first, or add --override REASON (journalled)",
+    "prerequisites": "run the steps it names first (cockpit steps PHASE lists them)",
+    "data": "run the phase's backup step first (cockpit run PHASE backup --execute)",
+    "flags_off": "run the phase's flags-off step first",
+    "confirm": "add --confirm with the token it names",
+    "read_only": "wait for the other operator to finish (the lock holder is named above)",
+    "busy": "wait for the running step to finish",
+    "database": "check the connection (cockpit check), then retry",
+    "in_flight": "wait for the job to finish, or pass --wait SECONDS",
+    "running": "wait for the job to finish, or pass --wait SECONDS",
+    "lock_wait": "another session holds a lock on the table: wait for it (cockpit status), then run again",
+    "dump_tool": "install mariadb-dump or mysqldump",
+}
+
+
+def way_out(guard: str | None, message: str = "") -> str:
+    """One short hint naming what to do about a refusal; '' when there is none to give."""
+    if not guard:
+        return ""
+    hint = WAY_OUT.get(guard, "")
+    if not hint and "running" in message and "cron" in guard:
+        hint = WAY_OUT["running"]
+    return hint
+
+
 def outcome_exit(outcome: Outcome) -> int:
     """Print a non-done outcome as one stderr line and map it to the exit code."""
     if outcome.status == "done":
         return 0
     code = EXIT_UNREACHABLE if outcome.unreachable else EXIT_REFUSED
     guard = f" [{outcome.guard}]" if outcome.guard else ""
-    fail(f"{outcome.status}{guard}: {outcome.message}", code)
+    hint = way_out(outcome.guard, outcome.message)
+    hint = f" — {hint}" if hint and outcome.status == "refused" else ""
+    fail(f"{outcome.status}{guard}: {outcome.message}{hint}", code)
 
 
 def parse_phase(value: str) -> int:
@@ -57,5 +116,3 @@ def parse_phase(value: str) -> int:
         return int(str(value).lower().removeprefix("phase").strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a phase id: {value!r}") from None
-
-

@@ -208,6 +208,9 @@ class _Loader:
         self._check_unique_across(phases, lambda p: p.flags, "flag", "flags")
         self._check_unique_across(phases, lambda p: tuple(j.id for j in p.cron), "cron job", "cron")
         emergency = self._emergency(root.table("emergency", required=True), phases)
+        from .smoke import KEY as SMOKE, parse_smoke  # smoke checks (issue 12): kept in Plan.extra
+
+        smoke = parse_smoke(root.tables(SMOKE), {p.id for p in phases}, self)
         root.done()
         return Plan(
             path=self.file,
@@ -223,6 +226,7 @@ class _Loader:
             emergency=emergency,
             phases=tuple(phases),
             sandbox=sandbox,
+            extra={SMOKE: smoke},
         )
 
     def _check_unique_across(self, phases: list[Phase], get: Callable[[Phase], tuple[str, ...]], what: str, key: str) -> None:

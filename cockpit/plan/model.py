@@ -13,7 +13,7 @@ from pathlib import Path
 STEP_KINDS = ("flags_off", "flags_on", "cron_stop", "cron_start", "backup", "migration", "manual", "check")
 ABORT_KINDS = frozenset({"flags_on", "cron_start"})
 DESTRUCTIVE_KINDS = frozenset({"migration"})
-EVIDENCE_KINDS = ("backup", "flags_off", "cron_stopped", "no_active_users", "error_logs", "watch", "log_written")
+EVIDENCE_KINDS = ("backup", "flags_off", "cron_stopped", "no_active_users", "error_logs", "watch", "log_written", "smoke")
 
 
 @dataclass(frozen=True)

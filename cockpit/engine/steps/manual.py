@@ -12,7 +12,7 @@ class ManualStep(StepKind):
     async def describe(self, ctx: StepContext) -> str:
         return (
             f"Manual task (done outside the cockpit): {ctx.step.title}\n"
-            "Executing records that you confirm it is done (add --note to say how)."
+            "Executing records that you confirm it is done; a journal note can say how."
         )
 
     async def run(self, ctx: StepContext) -> Outcome:

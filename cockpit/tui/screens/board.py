@@ -1,6 +1,12 @@
-"""Home: the four phases in rollback order, each with what still runs and what it would cost."""
+"""Home: the four phases in rollback order, each with what still runs and what it would cost.
+
+Above them, what the plan's own lifecycle says before anyone needs it: a running drill
+(in a colour no real run uses), the last drill and its verdict, a drill or review that
+is overdue, and whom to call."""
 
 from __future__ import annotations
+
+import asyncio
 
 from textual import work
 from textual.app import ComposeResult
@@ -8,23 +14,31 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from cockpit.tui import format as fmt
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.widgets.phase_card import PhaseCard
 
 
 class BoardScreen(CockpitScreen):
+    # Short labels: at 80 columns the footer must still show `!` EMERGENCY, `?` and `j`
+    # (the app's keys come after the screen's). ↑/↓ are priority bindings: the scroll
+    # container would otherwise take them and scroll instead of choosing a phase.
     BINDINGS = [
-        Binding("enter", "open_phase", "Open phase"),
-        Binding("c", "checklist", "Checklist"),
+        Binding("enter", "open_phase", "Open"),
+        Binding("c", "checklist", "Checks"),
         Binding("w", "watch", "Watch"),
         Binding("l", "log", "Log"),
-        Binding("e", "exact_counts", "Exact counts"),
-        Binding("down", "focus_next_card", "Next", show=False),
-        Binding("up", "focus_previous_card", "Previous", show=False),
+        Binding("e", "exact_counts", "Count", show=False),
+        Binding("D", "drill", "Drill", show=False, key_display="D"),
+        Binding("down", "focus_next_card", "Next", show=False, priority=True),
+        Binding("up", "focus_previous_card", "Previous", show=False, priority=True),
     ]
 
     def compose_body(self) -> ComposeResult:
+        yield Static("", id="drill-banner", markup=False)
         yield Static("", id="alerts-banner")
+        yield Static("", id="lifecycle", markup=False)
+        yield Static("", id="contacts", markup=False)
         with VerticalScroll(id="board"):
             for phase in self.app.plan.rollback_order:
                 yield PhaseCard(phase)
@@ -33,6 +47,12 @@ class BoardScreen(CockpitScreen):
         cards = list(self.query(PhaseCard))
         if cards:
             cards[0].focus()
+        from textual.widgets import Footer
+
+        self.query_one(Footer).compact = True  # every key of the board fits in 80 columns
+        welcome = getattr(self.app, "welcome", "")
+        if welcome:
+            self.notify(welcome, title="Sandbox", timeout=8)
 
     def selected_phase_id(self) -> int:
         focused = self.focused
@@ -57,6 +77,33 @@ class BoardScreen(CockpitScreen):
         banner.display = bool(count)
         if count:
             banner.update(f"{count} unacknowledged alert(s): press w to see and acknowledge them")
+        self._draw_lifecycle(now)
+
+    def _draw_lifecycle(self, now: float) -> None:
+        from cockpit.drill.lifecycle import contacts_line, lifecycle, summary_lines
+        from cockpit.text import clean
+
+        events = self.app.engine.journal.events()
+        # drills are found by a pass over the journal: only when it grew or the day changed
+        key = (events[-1].id if events else 0, int(now // 86400))
+        if getattr(self, "_lifecycle_key", None) != key:
+            self._lifecycle_key = key
+            self._lifecycle = lifecycle(self.app.plan, events, now)
+        state = self._lifecycle
+        drill = self.query_one("#drill-banner", Static)
+        drill.display = state.drill is not None
+        if state.drill is not None:
+            d = state.drill
+            where = "staging" if d.staging else "sandbox"
+            drill.update(f"DRILL {d.number} · {where} · since {fmt.clock_time(d.started_at)} by {clean(d.operator)}"
+                         f" · log → drill log · D ends it")
+        text, severity = summary_lines(state)[0]
+        line = self.query_one("#lifecycle", Static)
+        line.update(text)
+        line.set_class(severity == "warning", "-overdue")
+        contacts = self.query_one("#contacts", Static)
+        contacts.update(clean(contacts_line(state)))
+        contacts.set_class(bool(state.placeholders), "-placeholder")
 
     def tick(self) -> None:
         self.redraw()
@@ -94,6 +141,38 @@ class BoardScreen(CockpitScreen):
             self.notify(" · ".join(counted), title=f"Phase {phase_id}: exact rows", timeout=10)
         if problems:
             self.notify("; ".join(problems), title="Not counted", severity="warning", timeout=10)
+
+    def action_drill(self) -> None:
+        self.toggle_drill()
+
+    @work(group="drill", exclusive=True, exit_on_error=False)
+    async def toggle_drill(self) -> None:
+        """D starts a drill (sandbox only from the TUI) or ends the running one and shows its verdict."""
+        from cockpit.drill import control
+        from cockpit.drill.record import active_drill
+        from cockpit.tui.screens.confirm import ConfirmScreen
+
+        app = self.app
+        running = active_drill(app.engine.journal.events())
+        if running is None:
+            body = ("Everything journalled until the drill ends belongs to it; its log entries go to the drill log "
+                    "and it is scored against the plan's budgets.")
+            title = f"Start a drill on {app.plan.target.label}?"
+        else:
+            body = "Score the drill (time per phase against its budget, refusals, unticked items) and write its report."
+            title = f"End drill {running.number}?"
+        if not await app.push_screen_wait(ConfirmScreen(title, fmt.styled(body, ""))):
+            return
+        try:  # journal writes are fsync'd: off the event loop
+            if running is None:
+                drill, notices = await asyncio.to_thread(control.start, app.engine)
+                self.notify("\n".join([f"Drill {drill.number} started", *notices]), timeout=5)
+            else:
+                result, path = await asyncio.to_thread(control.end, app.engine)
+                self.notify(f"Drill {result.drill}: {result.verdict.upper()} — report {path.name}", timeout=8)
+        except control.DrillRefused as exc:
+            self.notify(str(exc), severity="warning", timeout=8)
+        app.journal_changed()
 
     def action_open_phase(self) -> None:
         self.app.open_phase(self.selected_phase_id())

@@ -3,6 +3,8 @@ who and when) next to what the live system says about each item."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,9 +18,10 @@ from cockpit.tui.screens.base import CockpitScreen
 
 class ChecklistScreen(CockpitScreen):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("space", "tick", "Tick/untick"),
+        Binding("escape", "app.pop_screen", "Back", show=False),  # esc is back everywhere (help says so)
+        Binding("space", "tick", "Tick"),
         Binding("x", "open_phase", "Steps"),
+        Binding("s", "smoke", "Smoke"),
     ]
 
     def __init__(self, phase_id: int) -> None:
@@ -48,6 +51,9 @@ class ChecklistScreen(CockpitScreen):
                 table.add_row("", item.text, "", "", key=f"{which}:{item.id}")
         table.move_cursor(row=1)
         table.focus()
+        from textual.widgets import Footer
+
+        self.query_one(Footer).compact = True  # `!` EMERGENCY, `?` and `j` stay visible at 80 columns
 
     def redraw(self) -> None:
         app = self.app
@@ -73,6 +79,10 @@ class ChecklistScreen(CockpitScreen):
                 evidence = ""
                 if item.evidence:
                     found = evidence_for(item.evidence, self.phase_id, snap, events, watch, now)
+                    if item.evidence == "backup":
+                        found = backup_scope(app.plan, self.phase_id, events, found)
+                    elif item.evidence == "smoke":
+                        found = smoke_evidence(app.plan, self.phase_id, engine.events())
                     style = {True: "$success", False: "b $warning", None: "$text-muted"}[found.ok]
                     mark = {True: "✔ ", False: "✘ ", None: "? "}[found.ok]
                     evidence = fmt.styled(mark + found.text, style)
@@ -118,5 +128,66 @@ class ChecklistScreen(CockpitScreen):
     def action_open_phase(self) -> None:
         self.app.open_phase(self.phase_id)
 
+    def action_smoke(self) -> None:
+        from cockpit.plan.smoke import smoke_checks
+
+        if self.app.read_only:
+            self.notify(f"Read-only: {self.app.read_only_reason}", severity="warning")
+        elif not smoke_checks(self.app.plan, self.phase_id):
+            self.notify("The plan declares no [[smoke]] checks for this phase or the platform.", severity="warning")
+        else:
+            self.run_smoke()
+
+    @work(group="smoke", exclusive=True, exit_on_error=False)
+    async def run_smoke(self) -> None:
+        """HTTP checks (httpx, async, each with its timeout), journalled as evidence."""
+        from cockpit.plan.smoke import smoke_checks
+        from cockpit.probes.smoke import run_smoke, summary
+
+        results = await run_smoke(smoke_checks(self.app.plan, self.phase_id))
+        import asyncio
+
+        await asyncio.to_thread(self.app.engine.journal.append, "smoke", phase=self.phase_id, data={
+            "ok": all(r.ok for r in results), "results": [r.to_json() for r in results]})
+        self.app.journal_changed()
+        self.notify(summary(results), severity="information" if all(r.ok for r in results) else "error", timeout=6)
+
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_tick()
+
+
+def backup_scope(plan: Any, phase_id: int, events: Any, found: Any) -> Any:
+    """"Backup database (full dump)": say whether the verified dump covers every table of
+    the plan or only the phase's own, so a phase dump is never taken for the full one."""
+    from cockpit.tui.evidence import Evidence
+
+    dumps = [e for e in events if e.kind == "backup_verified" and e.phase == phase_id]
+    if not dumps:
+        return found
+    tables = set(dumps[-1].data.get("tables", []))
+    everything = set(plan.all_tables)
+    if everything and everything <= tables:
+        return Evidence(True, f"full dump verified ({len(tables)} tables)")
+    return Evidence(None, f"phase {phase_id}'s {len(tables)} tables only, not a full dump ({len(everything)} tables)")
+
+
+def smoke_evidence(plan: Any, phase_id: int, events: Any) -> Any:
+    """"Verify system functionality": the latest recorded smoke run for this phase (or the
+    platform), with its time; `s` runs the checks again."""
+    from cockpit.plan.smoke import smoke_checks
+    from cockpit.text import clean
+    from cockpit.tui.evidence import Evidence
+
+    if not smoke_checks(plan, phase_id):
+        return Evidence(None, "no smoke checks in the plan")
+    runs = [e for e in events if e.kind == "smoke" and e.phase in (None, phase_id)]
+    if not runs:
+        return Evidence(None, "press s to run the smoke checks")
+    last = runs[-1]
+    results = last.data.get("results", [])
+    failed = [r for r in results if not r.get("ok")]
+    when = fmt.clock_time(last.at)[:5]
+    if failed:
+        first = failed[0]
+        return Evidence(False, clean(f"{first.get('id')}: {first.get('detail')} ({when})"))
+    return Evidence(True, f"{len(results)}/{len(results)} smoke checks passed {when}")

@@ -3,6 +3,11 @@
 It always shows exactly what would run (the dry-run) first. A destructive step asks for a
 typed token (the phase id, a table name, "EMERGENCY") instead of a y/n, because muscle
 memory presses "y" but does not type "10" by accident.
+
+Nothing may cover it: toasts are hidden on dialog screens (cockpit.tcss) and a mistyped
+token is said inside the dialog, next to the box. A dialog never offers a plain "Run"
+for something its guards say would be refused: it says "Run anyway — will be refused",
+because trying it still journals the refusal (a drill practises exactly that).
 """
 
 from __future__ import annotations
@@ -25,12 +30,15 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n", "no", "No", show=False),
     ]
 
-    def __init__(self, title: str, body: str, token: str | None = None, warning: str = "") -> None:
+    def __init__(self, title: str, body: str, token: str | None = None, warning: str = "",
+                 refused: bool | None = None) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.body = body
         self.token = token
         self.warning = warning
+        # callers say whether the guards refuse; older callers only pass the warning text
+        self.refused = refused if refused is not None else "refused" in warning.lower()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
@@ -40,11 +48,14 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.warning:
                 yield Static(self.warning, id="dialog-warning")
             if self.token is not None:
-                yield Static(f"Type [b]{fmt.styled(self.token, '')}[/b] and press enter to run; escape cancels.", id="dialog-hint")
+                verb = "try it anyway (it will be refused, and the refusal journalled)" if self.refused else "run"
+                yield Static(f"Type [b]{fmt.styled(self.token, '')}[/b] and press enter to {verb}; escape cancels.", id="dialog-hint")
                 yield Input(placeholder=f"type {self.token}", id="dialog-token")
+                yield Static("", id="dialog-mistyped", markup=False)
             else:
                 with Horizontal(id="dialog-buttons"):
-                    yield Button("Run (y)", id="yes", variant="warning")
+                    label = "Run anyway — will be refused (y)" if self.refused else "Run (y)"
+                    yield Button(label, id="yes", variant="error" if self.refused else "warning")
                     yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
@@ -58,7 +69,7 @@ class ConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             event.input.value = ""
-            self.notify(f"That is not {self.token!r}; nothing was run.", severity="warning")
+            self.query_one("#dialog-mistyped", Static).update(f"That is not {self.token!r}; nothing was run.")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -42,6 +42,11 @@ class EmergencyScreen(CockpitScreen):
         with VerticalScroll(id="emergency-box"):
             yield Static("loading the dry-run…", id="emergency-dryrun")
         yield Static("", id="emergency-flags")
+        from cockpit.drill.lifecycle import contacts_line, lifecycle
+        from cockpit.text import clean
+
+        contacts = contacts_line(lifecycle(self.app.plan, (), self.app.now()))
+        yield Static(clean(contacts), id="emergency-contacts", markup=False)
         yield Log(id="emergency-output", max_lines=500)
 
     def on_mount(self) -> None:

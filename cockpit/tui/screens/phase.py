@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Log, Static
 
 from cockpit.tui import format as fmt
 from cockpit.tui.output import log_sink
+from cockpit.tui.wraplog import WrappingLog
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.prompt import PromptScreen
@@ -71,7 +72,7 @@ class PhaseScreen(CockpitScreen):
                 yield Static("select a step to see its dry-run", id="dryrun")
             with VerticalScroll(id="notes-box"):
                 yield Static(self._notes_markup(phase), id="notes")
-        yield Log(id="output", max_lines=2000)
+        yield WrappingLog(id="output", max_lines=2000)  # wraps: a refusal reason is never cut off
 
     def _notes_markup(self, phase: Any) -> str:
         code = [s for s in phase.steps if s.kind == "manual"]

@@ -27,7 +27,7 @@ class PromptScreen(ModalScreen[str | None]):
             if self.explanation:
                 yield Static(self.explanation, id="dialog-text")
             yield Input(placeholder=self.placeholder, id="prompt-input")
-            yield Static("enter: OK · escape: cancel", id="dialog-hint")
+            yield Static("enter: OK · escape: cancel", id="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -35,7 +35,8 @@ class PromptScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text:
-            self.notify("An answer is required (escape cancels).", severity="warning")
+            # said in the dialog, not in a toast: toasts are hidden on dialogs
+            self.query_one("#dialog-hint", Static).update("An answer is required (escape cancels).")
             return
         self.dismiss(text)
 

@@ -36,12 +36,17 @@ class RollbackLogScreen(CockpitScreen):
             yield Static("", id="preview", markup=False)
 
     def _log_name(self) -> str:
-        """Relative to the plan's folder when it lives there: the full path rarely fits 80 columns."""
+        """Relative to the plan's folder when it lives there: the full path rarely fits 80 columns.
+        During a drill the entry goes to the drill log, and the title says so."""
+        from cockpit.drill.logbook import drill_log_path
+        from cockpit.drill.record import active_drill
+
         plan = self.app.plan
+        path = drill_log_path(plan) if active_drill(self.app.engine.journal.events()) else plan.log.file
         try:
-            return str(plan.log.file.relative_to(plan.path.parent))
+            return str(path.relative_to(plan.path.parent))
         except ValueError:
-            return str(plan.log.file)
+            return str(path)
 
     def on_mount(self) -> None:
         self.query_one("#resolution", TextArea).border_title = "Resolution: how was it resolved?"
@@ -53,7 +58,9 @@ class RollbackLogScreen(CockpitScreen):
 
     def redraw(self) -> None:
         reason, resolution = self._texts()
-        preview = self.app.engine.log_preview(self.phase_id, reason or "[Brief description]", resolution or "[How it was resolved]")
+        from cockpit.drill import logbook
+
+        preview = logbook.preview(self.app.engine, self.phase_id, reason or "[Brief description]", resolution or "[How it was resolved]")
         self.query_one("#preview", Static).update(preview.strip())
         if self.written_to:
             self.query_one("#preview-box").border_subtitle = f"appended to {self.written_to}"
@@ -79,11 +86,16 @@ class RollbackLogScreen(CockpitScreen):
 
     @work(group="append-log", thread=True, exit_on_error=False)
     def append(self, reason: str, resolution: str) -> None:
+        from cockpit.drill import logbook
+
         try:
-            path = self.app.engine.append_log(self.phase_id, reason, resolution)
+            result = logbook.append(self.app.engine, self.phase_id, reason, resolution)
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"could not append the log: {exc}", severity="error")
             return
-        self.written_to = str(path)
-        self.app.call_from_thread(self.notify, f"Rollback log appended: {path}", timeout=10)
+        self.written_to = str(result.path)
+        if result.written:
+            self.app.call_from_thread(self.notify, f"Log appended: {result.path}", timeout=5)
+        else:
+            self.app.call_from_thread(self.notify, f"Already in {result.path.name}: not written twice", severity="warning", timeout=5)
         self.app.call_from_thread(self.app.journal_changed)

@@ -1,0 +1,243 @@
+"""Drills and config safety from the shell, on a real sandbox through the real CLI.
+
+- a command that can act never falls back to ./phases.toml: exit 2, naming the target;
+- a read-only command writes nothing (no journal file, no session events);
+- a drill is marked (drill_start/drill_end; events between belong to it), its log entry
+  goes to the drill log headed as a drill, and it is scored from the journal;
+- the log never takes the identical entry twice, lists the emergency and interrupted steps;
+- `tick` names the valid ids and `tick --list` lists them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cockpit import cli
+from cockpit.drill.record import drill_events, drills
+from cockpit.journal import Journal
+from cockpit.plan import load_plan
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def events(plan):
+    journal = Journal(plan.paths.journal, plan.target.label, "inspector")
+    try:
+        return journal.events()
+    finally:
+        journal.close()
+
+
+@pytest.fixture
+def bare_dir(tmp_path: Path, monkeypatch) -> Path:
+    """A folder holding only the shipped plan (production target), as the README's repo root."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    shutil.copy(REPO / "phases.toml", folder / "phases.toml")
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return folder
+
+
+ACTING = [
+    ("run", "10", "flags-off", "--execute"),
+    ("emergency", "--execute", "--confirm", "EMERGENCY"),
+    ("tick", "10", "backup"),
+    ("note", "hello"),
+    ("log", "10", "--reason", "r", "--resolution", "s"),
+    ("drill", "start"),
+    ("tui",),
+]
+
+
+@pytest.mark.parametrize("argv", ACTING, ids=[a[0] for a in ACTING])
+def test_acting_without_config_refuses_naming_the_target(bare_dir: Path, capsys, argv) -> None:
+    code, _out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert "no --config given" in err and "mysql 127.0.0.1:3306/manufacturing" in err and "--config" in err
+    assert sorted(p.name for p in bare_dir.iterdir()) == ["phases.toml"], "nothing may be written"
+
+
+def test_acting_without_config_in_a_real_process(bare_dir: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(bare_dir.parent / "home")}
+    env.pop("COCKPIT_CONFIG", None)
+    proc = subprocess.run([sys.executable, "-m", "cockpit", "run", "10", "flags-off", "--execute"], cwd=bare_dir, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("cockpit: no --config given; ./phases.toml targets mysql 127.0.0.1:3306/manufacturing"
+                                   " — name it with --config (or COCKPIT_CONFIG) to act on it")
+    assert "Traceback" not in proc.stderr
+
+
+def test_cockpit_config_env_names_the_plan(sandbox: Path, bare_dir: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COCKPIT_CONFIG", str(sandbox))
+    code, _out, err = run(capsys, "note", "from the env")
+    assert code == 0, err
+    assert any(e.kind == "note" for e in events(load_plan(sandbox)))
+
+
+def test_read_only_commands_say_what_they_read_and_write_nothing(sandbox: Path, bare_dir: Path, capsys) -> None:
+    code, _out, err = run(capsys, "run", "10", "flags-off")  # a dry-run of the default plan
+    assert "reading ./phases.toml (target mysql 127.0.0.1:3306/manufacturing)" in err
+    assert sorted(p.name for p in bare_dir.iterdir()) == ["phases.toml"]
+    assert not (bare_dir.parent / "home").exists(), "no journal in the state folder either"
+
+    plan = load_plan(sandbox)
+    assert not plan.paths.journal.exists()
+    for argv in (("status", "--config", str(sandbox)), ("steps", "10", "--config", str(sandbox)),
+                 ("journal", "--config", str(sandbox)), ("run", "10", "flags-off", "--config", str(sandbox)),
+                 ("tick", "10", "--list", "--config", str(sandbox)), ("log", "10", "--reason", "r", "--resolution", "s",
+                                                                       "--preview", "--config", str(sandbox))):
+        run(capsys, *argv)
+        assert not plan.paths.journal.exists(), f"{argv[0]} created the journal"
+    code, _, err = run(capsys, "note", "first write", "--config", str(sandbox))
+    assert code == 0, err
+    before = [e.kind for e in events(plan)]
+    run(capsys, "status", "--config", str(sandbox))
+    run(capsys, "steps", "10", "--config", str(sandbox))
+    run(capsys, "journal", "--config", str(sandbox))
+    assert [e.kind for e in events(plan)] == before
+
+
+def test_shipped_plan_keeps_its_journal_in_the_state_folder(bare_dir: Path) -> None:
+    plan = load_plan(bare_dir / "phases.toml")
+    assert plan.paths.journal == Path.home() / ".local/state/rollback-cockpit/cockpit-journal.sqlite3"
+
+
+def test_tick_names_the_valid_ids(sandbox: Path, capsys) -> None:
+    code, _, err = run(capsys, "tick", "10", "bakup", "--config", str(sandbox))
+    assert code == 2 and err.count("\n") == 1
+    assert "before: backup, flags, cron" in err and "after: verify" in err
+    code, out, _ = run(capsys, "tick", "10", "--list", "--config", str(sandbox))
+    assert code == 0 and "backup" in out and "[ ]" in out and "after:" in out
+
+
+def test_refusal_names_the_way_out(sandbox: Path, capsys) -> None:
+    c = str(sandbox)
+    code, _, err = run(capsys, "run", "7", "flags-off", "--execute", "--config", c)
+    assert code == 1 and "--override REASON" in err
+    run(capsys, "run", "10", "flags-off", "--execute", "--config", c)
+    run(capsys, "run", "10", "cron-stop", "--execute", "--config", c)
+    code, _, err = run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)
+    assert code == 1 and "backup" in err and "cockpit run PHASE backup --execute" in err
+
+
+def test_drill_start_end_report(sandbox: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COCKPIT_OPERATOR", "drill-op")
+    c = str(sandbox)
+    plan = load_plan(sandbox)
+    run(capsys, "note", "before the drill", "--config", c)
+    code, out, err = run(capsys, "drill", "start", "--config", c)
+    assert code == 0 and "drill 1 started" in out, err
+    code, _, err = run(capsys, "drill", "start", "--config", c)
+    assert code == 1 and "drill 1 is still running" in err
+
+    run(capsys, "tick", "10", "backup", "--config", c)
+    assert run(capsys, "run", "10", "flags-off", "--execute", "--config", c)[0] == 0
+    assert run(capsys, "run", "10", "cron-stop", "--execute", "--config", c)[0] == 0
+    assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 1  # rows, no backup
+    assert run(capsys, "run", "10", "backup", "--execute", "--config", c)[0] == 0
+    assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 0
+    for step in plan.phase(10).steps:
+        if step.kind in ("manual", "check") and not step.optional:
+            assert run(capsys, "run", "10", step.id, "--execute", "--config", c)[0] == 0, step.id
+    code, out, err = run(capsys, "log", "10", "--reason", "drill", "--resolution", "practised", "--config", c)
+    assert code == 0, err
+    drill_log = plan.log.file.with_name("ROLLBACK_LOG.drill.md")
+    assert f"appended to {drill_log}" in out
+    assert not plan.log.file.exists(), "a drill's entry never goes to the production log"
+    text = drill_log.read_text()
+    assert text.startswith("# Drill Log") and "## Drill Log Entry — drill 1 (sandbox, not a production rollback)" in text
+
+    code, out, err = run(capsys, "drill", "end", "--config", c)
+    assert code == 0, err
+    assert "drill 1: PASS WITH FINDINGS" in out
+    report_file = plan.log.file.with_name("ROLLBACK_LOG.drill-1-report.md")
+    assert f"report: {report_file}" in out and report_file.exists()
+
+    everything = events(plan)
+    (drill,) = drills(everything)
+    mine = drill_events(everything, drill)
+    assert mine[0].kind == "drill_start" and mine[-1].kind == "drill_end"
+    assert not any(e.kind == "note" and e.data.get("text") == "before the drill" for e in mine)
+    assert mine[-1].data["verdict"] == "pass with findings"
+
+    code, out, _ = run(capsys, "journal", "--json", "--config", c)
+    marked = [(e["kind"], e["drill"]) for e in json.loads(out)]
+    assert ("note", None) in marked and ("tick", 1) in marked and ("step_intent", 1) in marked
+    code, out, err = run(capsys, "drill", "report", "--json", "--config", c)
+    assert code == 0, err
+    score = json.loads(out)
+    assert score["drill"] == 1 and score["verdict"] == "pass with findings" and score["not_attempted"] == [9, 8, 7]
+    (p10,) = score["phases"]
+    assert p10["phase"] == 10 and p10["completed"] is True and p10["within_budget"] is True and p10["budget_minutes"] == 10
+    assert [(r["step"], r["guard"], r["resolved"]) for r in p10["refusals"]] == [("drop", "data", True)]
+    assert p10["refusals"][0]["resolution"] == "done after backup"
+    steps = {s["step"]: s for s in p10["steps"]}
+    assert steps["drop"]["attempts"] == 2 and steps["drop"]["status"] == "done" and steps["drop"]["seconds"] >= 0
+    assert "before: backup" not in p10["unticked"] and "before: flags" in p10["unticked"]
+    assert any("unticked" in f for f in score["findings"])
+    code, out, _ = run(capsys, "drill", "report", "1", "--config", c)
+    assert "| drop | done | 2 |" in out and "drop [data]" in out and "→ done after backup" in out
+    code, _, err = run(capsys, "drill", "report", "7", "--config", c)
+    assert code == 2 and "no drill 7" in err
+
+
+def test_drill_refuses_a_production_target(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    plan = tmp_path / "phases.toml"
+    shutil.copy(REPO / "phases.toml", plan)
+    code, _, err = run(capsys, "drill", "start", "--config", str(plan))
+    assert code == 1 and "is not a sandbox" in err and "--staging" in err
+
+
+def test_log_is_idempotent_and_lists_undo_emergency_and_interruptions(sandbox: Path, capsys) -> None:
+    c = str(sandbox)
+    plan = load_plan(sandbox)
+    assert run(capsys, "run", "10", "flags-off", "--execute", "--config", c)[0] == 0
+    # an interrupted run: an intent with no outcome, as a kill -9 leaves it, then run again
+    journal = Journal(plan.paths.journal, plan.target.label, "ghost")
+    journal.append("step_intent", phase=10, step="cron-stop", data={"kind": "cron_stop", "title": "x"})
+    journal.close()
+    assert run(capsys, "run", "10", "cron-stop", "--execute", "--config", c)[0] == 0
+    assert run(capsys, "run", "10", "cron-start", "--execute", "--config", c)[0] == 0  # undo
+    assert run(capsys, "run", "10", "flags-on", "--execute", "--config", c)[0] == 0
+    assert run(capsys, "emergency", "--execute", "--confirm", "EMERGENCY", "--config", c)[0] == 0
+    argv = ("log", "10", "--reason", "errors", "--resolution", "flags off", "--config", c)
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "appended to" in out
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "not written again" in out
+    text = plan.log.file.read_text()
+    assert text.count("## Rollback Log Entry") == 1
+    issues = next(line for line in text.splitlines() if line.startswith("**Issues Encountered:**"))
+    assert "rollback undone" in issues and "emergency rollback by" in issues
+    assert "step cron-stop interrupted at" in issues
+    assert len([e for e in events(plan) if e.kind == "log_written"]) == 1
+
+
+def test_check_warns_about_placeholder_contacts_and_the_review_date(sandbox: Path, capsys) -> None:
+    code, out, _ = run(capsys, "check", "--config", str(sandbox))
+    assert code == 0, out
+    assert "warn  emergency contact still a placeholder: Lead Architect, Database Admin, DevOps" in out
+    sandbox.write_text(sandbox.read_text().replace('next_review = "2026-02-11"', 'next_review = "2020-01-01"'))
+    code, out, _ = run(capsys, "check", "--config", str(sandbox))
+    assert code == 0 and "warn  plan review overdue since 2020-01-01 (plan next_review)" in out
