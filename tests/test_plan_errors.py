@@ -30,7 +30,7 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
     ("typo-key-in-target", "lock_wait_timeout_s = 5 ", "lock_wait_timout_s = 5 ", 'target: unknown key "lock_wait_timout_s" (did you mean "lock_wait_timeout_s"?)', None),
     ("unknown-top-level", "[watch]", "[wacth]\nhours = 1\n[watch]", 'unknown key "wacth"', "[wacth]"),
     ("port-not-int", "port = 3306", 'port = "3306"', "target: key \"port\" must be an integer, got str '3306'", None),
-    ("port-range", "port = 3306", "port = 70000", "target: port 70000 is out of range", None),
+    ("port-range", "port = 3306", "port = 70000", 'target: key "port" must be <= 65535, got 70000', None),
     ("budget-not-number", "budget_minutes = 15\ndata_loss_risk = \"low\"\ndata_loss_reason = \"cache", "budget_minutes = \"fifteen\"\ndata_loss_risk = \"low\"\ndata_loss_reason = \"cache", "phase 9: key \"budget_minutes\" must be a number, got str 'fifteen'", None),
     ("negative-budget", "budget_minutes = 10", "budget_minutes = -10", 'phase 10: key "budget_minutes" must be >= 0, got -10', None),
     ("bad-risk", 'data_loss_risk = "medium"', 'data_loss_risk = "moderate"', 'phase 8: key "data_loss_risk" must be one of none, low, medium, high, got "moderate"', None),

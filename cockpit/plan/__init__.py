@@ -1,6 +1,8 @@
 """The rollback plan: `phases.toml` loaded and validated into frozen dataclasses."""
 
-from .loader import IDENTIFIER, PlanError, default_plan_path, load_plan, parse_plan_text
+from .errors import PlanError
+from .loader import default_plan_path, load_plan, parse_plan_text
+from .names import IDENTIFIER
 from .model import (
     ActivityCheck,
     ChecklistItem,
