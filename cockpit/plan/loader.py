@@ -224,7 +224,7 @@ class _Reader:
 
     def tables(self, key: str) -> list["_Reader"]:
         values = self._list(key, False, "a list of tables")
-        return [_Reader(self.loader, item, (*self.path, key, index), f"{self.label} {key}[{index + 1}]") for index, item in enumerate(values)]
+        return [_Reader(self.loader, item, (*self.path, key, index), f"{self.label} {key}[{index + 1}]".strip()) for index, item in enumerate(values)]
 
     def table(self, key: str, required: bool = False) -> "_Reader":
         value = self._get(key, required, {})
