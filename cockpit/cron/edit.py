@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from cockpit.cron import scan
 from cockpit.cron.errors import CronChanged, CronError, CronRefused
-from cockpit.cron.source import CronText, fsync_dir, read_crontab, source_label, write_crontab
+from cockpit.cron.source import CronText, read_crontab, source_label, write_crontab
+from cockpit.paths import fsync_dir
 from cockpit.plan.model import CronJob, CronSource, Phase, Plan
 from cockpit.plan.names import CONTROL, shown
 
@@ -133,7 +134,7 @@ def plan_start(plan: Plan, phase: Phase, now: float | None = None, current: Cron
 def _plan(plan: Plan, phase: Phase, action: Action, now: float | None, current: CronText | None) -> CronChange:
     now = time.time() if now is None else now
     current = current if current is not None else read_crontab(plan.cron_source)
-    iso = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    iso = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     raw_lines = current.text.split("\n")
     edits: list[LineEdit] = []
     notes: list[LineNote] = []
@@ -154,7 +155,7 @@ def _plan(plan: Plan, phase: Phase, action: Action, now: float | None, current: 
                 continue
             edits.append(LineEdit(job.id, line.number, line.raw, after))
             raw_lines[line.number - 1] = after
-    stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
     backup = Path(plan.paths.backup_dir) / f"crontab-{stamp}-phase{phase.id}-{action}.bak"
     return CronChange(
         action=action,

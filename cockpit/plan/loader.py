@@ -14,8 +14,9 @@ import difflib
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, NoReturn
 
 from .errors import PlanError
 from .file import MAX_NESTING, nesting_error, read_plan_text
@@ -89,6 +90,11 @@ def _short(value: Any) -> str:
     return shown(text, 60) if isinstance(value, str) else (text if len(text) <= 60 else text[:59] + "…")
 
 
+def _fixed(label: str) -> Callable[[ColumnRef], str]:
+    """A label that does not depend on the column (for `table_column`)."""
+    return lambda _ref: label
+
+
 def _closest(word: str, candidates: set[str]) -> str | None:
     found = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.75)
     return found[0] if found else None
@@ -98,7 +104,7 @@ class _Reader:
     """Typed access to one TOML table that reports errors with their line. Every getter
     records its key, so `done()` can refuse the keys nobody asked for."""
 
-    def __init__(self, loader: "_Loader", data: Any, path: PathKey, label: str) -> None:
+    def __init__(self, loader: _Loader, data: Any, path: PathKey, label: str) -> None:
         self.loader = loader
         self.path = path
         self.label = label
@@ -107,7 +113,7 @@ class _Reader:
         self.data: dict[str, Any] = data
         self._allowed: set[str] = set()
 
-    def fail(self, key: str | None, message: str, *more: object) -> None:
+    def fail(self, key: str | None, message: str, *more: object) -> NoReturn:
         """Fail at `key` (or this table's header) with the table's label in front."""
         where = self.path if key is None else (*self.path, key, *more)
         self.loader.fail(where, f"{self.label}: {message}")
@@ -122,7 +128,7 @@ class _Reader:
             return default
         return self.data[key]
 
-    def _type_error(self, key: str, wanted: str, value: Any) -> None:
+    def _type_error(self, key: str, wanted: str, value: Any) -> NoReturn:
         self.fail(key, f"key \"{key}\" must be {wanted}, got {type(value).__name__} {_short(value)}")
 
     def _plain(self, key: str, value: str, single_line: bool, *index: int) -> str:
@@ -222,11 +228,11 @@ class _Reader:
             self.fail(key, f"{what} \"{dup}\" listed twice")
         return values
 
-    def tables(self, key: str) -> list["_Reader"]:
+    def tables(self, key: str) -> list[_Reader]:
         values = self._list(key, False, "a list of tables")
         return [_Reader(self.loader, item, (*self.path, key, index), f"{self.label} {key}[{index + 1}]".strip()) for index, item in enumerate(values)]
 
-    def table(self, key: str, required: bool = False) -> "_Reader":
+    def table(self, key: str, required: bool = False) -> _Reader:
         value = self._get(key, required, {})
         return _Reader(self.loader, value, (*self.path, key), f"{self.label}.{key}" if self.label else key)
 
@@ -245,7 +251,7 @@ class _Loader:
         self.base = path.parent
         self.text = text
 
-    def fail(self, path: PathKey, message: str) -> None:
+    def fail(self, path: PathKey, message: str) -> NoReturn:
         # Lines are only needed to report an error, so the text is scanned for them then.
         raise PlanError(self.file, LineLocator(self.text).line(path), message.removeprefix(": "))
 
@@ -539,7 +545,7 @@ class _Loader:
         for a in r.tables("activity"):
             a.label = f"phase {phase_id} activity"
             check_id = self.slug(a, "id", f"phase {phase_id} activity: id \"{{}}\"", seen, f"phase {phase_id}: duplicate activity id \"{{}}\"")
-            ref = self.table_column(a, lambda _: f"phase {phase_id} activity \"{check_id}\"", tables)
+            ref = self.table_column(a, _fixed(f"phase {phase_id} activity \"{check_id}\""), tables)
             check = ActivityCheck(
                 id=check_id,
                 text=a.line("text", required=True),
@@ -572,7 +578,7 @@ class _Loader:
             self.fail(path, f"{label}: schedule \"{shown(schedule)}\" is not a valid cron expression")
 
     # -- a step -------------------------------------------------------------------
-    def _step(self, r: _Reader, phase_id: int, phase: "_PhaseShell", seen: set[str]) -> Step:
+    def _step(self, r: _Reader, phase_id: int, phase: _PhaseShell, seen: set[str]) -> Step:
         raw_id = r.data.get("id")
         r.label = f"phase {phase_id} step \"{shown(raw_id) if isinstance(raw_id, str) else raw_id}\""
         step_id = self.slug(r, "id", f"{r.label}: id", seen, f"phase {phase_id}: duplicate step id \"{{}}\"")

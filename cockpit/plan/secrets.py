@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from typing import Iterable
+from collections.abc import Iterable
 
 # Tools whose `-pVALUE` (joined, mysql style) is a password.
 _MYSQL_LIKE = re.compile(r"(mysql|mariadb)[a-z_-]*|mysqlsh")
