@@ -594,7 +594,7 @@ class _Loader:
         drop_columns = []
         for c in r.tables("drop_columns"):
             c.label = r.label
-            ref = ColumnRef(table=c.identifier("table", "table", required=True), column=c.identifier("column", "column", required=True))
+            ref = self.table_column(c, _fixed(r.label), phase.tables)
             if ref not in phase.columns:
                 c.fail("column", f"unknown column \"{ref.table}.{ref.column}\" (declare it in the phase's columns)")
             c.done()
