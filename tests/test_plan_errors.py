@@ -308,3 +308,8 @@ def test_a_plan_at_the_size_limit_is_refused_in_bounded_time(tmp_path: Path, sha
     started = time.monotonic()
     assert _load_within(path, 30).startswith("phases.toml")
     assert time.monotonic() - started < 15
+
+
+def test_a_path_with_a_newline_or_escape_stays_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "evil\n\x1b[2Jname.toml"
+    assert _load_within(missing) == "evil\\n\\x1b[2Jname.toml: no such plan file (use --config to name one)"

@@ -123,7 +123,7 @@ class _Reader:
         if key not in self.data:
             if required:
                 typo = _closest(key, set(self.data))
-                hint = f" (found \"{typo}\": a typo?)" if typo else ""
+                hint = f" (found \"{shown(typo)}\": a typo?)" if typo else ""
                 self.fail(typo, f"missing key \"{key}\"{hint}")
             return default
         return self.data[key]

@@ -68,6 +68,7 @@ EXTRA: list[tuple[str, bytes | str, str]] = [
     ("identifier-trailing-newline", _sub('table = "feature_flag"', 'table = "feature_flag\\n"'), "not a plain SQL identifier"),
     ("drop-table-injection", _sub('drop_tables = ["mv_cycle_time_analytics"', 'drop_tables = ["mv_cycle_time_analytics`; DROP DATABASE manufacturing; --"'), "not a plain SQL identifier"),
     ("recursion-deep", _sub("[watch]", "x = " + "[" * 100_000 + "]" * 100_000 + "\n[watch]"), "nested deeper than 16 levels"),
+    ("typo-key-with-escape", _sub("budget_minutes = 20", '"budget_minutes\\u001b" = 20'), 'missing key "budget_minutes" (found "budget_minutes\\x1b": a typo?)'),
     ("unknown-key-with-escape", _sub("[watch]", "\"\\u001b]0;owned\\u0007\" = 1\n[watch]"), 'unknown key "\\x1b]0;owned\\x07"'),
 ]
 
