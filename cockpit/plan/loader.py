@@ -83,11 +83,13 @@ MAX_ITEMS = 1000  # entries in any one list (flags, tables, steps, ...)
 def _short(value: Any) -> str:
     """A value quoted into an error: bounded, escapes visible (a huge int cannot even be
     turned into decimal text)."""
+    if isinstance(value, str):
+        return f"'{shown(value, 60)}'"
     try:
         text = repr(value)
     except (ValueError, RecursionError):
         return f"a {type(value).__name__} too large to show"
-    return shown(text, 60) if isinstance(value, str) else (text if len(text) <= 60 else text[:59] + "…")
+    return shown(text, 60)
 
 
 def _fixed(label: str) -> Callable[[ColumnRef], str]:

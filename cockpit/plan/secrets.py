@@ -34,6 +34,9 @@ _ASSIGNMENT = re.compile(rf"(?:^|(?<=[\s?&;]))(?P<name>{_SECRET_NAME})=(?P<value
 _URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@")
 # `Authorization: Bearer …`, `X-Api-Key: …`, `Cookie: …` headers.
 _HEADER = re.compile(r"(?:^|\s)(?P<name>(?:proxy-)?authorization|x-[a-z-]*(?:token|key|auth)[a-z-]*|cookie)\s*:\s*\S", re.IGNORECASE)
+# Names that point at where a secret is kept, which is the right way: --password-file,
+# TOKEN_PATH, --auth-command.
+_REFERENCE = re.compile(r".*[_.-](?:file|path|dir|fd|env|cmd|command|helper|prompt|stdin)", re.IGNORECASE)
 # Placeholders the cockpit fills in are not secrets.
 _PLACEHOLDER = re.compile(r"\{(?:flag|value)\}")
 
@@ -79,7 +82,7 @@ def _scan(argv: list[str], depth: int) -> str | None:
             return found
         following = argv[index + 1] if index + 1 < len(argv) else None
         option, has_value, value = arg.partition("=")
-        if _LONG_OPTION.fullmatch(option):
+        if _LONG_OPTION.fullmatch(option) and not _REFERENCE.fullmatch(option):
             if not has_value and following is not None and not following.startswith("-") and not mysql_like:
                 value = following  # `--token abc`; mysql's `--password db` prompts, db is a name
             if value and not _PLACEHOLDER.fullmatch(value):
@@ -108,6 +111,6 @@ def _scan_text(text: str) -> str | None:
         return f"{'an' if name[0] in 'aAeEiIoOuU' else 'a'} {name}: header"
     for match in _ASSIGNMENT.finditer(text):
         value = match.group("value")
-        if value and not _PLACEHOLDER.fullmatch(value):
+        if value and not _PLACEHOLDER.fullmatch(value) and not _REFERENCE.fullmatch(match.group("name")):
             return f"{match.group('name')}=…"
     return None
