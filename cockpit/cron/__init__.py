@@ -5,6 +5,6 @@ jobs, `edit` computes and applies the stop/start changes. Policy (when a stop is
 lives in the engine, never here.
 """
 
-from cockpit.cron.errors import CronChanged, CronError
+from cockpit.cron.errors import CronChanged, CronError, CronRefused
 
-__all__ = ["CronChanged", "CronError"]
+__all__ = ["CronChanged", "CronError", "CronRefused"]

@@ -11,14 +11,16 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from cockpit.cron import scan
-from cockpit.cron.errors import CronChanged, CronError
-from cockpit.cron.source import CronText, fsync_dir, read_crontab, source_label, write_crontab
+from cockpit.cron.errors import CronChanged, CronError, CronRefused
+from cockpit.cron.source import CronText, read_crontab, source_label, write_crontab
+from cockpit.paths import fsync_dir
 from cockpit.plan.model import CronJob, CronSource, Phase, Plan
+from cockpit.plan.names import CONTROL, shown
 
 Action = Literal["stop", "start"]
 
@@ -54,10 +56,24 @@ class CronChange:
     backup_path: Path
     jobs: tuple[CronJob, ...]
     planned_at: float = field(default_factory=time.time)
+    # Job lines a start cannot restore because someone else commented them out: when
+    # nothing else would change, the start is refused rather than reported done.
+    foreign: tuple[LineNote, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.edits
+
+    @property
+    def refusal(self) -> str | None:
+        """Why applying this change must be refused, or None. A start that would restore
+        nothing while a job's only line was commented out by hand must not read as done:
+        the operator expects the job back, and the cockpit will not guess why it is off."""
+        if self.action != "start" or self.edits or not self.foreign:
+            return None
+        where = "; ".join(f"{n.job_id} (line {n.number})" for n in self.foreign)
+        return (f"cron-start restores nothing: {where} commented out without the cockpit's marker "
+                f"(disabled by someone else) in {self.label}; not touched — re-enable by hand if intended")
 
     @property
     def label(self) -> str:
@@ -80,6 +96,8 @@ class CronChange:
                 out.append(f"  {edit.job_id} (line {edit.number}):")
                 out.append(f"    - {edit.before}")
                 out.append(f"    + {edit.after}")
+        if self.refusal:
+            out.append(f"Refused: {self.refusal}")
         if self.notes:
             out.append("Left alone:")
             for note in self.notes:
@@ -116,10 +134,11 @@ def plan_start(plan: Plan, phase: Phase, now: float | None = None, current: Cron
 def _plan(plan: Plan, phase: Phase, action: Action, now: float | None, current: CronText | None) -> CronChange:
     now = time.time() if now is None else now
     current = current if current is not None else read_crontab(plan.cron_source)
-    iso = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    iso = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     raw_lines = current.text.split("\n")
     edits: list[LineEdit] = []
     notes: list[LineNote] = []
+    foreign: list[LineNote] = []
     for job in phase.cron:
         found = scan.job_lines(job, current.lines)
         if not found:
@@ -129,11 +148,14 @@ def _plan(plan: Plan, phase: Phase, action: Action, now: float | None, current: 
                 continue  # two jobs of the phase on one line: edit it once
             after = _edited(line, job, phase.id, iso, action)
             if after is None:
-                notes.append(LineNote(job.id, line.number, line.raw, _reason(line, action)))
+                note = LineNote(job.id, line.number, line.raw, _reason(line, action))
+                notes.append(note)
+                if action == "start" and scan.job_state(job, current.lines)[0] == scan.DISABLED_OTHER:
+                    foreign.append(note)
                 continue
             edits.append(LineEdit(job.id, line.number, line.raw, after))
             raw_lines[line.number - 1] = after
-    stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
     backup = Path(plan.paths.backup_dir) / f"crontab-{stamp}-phase{phase.id}-{action}.bak"
     return CronChange(
         action=action,
@@ -147,12 +169,18 @@ def _plan(plan: Plan, phase: Phase, action: Action, now: float | None, current: 
         backup_path=backup,
         jobs=phase.cron,
         planned_at=now,
+        foreign=tuple(foreign),
     )
 
 
 def _edited(line: scan.CronLine, job: CronJob, phase_id: int, iso: str, action: Action) -> str | None:
     if action == "stop":
-        return scan.disable_line(line.raw, phase_id, job.id, iso) if line.state == scan.ENABLED else None
+        if line.state != scan.ENABLED:
+            return None
+        try:
+            return scan.disable_line(line.raw, phase_id, job.id, iso)
+        except ValueError as exc:
+            raise CronError(f"cannot disable {shown(job.id)} (line {line.number}): {exc}; nothing changed") from None
     if line.state == scan.DISABLED_BY_COCKPIT:
         return scan.restore_line(line.raw)
     return None
@@ -173,6 +201,9 @@ def apply(change: CronChange, backup_dir: Path | str | None = None) -> CronResul
     up the exact original text (fsync'd), replace the crontab, re-read and verify each
     edited job is in the intended state. A failure at any step leaves the original crontab
     in place or, after the write, a backup that holds it."""
+    if change.refusal:
+        raise CronRefused(change.refusal)
+    _check_safe(change)
     current = _unchanged(change)
     if change.empty:
         return CronResult(change, False, None, current.fingerprint, _states(change.jobs, current))
@@ -194,6 +225,24 @@ def apply(change: CronChange, backup_dir: Path | str | None = None) -> CronResul
             f"{change.label} written but verification failed ({', '.join(wrong)}); the original is in {backup}"
         )
     return CronResult(change, True, backup, after.fingerprint, states)
+
+
+def _check_safe(change: CronChange) -> None:
+    """Defence in depth before anything is written: the change only rewrites the lines it
+    names, adds no line, and adds no newline or control character to any line. One junk
+    line in an /etc/cron.d file can make cron skip the whole file."""
+    before = change.original_text.split("\n")
+    after = change.new_text.split("\n")
+    if len(before) != len(after):
+        raise CronError(f"refusing to write {change.label}: the change would add or remove lines; nothing written")
+    edited = {e.number for e in change.edits}
+    changed = {number for number, (old, new) in enumerate(zip(before, after), start=1) if old != new}
+    if changed != edited:
+        raise CronError(f"refusing to write {change.label}: the change touches lines it does not name; nothing written")
+    for edit in change.edits:
+        added = set(CONTROL.findall(edit.after)) - set(CONTROL.findall(edit.before))
+        if "\n" in edit.after or added or after[edit.number - 1] != edit.after:
+            raise CronError(f"refusing to write {change.label}: line {edit.number} would hold a control character; nothing written")
 
 
 def _unchanged(change: CronChange) -> CronText:

@@ -9,3 +9,8 @@ class CronError(Exception):
 class CronChanged(CronError):
     """The crontab changed between planning an edit and applying it. Nothing was written,
     so the other edit is kept; the operator re-plans to see it."""
+
+
+class CronRefused(CronError):
+    """The change must not be applied as planned (e.g. a start that would restore nothing
+    because someone else commented the job out). Nothing was written."""

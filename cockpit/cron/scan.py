@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
 from crontab import CronItem, CronTab
 
 from cockpit.plan.model import CronJob
+from cockpit.plan.names import shown
 
 # python-crontab logs every unparsable line (plain comments included) through the
 # logging module; unconfigured, that lands on stderr and would scribble over the TUI.
@@ -27,8 +28,10 @@ MARKER_TAG = "rollback-cockpit: disabled"
 # The suffix edit.py appends when it comments a job out. Exactly one space before the
 # `#` so removing the suffix restores the original line byte for byte.
 _MARKER_RE = re.compile(
-    r"(?P<marker> # rollback-cockpit: disabled (?P<phase>\d+) (?P<job>[A-Za-z0-9_.-]+) (?P<at>\S+))(?P<tail>\r?)$"
+    r"(?P<marker> # rollback-cockpit: disabled (?P<phase>\d+) (?P<job>[A-Za-z0-9_.-]+) (?P<at>\S+))(?P<tail>\r?)\Z"
 )
+_MARKER_JOB = re.compile(r"[A-Za-z0-9_.-]+")
+_MARKER_AT = re.compile(r"[0-9A-Za-z:.+-]+")
 DISABLED_PREFIX = "# "
 
 ENABLED = "enabled"
@@ -74,7 +77,13 @@ def marker_suffix(phase_id: int, job_id: str, at: str) -> str:
 
 
 def disable_line(raw: str, phase_id: int, job_id: str, at: str) -> str:
-    """Comment a job line out, tagged with our marker; `restore_line` undoes it exactly."""
+    """Comment a job line out, tagged with our marker; `restore_line` undoes it exactly.
+    Raises ValueError rather than build a marker `restore_line` could not read back or a
+    line that is not one line (the plan's ids are validated; this is the second lock)."""
+    if not isinstance(phase_id, int) or phase_id < 0 or not _MARKER_JOB.fullmatch(job_id) or not _MARKER_AT.fullmatch(at):
+        raise ValueError(f"unsafe crontab marker for job \"{shown(job_id)}\"")
+    if "\n" in raw:
+        raise ValueError("the crontab line holds a newline")
     core = raw.rstrip("\r")
     return DISABLED_PREFIX + core + marker_suffix(phase_id, job_id, at) + raw[len(core):]
 
@@ -133,7 +142,7 @@ def parse_text(text: str, system: bool = False) -> tuple[CronLine, ...]:
 def script_pattern(script: str) -> re.Pattern[str]:
     """The script as a whole path component or word: `sync.php` matches
     `/app/cron/sync.php` and `php sync.php`, never `old_sync.php` or `sync.php.bak`."""
-    return re.compile(r"(?:^|(?<=[\s/'\"=;&|(]))" + re.escape(script) + r"(?=$|[\s'\";&|)<>])")
+    return re.compile(r"(?:^|(?<=[\s/'\"=;&|(]))" + re.escape(script) + r"(?=\Z|[\s'\";&|)<>])")
 
 
 def matches(job: CronJob, line: CronLine) -> bool:

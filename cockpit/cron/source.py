@@ -20,9 +20,9 @@ from pathlib import Path
 
 from crontab import CronTab
 
-from cockpit.paths import fsync_dir
 from cockpit.cron.errors import CronError
 from cockpit.cron.scan import CronLine, fingerprint, parse_text
+from cockpit.paths import fsync_dir
 from cockpit.plan.model import CronSource
 
 CRONTAB_TIMEOUT_S = 15

@@ -7,9 +7,7 @@ the point of use so no caller can ever splice an unchecked name into a statement
 
 from __future__ import annotations
 
-import re
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from ..plan.names import IDENTIFIER as _IDENTIFIER  # one definition, shared with the plan loader
 
 # Every statement sent to a MySQL server carries this so a DBA can find the cockpit's
 # queries in SHOW PROCESSLIST and the slow log.

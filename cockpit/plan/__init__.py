@@ -1,6 +1,7 @@
 """The rollback plan: `phases.toml` loaded and validated into frozen dataclasses."""
 
-from .loader import IDENTIFIER, PlanError, default_plan_path, load_plan, parse_plan_text
+from .errors import PlanError
+from .loader import default_plan_path, load_plan, parse_plan_text
 from .model import (
     ActivityCheck,
     ChecklistItem,
@@ -11,8 +12,20 @@ from .model import (
     Step,
     Target,
 )
+from .names import IDENTIFIER
 
 __all__ = [
-    "IDENTIFIER", "PlanError", "default_plan_path", "load_plan", "parse_plan_text",
-    "ActivityCheck", "ChecklistItem", "ColumnRef", "CronJob", "Phase", "Plan", "Step", "Target",
+    "IDENTIFIER",
+    "ActivityCheck",
+    "ChecklistItem",
+    "ColumnRef",
+    "CronJob",
+    "Phase",
+    "Plan",
+    "PlanError",
+    "Step",
+    "Target",
+    "default_plan_path",
+    "load_plan",
+    "parse_plan_text",
 ]

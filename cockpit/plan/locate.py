@@ -23,7 +23,8 @@ class LineLocator:
         counters: dict[tuple[str, ...], int] = {}
         current: PathKey = ()
         in_multiline: str | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
+        lines = text.splitlines()
+        for number, line in enumerate(lines, start=1):
             if in_multiline:
                 if line.count(in_multiline) % 2 == 1:
                     in_multiline = None
@@ -42,7 +43,7 @@ class LineLocator:
                     if line.count(quote) % 2 == 1:
                         in_multiline = quote
                 if not in_multiline and line.rstrip().endswith("["):
-                    self._scan_array_items((*current, name), number, text.splitlines()[number:])
+                    self._scan_array_items((*current, name), number, lines)
 
     def _resolve(self, names: tuple[str, ...], counters: dict[tuple[str, ...], int], is_array: bool) -> PathKey:
         """Turn `phase.step` into ("phase", 3, "step", 1) using the array counters."""
@@ -61,11 +62,12 @@ class LineLocator:
                 path.append(counters[prefix])
         return tuple(path)
 
-    def _scan_array_items(self, base: PathKey, start: int, rest: list[str]) -> None:
-        """Record the line of each element of a multi-line array (one per line)."""
+    def _scan_array_items(self, base: PathKey, start: int, lines: list[str]) -> None:
+        """Record the line of each element of a multi-line array (one per line) that
+        opens on line `start` (1-based); stops at its closing bracket."""
         index = 0
-        for offset, line in enumerate(rest, start=1):
-            stripped = line.strip()
+        for offset in range(1, len(lines) - start + 1):
+            stripped = lines[start + offset - 1].strip()
             if not stripped or stripped.startswith("#"):
                 continue
             if stripped.startswith("]"):

@@ -1,22 +1,32 @@
-"""Broken plans through the real CLI, and no SQL built from an unchecked identifier.
+"""Broken and hostile plans through the real CLI, and no SQL built from an unchecked identifier.
 
 Every broken phases.toml (the plan-error cases of tests/test_plan_errors.py plus whole-
-file breakages: empty, binary, a directory, wrong types, injection attempts) is given to
-`check`, `status` and `run 10 flags-off --execute` in child processes. Each must exit 2
-with exactly one stderr line naming the file, print nothing on stdout, write no journal
-and show no traceback. Then a static pass over cockpit/ proves every identifier spliced
-into an SQL f-string went through `quote_ident`.
+file breakages: empty, binary, a directory, a FIFO, a device, a huge file, wrong types,
+injection attempts) is given to `check`, `status` and `run 10 flags-off --execute`. Each
+must exit 2 with exactly one stderr line naming the file, print nothing on stdout, never
+echo a credential, write no journal and show no traceback — and never block.
+
+They run in process (`cli.main(argv)`, output captured), which takes seconds; one real
+child process per command kind proves the same holds across the process boundary (exit
+status, stderr) for the nastiest inputs: a FIFO, RecursionError-deep nesting, a 20-digit
+phase id. Then a static pass over cockpit/ proves every identifier spliced into an SQL
+f-string went through `quote_ident`.
 """
 
 from __future__ import annotations
 
 import ast
+import os
+import signal
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from cockpit import cli as cockpit_cli
 from cockpit.db.sql import quote_ident
-from tests.test_plan_errors import CASES, _broken
+from cockpit.plan.file import MAX_PLAN_BYTES
+from tests.test_plan_errors import CASES, SECRETS, _broken
 
 from . import cli
 
@@ -24,6 +34,7 @@ PLAN = cli.ROOT / "phases.toml"
 PLAN_TEXT = PLAN.read_text(encoding="utf-8")
 
 COMMANDS: tuple[tuple[str, ...], ...] = (("check",), ("status",), ("run", "10", "flags-off", "--execute"))
+CALL_TIMEOUT_S = 20
 
 
 def _sub(old: str, new: str) -> bytes:
@@ -31,12 +42,21 @@ def _sub(old: str, new: str) -> bytes:
     return PLAN_TEXT.replace(old, new, 1).encode()
 
 
-# whole-file breakages on top of the line-level CASES: (id, bytes or None for a directory, text in the message)
-EXTRA: list[tuple[str, bytes | None, str]] = [
+FIFO = "fifo"
+DIRECTORY = "directory"
+SPARSE = "sparse"
+# whole-file breakages on top of the line-level CASES:
+# (id, bytes or one of FIFO/DIRECTORY/SPARSE or an absolute path, text in the message)
+EXTRA: list[tuple[str, bytes | str, str]] = [
     ("empty-file", b"", 'missing key "plan"'),
-    ("a-directory", None, "cannot read the plan"),
-    ("binary-garbage", bytes(range(256)) * 2, "cannot read the plan"),
-    ("not-utf8", b"\xff\xfe[plan]\n", "cannot read the plan"),
+    ("a-directory", DIRECTORY, "cannot read the plan: it is a directory, not a regular file"),
+    ("a-fifo", FIFO, "cannot read the plan: it is a FIFO (named pipe), not a regular file"),
+    ("dev-zero", "/dev/zero", "cannot read the plan: it is a character device, not a regular file"),
+    ("sparse-4-gib", SPARSE, f"over the {MAX_PLAN_BYTES} byte limit"),
+    ("over-the-size-limit", PLAN_TEXT.encode() + b"#" * MAX_PLAN_BYTES, "over the"),
+    ("binary-garbage", bytes(range(256)) * 2, "cannot read the plan: not UTF-8 text"),
+    ("not-utf8", b"\xff\xfe[plan]\n", "cannot read the plan: not UTF-8 text (byte 0xff)"),
+    ("nul-bytes", PLAN_TEXT.encode().replace(b"[watch]", b"[watch]\x00", 1), "TOML syntax error"),
     ("unknown-target-kind", _sub('kind = "mysql"', 'kind = "postgres"'), 'key "kind" must be one of'),
     ("phase-id-string", _sub("id = 10\n", 'id = "ten"\n'), 'key "id" must be an integer'),
     ("unknown-flag-backend", _sub('backend = "sql"', 'backend = "redis"'), 'key "backend" must be one of'),
@@ -47,46 +67,132 @@ EXTRA: list[tuple[str, bytes | None, str]] = [
     # Python's `$` also matches before a trailing newline: the validator must not
     ("identifier-trailing-newline", _sub('table = "feature_flag"', 'table = "feature_flag\\n"'), "not a plain SQL identifier"),
     ("drop-table-injection", _sub('drop_tables = ["mv_cycle_time_analytics"', 'drop_tables = ["mv_cycle_time_analytics`; DROP DATABASE manufacturing; --"'), "not a plain SQL identifier"),
+    ("recursion-deep", _sub("[watch]", "x = " + "[" * 100_000 + "]" * 100_000 + "\n[watch]"), "nested deeper than 16 levels"),
+    ("typo-key-with-escape", _sub("budget_minutes = 20", '"budget_minutes\\u001b" = 20'), 'missing key "budget_minutes" (found "budget_minutes\\x1b": a typo?)'),
+    ("unknown-key-with-escape", _sub("[watch]", "\"\\u001b]0;owned\\u0007\" = 1\n[watch]"), 'unknown key "\\x1b]0;owned\\x07"'),
 ]
 
 
-def _write_case(folder: Path, content: bytes | None) -> Path:
-    folder.mkdir()
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    path: Path
+    message: str
+
+    @property
+    def shown_name(self) -> str:
+        return self.path.name
+
+
+def _write_case(folder: Path, content: bytes | str) -> Path:
+    if isinstance(content, str) and content.startswith("/"):
+        return Path(content)
+    folder.mkdir(parents=True)
     path = folder / "phases.toml"
-    if content is None:
+    if content == DIRECTORY:
         path.mkdir()
+    elif content == FIFO:
+        os.mkfifo(path)
+    elif content == SPARSE:
+        with path.open("wb") as handle:
+            handle.truncate(4 << 30)
     else:
+        assert isinstance(content, bytes)
         path.write_bytes(content)
     return path
 
 
-def test_every_broken_plan_exits_2_with_one_line_through_every_command(tmp_path: Path) -> None:
-    cases: list[tuple[str, Path, str]] = []
-    for case_id, old, new, message, _ in CASES:
-        cases.append((case_id, _write_case(tmp_path / case_id, _broken(old, new).encode()), message))
-    for case_id, content, message in EXTRA:
-        cases.append((case_id, _write_case(tmp_path / case_id, content), message))
-    assert len(cases) >= 30
+def _all_cases(tmp_path: Path) -> list[Case]:
+    cases = [Case(case_id, _write_case(tmp_path / case_id, _broken(old, new).encode()), message) for case_id, old, new, message, _ in CASES]
+    cases += [Case(case_id, _write_case(tmp_path / case_id, content), message) for case_id, content, message in EXTRA]
+    assert len({c.case_id for c in cases}) == len(cases) >= 90
+    return cases
 
-    runs = [(case_id, path, message, (*command, "--config", str(path))) for case_id, path, message in cases for command in COMMANDS]
-    results = cli.run_many([argv for *_, argv in runs], env={"XDG_STATE_HOME": str(tmp_path / "state")}, workers=4)
 
+@dataclass(frozen=True)
+class Outcome:
+    code: int | None
+    stdout: str
+    stderr: str
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+class _Hung(Exception):
+    pass
+
+
+def _in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Outcome:
+    """`cockpit ARGV` as the console script runs it, in this process, bounded in time: a
+    call that blocks (a FIFO opened for reading) fails the case instead of the suite."""
+    def alarm(signum: int, frame: object) -> None:
+        raise _Hung(f"blocked for {CALL_TIMEOUT_S}s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(CALL_TIMEOUT_S)
+    try:
+        code: int | None = cockpit_cli.main(argv)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except _Hung as exc:
+        code = None
+        print(f"HUNG: {exc}")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    out, err = capsys.readouterr()
+    return Outcome(code, out, err)
+
+
+def _problem(case: Case, argv: tuple[str, ...], result: Outcome) -> str | None:
+    lines = result.stderr_lines
+    ok = (
+        result.code == 2
+        and result.stdout == ""
+        and len(lines) == 1
+        and "Traceback" not in result.stderr
+        and lines[0].startswith(f"cockpit: {case.shown_name}")
+        and case.message in lines[0]
+        and not any(secret in result.stderr + result.stdout for secret in SECRETS)
+        and "\x1b" not in result.stderr
+    )
+    if ok:
+        return None
+    return f"{case.case_id} / {' '.join(argv[:-2])}: exit {result.code}, stdout {result.stdout[:80]!r}, stderr {result.stderr[:300]!r}"
+
+
+def test_every_broken_plan_exits_2_with_one_line_through_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("COCKPIT_OPERATOR", "fault-op")
+    monkeypatch.delenv("MYSQL_PWD", raising=False)
+    monkeypatch.chdir(tmp_path)
+    cases = _all_cases(tmp_path / "plans")
     problems = []
-    for (case_id, path, message, argv), result in zip(runs, results):
-        lines = result.stderr_lines
-        ok = (
-            result.code == 2
-            and result.stdout == ""
-            and len(lines) == 1
-            and "Traceback" not in result.stderr
-            and lines[0].startswith("cockpit: phases.toml")
-            and message in lines[0]
-        )
-        if not ok:
-            problems.append(f"{case_id} / {' '.join(argv[:-2])}: exit {result.code}, stdout {result.stdout[:80]!r}, stderr {result.stderr[:300]!r}")
+    for case in cases:
+        for command in COMMANDS:
+            argv = (*command, "--config", str(case.path))
+            problem = _problem(case, argv, _in_process(list(argv), capsys))
+            if problem:
+                problems.append(problem)
     assert problems == [], "\n".join(problems)
     # nothing acted on a broken plan: no journal, no backups, no crash report
     assert not list(tmp_path.rglob("cockpit-journal*")) and not list(tmp_path.rglob("backups"))
+    assert not (tmp_path / "state").exists()
+
+
+def test_one_real_process_per_command_kind(tmp_path: Path) -> None:
+    """The same contract across a real process boundary, for the inputs that used to hang
+    (a FIFO), crash with RecursionError (deep nesting) or OverflowError (a 20-digit id)."""
+    chosen = {"check": "a-fifo", "status": "recursion-deep", "run": "phase-id-20-digits"}
+    cases = {c.case_id: c for c in _all_cases(tmp_path / "plans") if c.case_id in chosen.values()}
+    runs = [(cases[chosen[command[0]]], (*command, "--config", str(cases[chosen[command[0]]].path))) for command in COMMANDS]
+    results = cli.run_many([argv for _, argv in runs], env={"XDG_STATE_HOME": str(tmp_path / "state")}, workers=3)
+    problems = [_problem(case, argv, Outcome(r.code, r.stdout, r.stderr)) for (case, argv), r in zip(runs, results)]
+    assert [p for p in problems if p] == []
     assert not (tmp_path / "state").exists()
 
 

@@ -40,6 +40,8 @@ class CronStep(StepKind):
         except CronError as exc:
             return [GuardResult("crontab", False, str(exc))]
         ctx.scratch["change"] = change
+        if change.refusal:  # a start that would restore nothing (job disabled by someone else)
+            return [GuardResult("crontab", False, change.refusal)]
         return [GuardResult("crontab", True, f"{change.label} readable (sha256 {change.fingerprint[:12]})")]
 
     async def describe(self, ctx: StepContext) -> str:
