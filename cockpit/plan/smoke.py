@@ -37,18 +37,18 @@ def parse_smoke(readers: list[Any], phase_ids: set[int], loader: Any) -> tuple[S
     checks: list[SmokeCheck] = []
     seen: set[str] = set()
     for r in readers:
-        check_id = r.str("id", required=True)
-        url = r.str("url", required=True)
+        check_id = r.line("id", required=True)
+        url = r.line("url", required=True)
         if not url.startswith(("http://", "https://")):
             loader.fail((*r.path, "url"), f"smoke \"{check_id}\": url must start with http:// or https://")
-        phase = r.int("phase", default=0) or None
+        phase = r.whole("phase", (0, 9999), default=0) or None
         if phase is not None and phase not in phase_ids:
             loader.fail((*r.path, "phase"), f"smoke \"{check_id}\": no phase {phase} in the plan")
         if check_id in seen:
             loader.fail((*r.path, "id"), f"smoke \"{check_id}\": duplicate id")
         seen.add(check_id)
-        checks.append(SmokeCheck(check_id, url, r.int("status", default=200), r.str("contains"), phase,
-                                 float(r.number("timeout_s", default=5, minimum=0.1))))
+        checks.append(SmokeCheck(check_id, url, r.whole("status", (100, 599), default=200), r.text("contains"), phase,
+                                 float(r.number("timeout_s", (0.1, 120), default=5))))
         r.done()
     return tuple(checks)
 
