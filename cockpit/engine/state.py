@@ -243,9 +243,8 @@ def quarantine_state(events: list[Event], phase: Phase, quarantine_step: str, dr
         elif event.step == drop_step and status == "done" and current.held:
             current = QuarantineState("dropped", event.id, event.at, current.tables, current.counts, current.checksums,
                                       current.columns, event.data.get("backup"))
-        elif event.step in (drop_step, restore_step) and status == "interrupted" and current.held:
-            current = QuarantineState("uncertain", current.event_id, current.at, current.tables, current.counts,
-                                      current.checksums, current.columns)
+        # an interrupted drop or restore leaves the state as it was: running that step again
+        # reads the catalogue and finishes what the lost statement did not
     return current
 
 

@@ -201,6 +201,10 @@ def restore_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[GuardR
         return [GuardResult(QUARANTINE, False, "nothing is quarantined")]
     results = [GuardResult(QUARANTINE, True, f"quarantined at {_clock(current.at)}")]
     if inputs.present is not None:
+        originals, quarantined = tuple(current.tables or {}), tuple((current.tables or {}).values())
+        if originals and all(inputs.present.get(t) for t in originals) and not any(inputs.present.get(q) for q in quarantined):
+            # a restore whose connection was lost after its RENAME ran: finish the columns, record it
+            return [*results, GuardResult(TABLES, True, "the tables are already back under their names (catalogue)")]
         back = [t for t in (current.tables or {}) if inputs.present.get(t)]
         back += [f"{c['table']}.{c['column']}" for c in current.columns if c["column"] in (inputs.columns or {}).get(c["table"], ())]
         if back:

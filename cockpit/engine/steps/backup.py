@@ -330,7 +330,8 @@ class BackupStep(StepKind):
                 raise BackupInvalid(f"{Path(tool).name} exited {code}: {reason}")
             size, digest = verify_dump(partial, tables)
             schema = scratch_schema(settings.database)
-            await ctx.db.execute(f"DROP DATABASE IF EXISTS {quote_ident(schema)}")
+            if await ctx.db.fetch_value("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)):
+                await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")  # left by a killed run
             await ctx.db.execute(f"CREATE DATABASE {quote_ident(schema)}")
             try:
                 with open(partial, "rb") as feed:  # the client reads the file itself: no copy in memory
@@ -348,7 +349,7 @@ class BackupStep(StepKind):
                     restored[table] = (rows, str(checksum[0][1]))
             finally:
                 try:
-                    await ctx.db.execute(f"DROP DATABASE IF EXISTS {quote_ident(schema)}")
+                    await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")
                 except DatabaseError:
                     pass
             return size, digest, restored
