@@ -144,33 +144,38 @@ def drop_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[GuardResu
 
 
 def data_guard(inputs: GuardInputs, phase: Phase, current: state.QuarantineState) -> GuardResult:
-    counts_then = current.counts or {}
-    sums_then = current.checksums or {}
+    """Every quarantined table that holds rows now must equal, by exact count AND
+    checksum, a backup verified by restore after the quarantine, whose file still hashes
+    as verified. Count-neutral changes (UPDATE, DELETE + INSERT) change the checksum.
+    A table that is empty now loses nothing when dropped."""
     problems: list[str] = []
-    covered: list[str] = []
+    covered: dict[str, list[str]] = {}
     backups = state.backups_after(inputs.events, current.event_id, phase.id)
     # a drop interrupted half-way: what its DROP statements already removed is not "missing"
     started = {e.data.get("object") for e in inputs.events if e.kind == "step_output" and e.phase == phase.id
                and e.id > (current.event_id or 0) and str(e.data.get("statement", "")).startswith("DROP TABLE")}
     for name in current.quarantined_names:
-        if name in started and inputs.present is not None and inputs.present.get(name) is False:
-            continue
-        rows_now = (inputs.counts or {}).get(name, counts_then.get(name)) if inputs.counts is not None else counts_then.get(name)
-        sum_now = (inputs.checksums or {}).get(name) if inputs.checksums is not None else sums_then.get(name)
         if inputs.present is not None and inputs.present.get(name) is False:
-            problems.append(f"{name} is missing from the catalogue")
+            if name not in started:
+                problems.append(f"{name} is missing from the catalogue")
             continue
-        if inputs.counts is not None and (rows_now != counts_then.get(name) or sum_now != sums_then.get(name)):
-            problems.append(f"{name} changed since the quarantine ({counts_then.get(name)} -> {rows_now} rows or checksum differs)")
-            continue
+        latest = next((b for b in backups if name in b.data.get("tables", [])), None)
+        if inputs.counts is not None and name in inputs.counts:
+            rows_now, sum_now = inputs.counts.get(name), (inputs.checksums or {}).get(name)
+        elif latest is not None:  # preview: the newest backup's record stands for the table
+            rows_now, sum_now = (latest.data.get("rows") or {}).get(name), (latest.data.get("checksums") or {}).get(name)
+        else:
+            rows_now, sum_now = (current.counts or {}).get(name), (current.checksums or {}).get(name)
         if not rows_now:
-            continue  # empty at the quarantine and still empty: nothing to keep
+            continue  # empty: nothing to keep
         why_not: list[str] = []
         for backup in backups:
             if name not in backup.data.get("tables", []):
                 continue
-            if (backup.data.get("rows") or {}).get(name) != rows_now or (backup.data.get("checksums") or {}).get(name) != sum_now:
-                why_not.append(f"backup {backup.data.get('path')} holds different content")
+            rows_then = (backup.data.get("rows") or {}).get(name)
+            if rows_then != rows_now or (backup.data.get("checksums") or {}).get(name) != sum_now:
+                why_not.append(f"changed since the backup of {backup.data.get('path')}: {rows_then} -> {rows_now} rows"
+                               + (", checksum differs" if rows_then == rows_now else ""))
                 continue
             path = backup.data.get("path", "")
             if inputs.backup_files is not None:
@@ -178,18 +183,20 @@ def data_guard(inputs: GuardInputs, phase: Phase, current: state.QuarantineState
                 if now is None:
                     why_not.append(f"{path} is missing")
                     continue
-                if now != (backup.data.get("size"), backup.data.get("sha256")):
+                if tuple(now) != (backup.data.get("size"), backup.data.get("sha256")):
                     why_not.append(f"{path} changed since it was verified")
                     continue
-            covered.append(f"{name}: {rows_now} rows in {path}")
+            covered.setdefault(path, []).append(f"{name}: {rows_now}")
             break
         else:
-            problems.append(f"{name} has {rows_now} rows and no backup verified by restore after the quarantine"
+            problems.append(f"{name} has {rows_now} rows and no backup verified by restore after the quarantine holds them"
                             + (f" ({why_not[0]})" if why_not else ""))
     if problems:
         return GuardResult(DATA, False, "; ".join(problems))
     how = "" if inputs.source == "live" else " (as recorded; re-counted, checksummed and re-hashed when run)"
-    return GuardResult(DATA, True, ("every table with rows is backed up: " + "; ".join(covered) if covered else "every quarantined table is empty") + how)
+    if not covered:
+        return GuardResult(DATA, True, "every quarantined table is empty" + how)
+    return GuardResult(DATA, True, "rows kept in verified backups: " + "; ".join(f"{p} ({', '.join(n)})" for p, n in covered.items()) + how)
 
 
 def restore_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[GuardResult]:
@@ -253,7 +260,14 @@ def snapshot_inputs(plan: Plan, events: list[Event], phase: Phase, step: Step, s
                 present.setdefault(name, True)  # the snapshot does not list quarantine tables
             runs = tuple(f"pid {r.pid} ({c.script}, started {time.strftime('%H:%M:%S', time.localtime(r.started_at))})"
                          for c in live.cron for r in c.running)
-    return GuardInputs("snapshot", now, events, plan.watch.hours, runs, present, columns)
+    # counts, checksums and backup hashes as the journal recorded them (at the quarantine,
+    # at verification): the live values are measured only when the step runs
+    current = q_state(events, phase, step)
+    counts = dict(current.counts) if current.counts is not None else None
+    checksums = dict(current.checksums) if current.checksums is not None else None
+    files = {b.data.get("path", ""): (b.data.get("size"), b.data.get("sha256"))
+             for b in state.backups_after(events, current.event_id, phase.id)} if current.held else None
+    return GuardInputs("snapshot", now, events, plan.watch.hours, runs, present, columns, counts, checksums, files)
 
 
 async def live_inputs(db: Any, plan: Plan, events: list[Event], phase: Phase, step: Step, now: float, *,
