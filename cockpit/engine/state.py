@@ -181,11 +181,12 @@ def operators(events: list[Event], phase_id: int) -> list[str]:
 
 
 def drop_counts(events: list[Event], phase_id: int) -> dict[str, int]:
-    """Rows per table (or table.column) destroyed by the phase's migration statements."""
+    """Rows per table (or table.column) the final drop removed from the database (kept in
+    the verified backup), named as production knew them."""
     counts: dict[str, int] = {}
     for event in events:
         if event.phase == phase_id and event.kind == "step_output" and event.data.get("state") == "done" and "object" in event.data:
-            counts[event.data["object"]] = int(event.data.get("rows", 0))
+            counts[event.data.get("table") or event.data["object"]] = int(event.data.get("rows", 0))
     return counts
 
 

@@ -47,6 +47,9 @@ class MigrationStep(StepKind):
         current = table_guards.q_state(ctx.journal.events(), ctx.phase, ctx.step)
         backups = [b for b in ctx.scratch["inputs"].backup_files or {}]
         dropped: dict[str, int] = {}
+        # the rollback log speaks of production's tables, not of their quarantine names
+        original = {q: t for t, q in (current.tables or {}).items()}
+        original.update({c["copy"]: f"{c['table']}.{c['column']}" for c in current.columns})
         for name in names:
             facts = await db.table_facts([name])
             if not facts[name].exists:
@@ -70,7 +73,7 @@ class MigrationStep(StepKind):
                 return ctx.failed(f"{statement} failed: {exc}", guard="database", dropped=dropped)
             dropped[name] = rows
             ctx.emit(f"{statement}: done ({rows} rows, kept in the verified backup)" if rows else f"{statement}: done (empty)",
-                     statement=statement, object=name, state="done", rows=rows)
+                     statement=statement, object=name, table=original.get(name, name), state="done", rows=rows)
         facts = await db.table_facts(names)
         left = [n for n in names if facts[n].exists]
         if left:
