@@ -100,6 +100,7 @@ def column_copy_script(dialect: str, table: str, column: str, pk: tuple[str, ...
     t, c, q = quote_ident(table), quote_ident(column), quote_ident(copy)
     keys = ", ".join(quote_ident(k) for k in pk)
     join = " AND ".join(f"s.{quote_ident(k)} = q.{quote_ident(k)}" for k in pk)
+    statements: tuple[Statement, ...]
     if dialect == "sqlite":
         statements = (
             Statement(f"CREATE TABLE {q} AS SELECT {keys}, {c} FROM {t}"),
@@ -125,6 +126,7 @@ def column_restore_script(dialect: str, table: str, column: str, definition: str
     """Put a copied-out column back: ADD COLUMN with the recorded definition, values from
     the copy by primary key, then the copy goes (rows written since get the column's default)."""
     t, c, q = quote_ident(table), quote_ident(column), quote_ident(copy)
+    statements: tuple[Statement, ...]
     if dialect == "sqlite":
         match = " AND ".join(f"q.{quote_ident(k)} = {t}.{quote_ident(k)}" for k in pk)
         statements = (

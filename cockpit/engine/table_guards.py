@@ -43,9 +43,9 @@ class GuardInputs:
     in_flight: tuple[str, ...] | None = None  # "pid 123 (x.php, started 12:00:01)"
     present: dict[str, bool | None] | None = None  # catalogue: table -> exists
     columns: dict[str, tuple[str, ...]] | None = None  # catalogue: table -> its columns
-    counts: dict[str, int | None] | None = None  # quarantined table -> exact rows now
-    checksums: dict[str, str | None] | None = None  # quarantined table -> content checksum now
-    backup_files: dict[str, tuple[int, str] | None] | None = None  # path -> (size, sha256) now
+    counts: dict[str, Any] | None = None  # quarantined table -> exact rows now (None: absent)
+    checksums: dict[str, Any] | None = None  # quarantined table -> content checksum now
+    backup_files: dict[str, Any] | None = None  # path -> (size, sha256) now, None when missing
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -291,8 +291,9 @@ async def live_inputs(db: Any, plan: Plan, events: list[Event], phase: Phase, st
     facts = await db.table_facts(names) if names else {}
     present = {n: f.exists for n, f in facts.items()}
     columns = {n: f.columns for n, f in facts.items()}
-    counts = checksums = None
-    files = None
+    counts: dict[str, Any] | None = None
+    checksums: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None
     if measure and current.held:
         counts, checksums = {}, {}
         for name in current.quarantined_names:

@@ -283,10 +283,8 @@ def synthesize_quarantine(steps: tuple[Step, ...], aborts: tuple[Step, ...]) -> 
         if step.kind != "migration":
             out.append(step)
             continue
-        common = dict(guard_tables=step.guard_tables, drop_tables=step.drop_tables, drop_columns=step.drop_columns,
-                      as_written=step.as_written, optional=step.optional)
-        out.append(Step(id=_synthetic_id("quarantine", step, single), kind="quarantine",
-                        title="Quarantine the tables (one RENAME, reversible with restore)", **common))
+        out.append(replace(step, id=_synthetic_id("quarantine", step, single), kind="quarantine",
+                           title="Quarantine the tables (one RENAME, reversible with restore)"))
         mine = [b for b in backups if not b.tables or set(b.tables) <= set(step.protected_tables)] or (
             [] if backups else [Step(id=_synthetic_id("backup", step, single), kind="backup",
                                      title="Back up the quarantined tables", optional=True)])
@@ -295,11 +293,9 @@ def synthesize_quarantine(steps: tuple[Step, ...], aborts: tuple[Step, ...]) -> 
                 backups.remove(backup)
             out.append(replace(backup, title=f"{backup.title} (from the quarantine)"))
         out.append(replace(step, title="Final drop of the quarantined tables (after the watch)"))
-        restores.append(Step(id=_synthetic_id("restore", step, single), kind="restore",
-                             title="Abort: restore the quarantined tables under their names (one RENAME)",
-                             optional=True, **{k: v for k, v in common.items() if k != "optional"}))
-    for leftover in backups:  # a backup step the migrations did not claim keeps its place at the end
-        out.append(leftover)
+        restores.append(replace(step, id=_synthetic_id("restore", step, single), kind="restore", as_written="",
+                                title="Abort: restore the quarantined tables under their names (one RENAME)", optional=True))
+    out.extend(backups)  # a backup step the migrations did not claim keeps its place at the end
     return tuple(out), (*restores, *aborts)
 
 

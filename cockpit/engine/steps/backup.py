@@ -54,7 +54,7 @@ def backup_tables(ctx: StepContext) -> tuple[str, ...]:
         current = table_guards.q_state(ctx.journal.events(), ctx.phase, ctx.step)
         if current.held:
             return current.quarantined_names
-        quarantine = ctx.phase.quarantine_for(ctx.step)
+        quarantine = ctx.phase.quarantine_for(ctx.step) or ctx.step
         tables, copies = table_guards.names_for(ctx.phase, quarantine)
         return (*tables.values(), *copies.values())
     return ctx.step.tables or ctx.phase.guard_tables or ctx.phase.tables
@@ -278,7 +278,7 @@ class BackupStep(StepKind):
         try:
             os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             if ctx.db.dialect == "sqlite":
-                await asyncio.to_thread(_sqlite_dump, Path(ctx.plan.target.path), tables, partial)
+                await asyncio.to_thread(_sqlite_dump, Path(str(ctx.plan.target.path)), tables, partial)
                 size, digest = verify_dump(partial, tables)
                 restored = await asyncio.to_thread(_sqlite_restore_check, partial, private_dir(ctx) / "verify.sqlite3", tables)
             else:

@@ -18,7 +18,13 @@ from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeou
 from cockpit.db.sql import quote_ident
 
 from .. import guards, table_guards
-from ..statements import Script, ScriptCheckFailed, Statement, column_copy_script, rename_script
+from ..statements import (
+    Script,
+    ScriptCheckFailed,
+    Statement,
+    column_copy_script,
+    rename_script,
+)
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
 
@@ -51,13 +57,13 @@ class QuarantineStep(StepKind):
         ctx.scratch["inputs"] = inputs
         return results + table_guards.quarantine_guards(inputs, ctx.phase, ctx.step)
 
-    def scripts(self, ctx: StepContext, dialect: str, facts: dict[str, Any] | None) -> tuple[Script | None, list[tuple[Any, str, Script | None]]]:
+    def scripts(self, ctx: StepContext, dialect: str, facts: dict[str, Any] | None) -> tuple[Script | None, list[tuple[Any, str, Any]]]:
         """The RENAME of the tables still under their names, and per dropped column its
         copy-out script (None when the column is already gone)."""
         tables, copies = table_guards.names_for(ctx.phase, ctx.step)
         pairs = [(t, q) for t, q in tables.items() if facts is None or (facts[t].exists and not facts[q].exists)]
         rename = rename_script(dialect, pairs, f"quarantine {len(pairs)} table(s) in one rename") if pairs else None
-        columns = []
+        columns: list[tuple[Any, str, Any]] = []
         for ref in ctx.step.drop_columns:
             if ref.table in tables:
                 continue

@@ -56,8 +56,8 @@ class RestoreStep(StepKind):
                 after = await catalogue(ctx, names)
                 back = None if after is None else all(after[t].exists for t in (current.tables or {}))
                 return interrupted(ctx, "the restoring RENAME", back)
-            back = {q: t for t, q in (current.tables or {}).items()}
-            ctx.emit(f"renamed back in one statement: {', '.join(f'{q} -> {back[q]}' for q in rename.objects)}",
+            names_back = {q: t for t, q in (current.tables or {}).items()}
+            ctx.emit(f"renamed back in one statement: {', '.join(f'{q} -> {names_back[q]}' for q in rename.objects)}",
                      state="done", statement=statement)
         for script in columns:
             try:
