@@ -287,3 +287,47 @@ async def test_a_connection_killed_mid_ddl_reads_interrupted(mariadb, mysql_sand
     view = next(v for v in engine.step_views(10) if v.step.id == step)
     assert view.label == "interrupted — verify"
     await roll(engine, 10, step)
+
+
+def test_the_dump_dies_with_the_cockpit_and_its_option_file_is_swept(mariadb, mysql_sandbox, tmp_path) -> None:
+    """A cockpit SIGKILLed mid-dump: the dump tool (own process group) is killed with it
+    (PR_SET_PDEATHSIG), and the credential file it left in the private 0700 directory is
+    removed by the next backup."""
+    import signal
+
+    import psutil
+
+    from . import cli
+
+    config = str(mysql_sandbox.config_path)
+    for argv in (("flags-off",), ("cron-stop",), ("quarantine", "--confirm", "10")):
+        assert cli.run("run", "10", argv[0], "--execute", *argv[1:], "--config", config).code == 0
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "dump.pid"
+    (bin_dir / "mariadb-dump").write_text(f'#!/bin/sh\necho $$ > "{pid_file}"\nexec sleep 60\n', encoding="utf-8")
+    (bin_dir / "mariadb-dump").chmod(0o755)
+    proc = cli.start("run", "10", "backup", "--execute", "--config", config, env={"PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    try:
+        cli.wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), what="the dump to start")
+        dump_pid = int(pid_file.read_text())
+        child = psutil.Process(dump_pid)
+        assert os.getpgid(dump_pid) != os.getpgid(proc.pid), "the dump runs in its own process group"
+        assert "MYSQL_PWD" not in child.environ()
+        private = Path(mysql_sandbox.config_path).parent / ".cockpit-private"
+        left = list(private.iterdir())
+        assert left and oct(private.stat().st_mode & 0o777) == oct(0o700)
+        assert all(oct(p.stat().st_mode & 0o777) == oct(0o600) for p in left)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        cli.wait_until(lambda: not psutil.pid_exists(dump_pid) or psutil.Process(dump_pid).status() == psutil.STATUS_ZOMBIE,
+                       timeout=5, what="the dump to die with the cockpit")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert left[0].exists(), "the killed cockpit could not clean up"
+    again = cli.run("run", "10", "backup", "--execute", "--config", config)
+    assert again.code == 0, again
+    assert not left[0].exists() and not list(private.iterdir()), "the next run sweeps the private directory"
