@@ -33,7 +33,11 @@ from cockpit.sandbox import MysqlSpec, create_sandbox
 
 pytestmark = pytest.mark.mariadb
 
-RUNS = int(os.environ.get("COCKPIT_SOAK_RUNS", "20"))
+# The recorded soak is 20 runs (COCKPIT_SOAK_RUNS=20, figure in tests/faults/README.md);
+# the suite runs 4 (one per phase audited from its restored backup) to stay inside its
+# time budget on a 2-core machine: one full 10 -> 7 rollback creates, renames, dumps,
+# restores and drops ~20 InnoDB tables.
+RUNS = int(os.environ.get("COCKPIT_SOAK_RUNS", "4"))
 OLD = "2025-10-01 00:00:00"  # keeps the activity checks quiet: the writers are the hostile part, not the clock
 
 

@@ -100,7 +100,8 @@ class QuarantineStep(StepKind):
                              "verified row by row, then dropped (the catalogue could not be read to show the statements)")
                 continue
             if dialect != "sqlite":
-                lines.append(f"CREATE TABLE {quote_ident(copy)} AS SELECT <primary key>, {quote_ident(ref.column)} FROM {quote_ident(ref.table)} WHERE 1 = 0;")
+                keys = ", ".join(quote_ident(k) for k in ctx.scratch.get("pk", {}).get(ref.table, ()))
+                lines.append(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} FROM {quote_ident(ref.table)} WHERE 1 = 0;")
             lines.append(script.describe())
         lines.append("-- then exact counts and checksums of the quarantined tables are journalled; `restore` undoes all of it")
         return "\n".join(lines)
