@@ -279,3 +279,45 @@ async def test_abort_turns_the_phase_back_on_and_restores_cron(target_config, op
     from cockpit.report import issues
 
     assert any("rollback undone by" in line for line in issues(engine.events(), engine.plan.phase(10)))
+
+
+async def test_restore_refused_while_a_table_of_that_name_exists_again(target_config, open_engine):
+    """Nothing is ever renamed over production's data: the app re-created a table after
+    the quarantine, so the restore refuses and names it; once it is gone, all come back."""
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine")
+    await engine.db.execute("CREATE TABLE `mv_team_workload` (id INTEGER PRIMARY KEY)")
+    refused = await engine.execute(10, "restore")
+    assert refused.status == "refused" and refused.guard == "tables" and "mv_team_workload" in refused.message
+    assert all((await tables_exist(engine, QV)).values())
+    await engine.db.execute("DROP TABLE `mv_team_workload`")
+    await roll(engine, 10, "restore")
+    assert all((await tables_exist(engine, MV)).values()) and not any((await tables_exist(engine, QV)).values())
+    await roll(engine, 10, "flags-on")  # the tables are back: the feature may come back
+
+
+async def test_activity_check_on_a_quarantined_table_passes(sandbox, open_engine):
+    engine = await open_engine(sandbox)
+    await roll(engine, 10, "flags-off", "cron-stop")
+    await roll(engine, 9, "flags-off", "cron-stop")
+    await roll(engine, 8, "flags-off", "quarantine")
+    outcome = await engine.execute(8, "verify-stopped")
+    assert outcome.status == "done" and "no table, no writes" in outcome.message
+
+
+def test_steps_json_shows_guard_inputs_and_why_blocked(sandbox):
+    from tests.faults import cli
+
+    for step in ("flags-off", "cron-stop"):
+        assert cli.run("run", "10", step, "--execute", "--config", str(sandbox)).code == 0
+    assert cli.run("run", "10", "quarantine", "--execute", "--confirm", "10", "--config", str(sandbox)).code == 0
+    steps = {s["id"]: s for s in cli.run("steps", "10", "--json", "--config", str(sandbox)).json()["steps"]}
+    drop = steps["drop"]
+    assert drop["status"] == "blocked" and drop["destructive"]
+    assert any(b.startswith("watch_window:") for b in drop["blocked_by"])
+    assert any(b.startswith("data:") and "no backup verified by restore" in b for b in drop["blocked_by"])
+    inputs = drop["guard_inputs"]
+    assert inputs["source"] == "snapshot" and inputs["quarantine"] == "quarantined"
+    assert inputs["counts"][quarantine_name(10, "mv_team_workload")] == 8
+    assert inputs["present"]["mv_team_workload"] is False
+    assert steps["flags-on"]["status"] == "blocked" and "restore" in steps["flags-on"]["blocked_by"][0]
