@@ -105,13 +105,6 @@ class Database(ABC):
         """Run DROP/ALTER without stalling behind a metadata lock (LockWaitTimeout)."""
 
     @abstractmethod
-    async def rename_tables(self, pairs: Sequence[tuple[str, str]]) -> None:
-        """Rename every (old, new) pair atomically: all of them or none. MariaDB/MySQL:
-        one RENAME TABLE statement, which waits for writers' metadata locks (bounded by
-        lock_wait_timeout) so a transaction open on a table commits into it first;
-        SQLite: ALTER TABLE ... RENAME per table inside one transaction."""
-
-    @abstractmethod
     async def table_checksum(self, table: str) -> str:
         """A content hash of every row of `table` (MariaDB: CHECKSUM TABLE ... EXTENDED;
         SQLite: sha256 over the rows in a stable order). Used on quarantined tables only,

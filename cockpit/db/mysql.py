@@ -275,14 +275,10 @@ class MysqlDatabase(Database):
                 holders=holders,
             )
 
-    async def rename_tables(self, pairs: Sequence[tuple[str, str]]) -> None:
-        body = ", ".join(f"{quote_ident(old)} TO {quote_ident(new)}" for old, new in pairs)
-        await self.ddl(f"RENAME TABLE {body}")
-
     async def table_checksum(self, table: str) -> str:
         rows = await self.fetch_all(f"CHECKSUM TABLE {quote_ident(table)} EXTENDED")
         if not rows or rows[0][1] is None:
-            raise QueryError(f"CHECKSUM TABLE {table}: no such table")
+            raise QueryError(f"no such table to checksum: {table}")
         return str(rows[0][1])
 
     async def run_script(self, statements: Sequence[tuple[str, Params]],

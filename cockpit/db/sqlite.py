@@ -144,10 +144,6 @@ class SqliteDatabase(Database):
         # SQLite's busy_timeout already bounds the wait for the single writer lock.
         await self.execute(sql)
 
-    async def rename_tables(self, pairs: Sequence[tuple[str, str]]) -> None:
-        statements = [(f"ALTER TABLE {quote_ident(old)} RENAME TO {quote_ident(new)}", ()) for old, new in pairs]
-        await self.run_script(statements)
-
     async def table_checksum(self, table: str) -> str:
         return await self._run("SELECT", lambda conn: content_hash(conn, table))
 

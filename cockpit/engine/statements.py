@@ -87,8 +87,9 @@ def rename_script(dialect: str, pairs: list[tuple[str, str]], title: str) -> Scr
     if dialect == "sqlite":
         return Script("session", tuple(Statement(f"ALTER TABLE {quote_ident(a)} RENAME TO {quote_ident(b)}") for a, b in pairs),
                       title, tuple(a for a, _ in pairs))
-    body = ", ".join(f"{quote_ident(a)} TO {quote_ident(b)}" for a, b in pairs)
-    return Script("ddl", (Statement(f"RENAME TABLE {body}"),), title, tuple(a for a, _ in pairs))
+    (first, to), rest = pairs[0], pairs[1:]
+    more = "".join(f", {quote_ident(a)} TO {quote_ident(b)}" for a, b in rest)
+    return Script("ddl", (Statement(f"RENAME TABLE {quote_ident(first)} TO {quote_ident(to)}{more}"),), title, tuple(a for a, _ in pairs))
 
 
 def column_copy_script(dialect: str, table: str, column: str, pk: tuple[str, ...], copy: str) -> Script:
@@ -99,13 +100,13 @@ def column_copy_script(dialect: str, table: str, column: str, pk: tuple[str, ...
     IMMEDIATE transaction (the database-wide write lock)."""
     t, c, q = quote_ident(table), quote_ident(column), quote_ident(copy)
     keys = ", ".join(quote_ident(k) for k in pk)
-    join = " AND ".join(f"s.{quote_ident(k)} = q.{quote_ident(k)}" for k in pk)
+    k0, more = quote_ident(pk[0]), "".join(f" AND s.{quote_ident(k)} = q.{quote_ident(k)}" for k in pk[1:])
     statements: tuple[Statement, ...]
     if dialect == "sqlite":
         statements = (
             Statement(f"CREATE TABLE {q} AS SELECT {keys}, {c} FROM {t}"),
             Statement(f"SELECT (SELECT COUNT(*) FROM {t}) - (SELECT COUNT(*) FROM {q}), "
-                      f"(SELECT COUNT(*) FROM {t} s LEFT JOIN {q} q ON {join} WHERE q.{c} IS NOT s.{c})",
+                      f"(SELECT COUNT(*) FROM {t} s LEFT JOIN {q} q ON s.{k0} = q.{k0}{more} WHERE q.{c} IS NOT s.{c})",
                       note="must be 0, 0: every row copied with its value", expect=(0, 0)),
             Statement(f"ALTER TABLE {t} DROP COLUMN {c}"),
         )
@@ -114,7 +115,7 @@ def column_copy_script(dialect: str, table: str, column: str, pk: tuple[str, ...
             Statement(f"LOCK TABLES {t} WRITE, {t} AS s WRITE, {q} WRITE, {q} AS q WRITE"),
             Statement(f"INSERT INTO {q} SELECT {keys}, {c} FROM {t}"),
             Statement(f"SELECT (SELECT COUNT(*) FROM {t}) - (SELECT COUNT(*) FROM {q}), "
-                      f"(SELECT COUNT(*) FROM {t} AS s LEFT JOIN {q} AS q ON {join} WHERE NOT (q.{c} <=> s.{c}))",
+                      f"(SELECT COUNT(*) FROM {t} AS s LEFT JOIN {q} AS q ON s.{k0} = q.{k0}{more} WHERE NOT (q.{c} <=> s.{c}))",
                       note="must be 0, 0: every row copied with its value", expect=(0, 0)),
             Statement(f"ALTER TABLE {t} DROP COLUMN {c}"),
             Statement("UNLOCK TABLES"),
@@ -126,20 +127,21 @@ def column_restore_script(dialect: str, table: str, column: str, definition: str
     """Put a copied-out column back: ADD COLUMN with the recorded definition, values from
     the copy by primary key, then the copy goes (rows written since get the column's default)."""
     t, c, q = quote_ident(table), quote_ident(column), quote_ident(copy)
+    k0 = quote_ident(pk[0])
     statements: tuple[Statement, ...]
     if dialect == "sqlite":
-        match = " AND ".join(f"q.{quote_ident(k)} = {t}.{quote_ident(k)}" for k in pk)
+        more = "".join(f" AND q.{quote_ident(k)} = {t}.{quote_ident(k)}" for k in pk[1:])
         statements = (
             Statement(f"ALTER TABLE {t} ADD COLUMN {c} {definition}"),
-            Statement(f"UPDATE {t} SET {c} = (SELECT q.{c} FROM {q} q WHERE {match})"),
+            Statement(f"UPDATE {t} SET {c} = (SELECT q.{c} FROM {q} q WHERE q.{k0} = {t}.{k0}{more})"),
             Statement(f"DROP TABLE {q}"),
         )
     else:
-        join = " AND ".join(f"s.{quote_ident(k)} = q.{quote_ident(k)}" for k in pk)
+        more = "".join(f" AND s.{quote_ident(k)} = q.{quote_ident(k)}" for k in pk[1:])
         statements = (
             Statement(f"ALTER TABLE {t} ADD COLUMN {c} {definition}"),
             Statement(f"LOCK TABLES {t} WRITE, {t} AS s WRITE, {q} AS q READ"),
-            Statement(f"UPDATE {t} AS s JOIN {q} AS q ON {join} SET s.{c} = q.{c}"),
+            Statement(f"UPDATE {t} AS s JOIN {q} AS q ON s.{k0} = q.{k0}{more} SET s.{c} = q.{c}"),
             Statement("UNLOCK TABLES"),
             Statement(f"DROP TABLE {q}"),
         )

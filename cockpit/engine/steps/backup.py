@@ -340,10 +340,9 @@ class BackupStep(StepKind):
                     raise BackupInvalid(f"the dump does not restore: {Path(client).name} exited {code}: {reason}")
                 restored: dict[str, tuple[int, str]] = {}
                 for table in tables:
-                    name = f"{quote_ident(schema)}.{quote_ident(table)}"
                     try:
-                        rows = int(await ctx.db.fetch_value(f"SELECT COUNT(*) FROM {name}"))
-                        checksum = await ctx.db.fetch_all(f"CHECKSUM TABLE {name} EXTENDED")
+                        rows = int(await ctx.db.fetch_value(f"SELECT COUNT(*) FROM {quote_ident(schema)}.{quote_ident(table)}"))
+                        checksum = await ctx.db.fetch_all(f"CHECKSUM TABLE {quote_ident(schema)}.{quote_ident(table)} EXTENDED")
                     except DatabaseError as exc:
                         raise BackupInvalid(f"restoring the dump gives no {table}: {exc}") from None
                     restored[table] = (rows, str(checksum[0][1]))
