@@ -321,3 +321,23 @@ def test_steps_json_shows_guard_inputs_and_why_blocked(sandbox):
     assert inputs["counts"][quarantine_name(10, "mv_team_workload")] == 8
     assert inputs["present"]["mv_team_workload"] is False
     assert steps["flags-on"]["status"] == "blocked" and "restore" in steps["flags-on"]["blocked_by"][0]
+
+
+async def test_preview_reads_no_backup_file_the_execution_rehashes_it(sandbox, open_engine, clock, monkeypatch):
+    """Browsing never hashes a backup (it can be gigabytes, and the step list redraws
+    every refresh); running the final drop hashes it right then."""
+    import cockpit.engine.guards as guard_module
+
+    engine = await open_engine(sandbox)
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine", "backup")
+    clock.advance(DAY + 60)
+    hashed: list[str] = []
+    real = guard_module.sha256_of
+    monkeypatch.setattr(guard_module, "sha256_of", lambda path: hashed.append(str(path)) or real(path))
+    views = {v.step.id: v for v in engine.step_views(10)}
+    preview = await engine.dry_run(10, "drop", preview=True)
+    assert views["drop"].blocked_by == () and not preview.would_refuse and hashed == []
+    Path(state.verified_backups(engine.events(), 10)[-1].data["path"]).write_text("gone")
+    assert not (await engine.dry_run(10, "drop", preview=True)).would_refuse and hashed == []  # as recorded
+    live = await engine.dry_run(10, "drop")
+    assert live.would_refuse and hashed and any("changed since it was verified" in g.detail for g in live.guards)
