@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.engine import EngineRefused, state
+from cockpit.engine.statements import quarantine_name
 from cockpit.engine.steps.backup import BackupInvalid, verify_dump
 from cockpit.probes.flags import read_flags
 from tests.fixtures.engine import set_flag_raw
@@ -17,7 +18,8 @@ from tests.fixtures.engine import set_flag_raw
 
 async def roll(engine, phase: int, *steps: str, **kwargs) -> None:
     for step in steps:
-        outcome = await engine.execute(phase, step, **kwargs)
+        confirm = str(phase) if step in ("quarantine", "drop") else None
+        outcome = await engine.execute(phase, step, confirm=confirm, **kwargs)
         assert outcome.status == "done", f"{phase}/{step}: {outcome.message}"
 
 
@@ -29,88 +31,101 @@ async def tables_exist(engine, tables) -> dict[str, bool]:
 MV = ("mv_token_flow_summary", "mv_node_bottlenecks", "mv_team_workload", "mv_cycle_time_analytics")
 
 
-async def test_migration_refused_while_a_flag_is_on(target_config, open_engine):
+DAY = 24 * 3600
+QV = tuple(quarantine_name(10, t) for t in MV)
+
+
+async def test_quarantine_refused_while_a_flag_is_on(target_config, open_engine):
     engine = await open_engine(target_config)
-    await roll(engine, 10, "flags-off", "cron-stop", "backup")
+    await roll(engine, 10, "flags-off", "cron-stop")
     await set_flag_raw(engine, "enable_production_dashboard", 1)  # someone turned it back on
-    outcome = await engine.execute(10, "drop", confirm="10")
+    outcome = await engine.execute(10, "quarantine", confirm="10")
     assert outcome.status == "refused" and outcome.guard == "flags_off"
     assert "enable_production_dashboard" in outcome.message
     assert all((await tables_exist(engine, MV)).values())
-    assert state.step_record(engine.events(), 10, "drop").status == "refused"
+    assert state.step_record(engine.events(), 10, "quarantine").status == "refused"
 
 
-async def test_migration_refused_while_a_guard_table_has_rows(target_config, open_engine):
+async def test_final_drop_refused_while_a_quarantined_table_has_rows_and_no_backup(target_config, open_engine, clock):
     engine = await open_engine(target_config)
-    await roll(engine, 10, "flags-off", "cron-stop")
-    outcome = await engine.execute(10, "drop", confirm="10")
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine")
+    clock.advance(DAY + 60)
+    outcome = await engine.execute(10, "drop", confirm="10", override_reason="never overrides data")
     assert outcome.status == "refused" and outcome.guard == "data"
-    assert "mv_token_flow_summary has" in outcome.message
-    assert await engine.db.exact_count("mv_token_flow_summary") > 0
+    assert f"{quarantine_name(10, 'mv_token_flow_summary')} has" in outcome.message
+    assert await engine.db.exact_count(quarantine_name(10, "mv_token_flow_summary")) > 0
 
 
-async def test_migration_needs_the_typed_confirmation(target_config, open_engine):
+async def test_destructive_steps_need_the_typed_confirmation(target_config, open_engine):
     engine = await open_engine(target_config)
-    outcome = await engine.execute(10, "drop")
-    assert outcome.status == "refused" and outcome.guard == "confirm"
-    assert (await engine.dry_run(10, "drop")).confirm_token == "10"
+    for step in ("quarantine", "drop"):
+        outcome = await engine.execute(10, step)
+        assert outcome.status == "refused" and outcome.guard == "confirm"
+        assert (await engine.dry_run(10, step)).confirm_token == "10"
 
 
-async def test_migration_allowed_after_a_verified_backup(target_config, open_engine):
+async def test_final_drop_allowed_after_a_verified_backup_and_the_watch(target_config, open_engine, clock):
     engine = await open_engine(target_config)
     rows = await engine.db.exact_count("mv_cycle_time_analytics")
-    await roll(engine, 10, "flags-off", "cron-stop", "backup")
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine", "backup")
     backup = state.verified_backups(engine.events(), 10)[-1]
-    assert Path(backup.data["path"]).is_file() and backup.data["after_flags_off"] is True
+    assert Path(backup.data["path"]).is_file() and backup.data["verified_by_restore"] is True
     dry = await engine.dry_run(10, "drop")
-    assert "DROP TABLE IF EXISTS `mv_cycle_time_analytics`;" in dry.text and not dry.would_refuse
+    assert f"DROP TABLE `{quarantine_name(10, 'mv_cycle_time_analytics')}`;" in dry.text
+    assert [g.name for g in dry.guards if not g.ok] == ["watch_window"]
+    clock.advance(DAY + 60)
     outcome = await engine.execute(10, "drop", confirm="10")
     assert outcome.status == "done", outcome.message
-    assert not any((await tables_exist(engine, MV)).values())
+    assert not any((await tables_exist(engine, (*MV, *QV))).values())
     assert state.drop_counts(engine.events(), 10)["mv_cycle_time_analytics"] == rows > 0
 
 
-async def test_backup_taken_before_the_flags_went_off_does_not_unlock(target_config, open_engine):
+async def test_a_backup_needs_the_quarantine_first(target_config, open_engine):
+    """A dump of live tables could miss rows written after it: the backup is taken from
+    the quarantined, frozen tables only."""
     engine = await open_engine(target_config)
-    await roll(engine, 10, "backup", "flags-off", "cron-stop")
-    outcome = await engine.execute(10, "drop", confirm="10")
-    assert outcome.status == "refused" and "before the flags went off" in outcome.message
+    await roll(engine, 10, "flags-off", "cron-stop")
+    outcome = await engine.execute(10, "backup")
+    assert outcome.status == "refused" and "run quarantine first" in outcome.message
 
 
-async def test_a_backup_changed_after_verification_is_not_trusted(target_config, open_engine):
+async def test_a_backup_changed_after_verification_is_not_trusted(target_config, open_engine, clock):
     engine = await open_engine(target_config)
-    await roll(engine, 10, "flags-off", "cron-stop", "backup")
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine", "backup")
     path = Path(state.verified_backups(engine.events(), 10)[-1].data["path"])
     text = path.read_text()
     path.write_text(text[: len(text) // 2])  # truncated on disk after the fact
+    clock.advance(DAY + 60)
     outcome = await engine.execute(10, "drop", confirm="10")
     assert outcome.status == "refused" and "changed since it was verified" in outcome.message
-    assert all((await tables_exist(engine, MV)).values())
+    assert all((await tables_exist(engine, QV)).values())
 
 
-async def test_rows_written_after_the_backup_refuse_the_drop(target_config, open_engine):
-    """A writer still busy after the dump (a cron run in flight, a node with the flag
-    cached) leaves rows the backup does not hold: they would be lost with no copy."""
+async def test_rows_written_after_the_backup_refuse_the_drop(target_config, open_engine, clock):
+    """Someone writes into a quarantined table after the dump: the backup no longer holds
+    what would be dropped. A new backup covers it."""
     engine = await open_engine(target_config)
-    await roll(engine, 10, "flags-off", "cron-stop", "backup")
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine", "backup")
     await engine.db.execute(
-        "INSERT INTO `mv_team_workload` (team_id, team_name, open_tokens, operators_online, refreshed_at) VALUES (?, ?, ?, ?, ?)",
-        (99, "late writer", 1, 1, "2025-11-01 00:00:00"),
+        f"INSERT INTO `{quarantine_name(10, 'mv_team_workload')}` (team_id, team_name, open_tokens, operators_online, refreshed_at) "
+        "VALUES (?, ?, ?, ?, ?)", (99, "late writer", 1, 1, "2025-11-01 00:00:00"),
     )
+    clock.advance(DAY + 60)
     outcome = await engine.execute(10, "drop", confirm="10")
-    assert outcome.status == "refused" and "1 rows written since the backup" in outcome.message
-    assert all((await tables_exist(engine, MV)).values())
-    await engine.execute(10, "backup")
+    assert outcome.status == "refused" and "8 -> 9 rows" in outcome.message
+    assert all((await tables_exist(engine, QV)).values())
+    await roll(engine, 10, "backup")
     assert (await engine.execute(10, "drop", confirm="10")).status == "done"
 
 
-async def test_migration_allowed_on_empty_tables_phase_9(target_config, open_engine):
+async def test_final_drop_allowed_on_empty_tables_phase_9_without_a_backup(target_config, open_engine, clock):
     engine = await open_engine(target_config)
     await roll(engine, 10, "flags-off", "cron-stop")
-    await roll(engine, 9, "flags-off", "cron-stop")
+    await roll(engine, 9, "flags-off", "cron-stop", "quarantine")
+    clock.advance(DAY + 60)
     outcome = await engine.execute(9, "drop", confirm="9")
     assert outcome.status == "done", outcome.message
-    assert "no rows lost" in outcome.message
+    assert "every table was empty" in outcome.message
     assert not any((await tables_exist(engine, ("people_sync_error_log", "people_masking_policy"))).values())
     assert not any(state.drop_counts(engine.events(), 9).values())
 
@@ -222,19 +237,20 @@ async def test_a_dump_tool_that_lies_is_not_accepted(mysql_sandbox, open_engine,
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     engine = await open_engine(mysql_sandbox.config_path)
-    await roll(engine, 10, "flags-off", "cron-stop")
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine")
     outcome = await engine.execute(10, "backup")
     assert outcome.status == "failed" and "not accepted" in outcome.message
     assert state.verified_backups(engine.events()) == []
-    assert (await engine.execute(10, "drop", confirm="10")).guard == "data"
+    assert (await engine.execute(10, "drop", confirm="10", override_reason="skip the watch")).guard == "data"
 
 
 @pytest.mark.mariadb
 async def test_real_dump_keeps_credentials_off_the_command_line(mysql_sandbox, open_engine):
     engine = await open_engine(mysql_sandbox.config_path)
-    await roll(engine, 10, "flags-off", "cron-stop")
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine")
     dry = await engine.dry_run(10, "backup")
     assert engine.db.settings.password not in dry.text and "--single-transaction" in dry.text
+    assert "--defaults-file=" in dry.text and "--defaults-extra-file" not in dry.text
     await roll(engine, 10, "backup")
     event = state.verified_backups(engine.events())[-1]
     assert "-- Dump completed" in Path(event.data["path"]).read_text()
@@ -258,8 +274,70 @@ async def test_abort_turns_the_phase_back_on_and_restores_cron(target_config, op
     assert {r.state for r in flags.values()} == {"on"}
     assert crontab.read_text() == original  # byte for byte
     assert not state.journal_rolled_back(engine.events(), engine.plan.phase(10))
-    blocked = await engine.dry_run(10, "drop")
+    blocked = await engine.dry_run(10, "quarantine")
     assert blocked.would_refuse and any(g.name == "prerequisites" and not g.ok for g in blocked.guards)
     from cockpit.report import issues
 
     assert any("rollback undone by" in line for line in issues(engine.events(), engine.plan.phase(10)))
+
+
+async def test_restore_refused_while_a_table_of_that_name_exists_again(target_config, open_engine):
+    """Nothing is ever renamed over production's data: the app re-created a table after
+    the quarantine, so the restore refuses and names it; once it is gone, all come back."""
+    engine = await open_engine(target_config)
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine")
+    await engine.db.execute("CREATE TABLE `mv_team_workload` (id INTEGER PRIMARY KEY)")
+    refused = await engine.execute(10, "restore")
+    assert refused.status == "refused" and refused.guard == "tables" and "mv_team_workload" in refused.message
+    assert all((await tables_exist(engine, QV)).values())
+    await engine.db.execute("DROP TABLE `mv_team_workload`")
+    await roll(engine, 10, "restore")
+    assert all((await tables_exist(engine, MV)).values()) and not any((await tables_exist(engine, QV)).values())
+    await roll(engine, 10, "flags-on")  # the tables are back: the feature may come back
+
+
+async def test_activity_check_on_a_quarantined_table_passes(sandbox, open_engine):
+    engine = await open_engine(sandbox)
+    await roll(engine, 10, "flags-off", "cron-stop")
+    await roll(engine, 9, "flags-off", "cron-stop")
+    await roll(engine, 8, "flags-off", "quarantine")
+    outcome = await engine.execute(8, "verify-stopped")
+    assert outcome.status == "done" and "no table, no writes" in outcome.message
+
+
+def test_steps_json_shows_guard_inputs_and_why_blocked(sandbox):
+    from tests.faults import cli
+
+    for step in ("flags-off", "cron-stop"):
+        assert cli.run("run", "10", step, "--execute", "--config", str(sandbox)).code == 0
+    assert cli.run("run", "10", "quarantine", "--execute", "--confirm", "10", "--config", str(sandbox)).code == 0
+    steps = {s["id"]: s for s in cli.run("steps", "10", "--json", "--config", str(sandbox)).json()["steps"]}
+    drop = steps["drop"]
+    assert drop["status"] == "blocked" and drop["destructive"]
+    assert any(b.startswith("watch_window:") for b in drop["blocked_by"])
+    assert any(b.startswith("data:") and "no backup verified by restore" in b for b in drop["blocked_by"])
+    inputs = drop["guard_inputs"]
+    assert inputs["source"] == "snapshot" and inputs["quarantine"] == "quarantined"
+    assert inputs["counts"][quarantine_name(10, "mv_team_workload")] == 8
+    assert inputs["present"]["mv_team_workload"] is False
+    assert steps["flags-on"]["status"] == "blocked" and "restore" in steps["flags-on"]["blocked_by"][0]
+
+
+async def test_preview_reads_no_backup_file_the_execution_rehashes_it(sandbox, open_engine, clock, monkeypatch):
+    """Browsing never hashes a backup (it can be gigabytes, and the step list redraws
+    every refresh); running the final drop hashes it right then."""
+    import cockpit.engine.guards as guard_module
+
+    engine = await open_engine(sandbox)
+    await roll(engine, 10, "flags-off", "cron-stop", "quarantine", "backup")
+    clock.advance(DAY + 60)
+    hashed: list[str] = []
+    real = guard_module.sha256_of
+    monkeypatch.setattr(guard_module, "sha256_of", lambda path: hashed.append(str(path)) or real(path))
+    views = {v.step.id: v for v in engine.step_views(10)}
+    preview = await engine.dry_run(10, "drop", preview=True)
+    assert views["drop"].blocked_by == () and not preview.would_refuse and hashed == []
+    Path(state.verified_backups(engine.events(), 10)[-1].data["path"]).write_text("gone")
+    assert not (await engine.dry_run(10, "drop", preview=True)).would_refuse and hashed == []  # as recorded
+    live = await engine.dry_run(10, "drop")
+    assert live.would_refuse and hashed and any("changed since it was verified" in g.detail for g in live.guards)

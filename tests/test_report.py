@@ -26,11 +26,14 @@ async def _drill_phase_10(engine, clock) -> None:
     for step in ("flags-off", "cron-stop"):
         assert (await engine.execute(10, step)).status == "done"
         clock.advance(60)
-    assert (await engine.execute(10, "drop", confirm="10")).guard == "data"  # refused: rows, no backup
+    assert (await engine.execute(10, "quarantine", confirm="10")).status == "done"
+    clock.advance(30)
+    early = "the dashboard tables are not coming back"  # the final drop before the watch ends
+    assert (await engine.execute(10, "drop", confirm="10", override_reason=early)).guard == "data"  # refused: rows, no backup
     clock.advance(30)
     assert (await engine.execute(10, "backup")).status == "done"
-    clock.advance(90)
-    assert (await engine.execute(10, "drop", confirm="10")).status == "done"
+    clock.advance(60)
+    assert (await engine.execute(10, "drop", confirm="10", override_reason=early)).status == "done"
     clock.advance(120)
     engine.note("dashboard API returned 500s during the drop; cleared after cache flush", phase_id=10)
     for step in ("code-endpoints", "code-cron", "code-ui"):
@@ -70,7 +73,7 @@ async def test_phase_without_data_loss_says_no(sandbox, open_engine, clock, utc)
     for step in ("flags-off", "cron-stop"):
         await engine.execute(9, step)
     clock.advance(600)
-    assert (await engine.execute(9, "drop", confirm="9")).status == "done"
+    assert (await engine.execute(9, "quarantine", confirm="9")).status == "done"
     entry = engine.log_preview(9, "sync bug", "rolled back")
     assert "**Data Loss:** No" in entry
     assert "**Duration:** 10 minutes (budget ~15 minutes)" in entry

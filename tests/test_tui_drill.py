@@ -1,6 +1,6 @@
 """A whole phase-10 drill driven through the real app on the real sandbox: the checklist,
-flags off, cron stopped, the migration refused on rows, the backup, the migration after
-the typed confirmation, the rollback log, and the journal that recorded all of it."""
+flags off, cron stopped, the quarantine, the backup verified by restore, the final drop
+refused until the watch has passed, the typed confirmation, the rollback log, and the journal that recorded all of it."""
 
 from __future__ import annotations
 
@@ -64,28 +64,33 @@ async def test_phase_10_drill(sandbox: Path) -> None:
         line = next(l for l in crontab.splitlines() if "refresh_dashboard_materialized_views.php" in l)
         assert line.lstrip().startswith("#"), line
 
-        # the migration is refused while its tables hold rows and no backup exists
-        await pilot.press("down", "down")
+        # the quarantine after typing the phase id: the tables leave production's reach
+        await pilot.press("down")
         await _run_selected(pilot, "1", "0", "enter")
         views = {v.step.id: v for v in engine.step_views(10)}
-        assert views["drop"].status == "refused"
-        assert "mv_token_flow_summary" in _tables(db)
+        assert views["quarantine"].status == "done", views["quarantine"]
+        assert "mv_token_flow_summary" not in _tables(db) and "_cockpit_q10_mv_token_flow_summary" in _tables(db)
+        # flags-on is now blocked, naming restore
+        assert any("restore" in b for b in views["flags-on"].blocked_by)
+
+        # the backup (from the quarantine, verified by restore)
+        await pilot.press("down")
+        await _run_selected(pilot, "y")
+        assert any(e.kind == "backup_verified" for e in engine.events(10))
 
         # a mistyped confirmation runs nothing
+        await pilot.press("down")
+        await settle(pilot)
         await pilot.press("x")
         await settle(pilot)
         await pilot.press("9", "enter", "escape")
         await settle(pilot)
-        assert len([e for e in engine.events(10) if e.kind == "step_outcome" and e.step == "drop"]) == 1
+        assert not [e for e in engine.events(10) if e.kind == "step_outcome" and e.step == "drop"]
 
-        # backup, then the migration after typing the phase id
-        await pilot.press("up")
-        await _run_selected(pilot, "y")
-        assert any(e.kind == "backup_verified" for e in engine.events(10))
-        await pilot.press("down")
+        # the final drop is refused until the watch since the quarantine has passed
         await _run_selected(pilot, "1", "0", "enter")
-        assert {v.step.id: v for v in engine.step_views(10)}["drop"].status == "done"
-        assert not {"mv_token_flow_summary", "mv_cycle_time_analytics"} & _tables(db)
+        assert {v.step.id: v for v in engine.step_views(10)}["drop"].status == "refused"
+        assert "_cockpit_q10_mv_cycle_time_analytics" in _tables(db)
         output = "\n".join(app.screen.query_one("#output").lines)
         assert "DONE" in output and "REFUSED" in output
 
@@ -109,7 +114,7 @@ async def test_phase_10_drill(sandbox: Path) -> None:
     assert kinds.count("tick") == len(plan.checklist_before)
     assert "backup_verified" in kinds and "log_written" in kinds
     outcomes = [(e.step, e.data.get("status")) for e in events if e.kind == "step_outcome"]
-    assert outcomes == [("flags-off", "done"), ("cron-stop", "done"), ("drop", "refused"), ("backup", "done"), ("drop", "done")]
+    assert outcomes == [("flags-off", "done"), ("cron-stop", "done"), ("quarantine", "done"), ("backup", "done"), ("drop", "refused")]
     all_kinds = [e.kind for e in journal_events(plan)]
     assert all_kinds[-1] == "session_end"
 

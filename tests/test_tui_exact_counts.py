@@ -41,11 +41,16 @@ async def test_browsing_steps_never_counts_production_tables(sandbox: Path) -> N
         await pilot.press("enter")
         await settle(pilot)
         before = app.engine.database.queries
-        await pilot.press("down", "down", "down")  # flags-off -> cron-stop -> backup -> drop
+        await pilot.press("down", "down")  # flags-off -> cron-stop -> quarantine
+        await settle(pilot)
+        assert app.screen.selected_step() == "quarantine"
+        dry_run = str(app.screen.query_one("#dryrun").render())
+        assert "RENAME TO `_cockpit_q10_mv_token_flow_summary`" in dry_run and "prerequisites" in dry_run
+        await pilot.press("down", "down")  # -> backup -> drop
         await settle(pilot)
         assert app.screen.selected_step() == "drop"
         dry_run = str(app.screen.query_one("#dryrun").render())
-        assert "DROP TABLE IF EXISTS `mv_token_flow_summary`" in dry_run and "data" in dry_run
-        # describing a migration reads the catalogue once per highlight at most; four exact
-        # counts plus a flag read would be five statements for the drop alone
-        assert app.engine.database.queries - before <= 3
+        assert "DROP TABLE `_cockpit_q10_mv_token_flow_summary`" in dry_run and "quarantine" in dry_run
+        # describing reads the catalogue once per highlight at most; exact counts,
+        # checksums and file hashes run only when the step is run
+        assert app.engine.database.queries - before <= 6

@@ -15,9 +15,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("step", metavar="STEP")
     parser.add_argument("--execute", action="store_true", help="run it (default: dry-run only)")
     parser.add_argument("--confirm", metavar="TOKEN", help="typed confirmation for a destructive step (the phase id)")
-    parser.add_argument("--override", metavar="REASON", help="start this phase out of reverse order; the reason is journalled")
+    parser.add_argument("--override", metavar="REASON",
+                        help="go past an overridable guard (reverse order, the watch window before a final drop, "
+                             "in-flight cron runs); the reason is journalled. Guards that protect rows never give way")
     parser.add_argument("--note", metavar="TEXT", help="a note journalled with the step")
-    parser.add_argument("--wait", metavar="SECONDS", type=float, default=0.0, help="cron_stop: wait for in-flight runs")
+    parser.add_argument("--wait", metavar="SECONDS", type=float, default=0.0, help="wait up to SECONDS for in-flight runs of the phase's jobs (cron-stop, quarantine, drop)")
     add_arguments(parser)
     parser.set_defaults(handler=main)
 

@@ -1,4 +1,5 @@
-"""`cockpit steps PHASE [--json]`: each step with its status and, when blocked, why."""
+"""`cockpit steps PHASE [--json]`: each step with its status and, when blocked, why
+(with --json also the inputs the table guards looked at)."""
 
 from __future__ import annotations
 
@@ -34,14 +35,18 @@ def main(args: argparse.Namespace) -> int:
             from cockpit.engine import EngineError
 
             raise EngineError(f"unknown phase {args.phase}") from None
-        views = engine.step_views(phase.id, await _snapshot(engine))
+        snapshot = await _snapshot(engine)
+        views = engine.step_views(phase.id, snapshot)
         if args.json:
+            # guard_inputs: what the table guards looked at (from this snapshot and the
+            # journal: the same pure guards run over live inputs when the step executes)
+            inputs = {v.step.id: await engine.guard_inputs(phase.id, v.step.id, snapshot) for v in views}
             print(json.dumps({"phase": phase.id, "steps": [
                 {"id": v.step.id, "kind": v.step.kind, "title": v.step.title, "optional": v.step.optional,
-                 "abort": v.step.aborts,
+                 "abort": v.step.aborts, "destructive": v.step.destructive,
                  "status": v.status, "label": v.label, "blocked_by": list(v.blocked_by), "message": v.last_message,
-                 "started_at": v.started_at, "finished_at": v.finished_at}
-                for v in views]}, indent=2))
+                 "started_at": v.started_at, "finished_at": v.finished_at, "guard_inputs": inputs[v.step.id] or None}
+                for v in views]}, indent=2, default=str))
             return 0
         print(f"{phase.title}")
         for v in views:

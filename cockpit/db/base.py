@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..plan.model import Target
 from .errors import StatementTimeout
@@ -103,6 +103,28 @@ class Database(ABC):
     @abstractmethod
     async def ddl(self, sql: str) -> None:
         """Run DROP/ALTER without stalling behind a metadata lock (LockWaitTimeout)."""
+
+    @abstractmethod
+    async def table_checksum(self, table: str) -> str:
+        """A content hash of every row of `table` (MariaDB: CHECKSUM TABLE ... EXTENDED;
+        SQLite: sha256 over the rows in a stable order). Used on quarantined tables only,
+        which no writer can reach, so the full read stalls nobody."""
+
+    @abstractmethod
+    async def run_script(self, statements: Sequence[tuple[str, Params]],
+                         check: Callable[[int, list[tuple]], None] | None = None) -> list[list[tuple]]:
+        """Run statements in order on ONE session (MySQL: one pooled connection, so
+        LOCK TABLES ... UNLOCK TABLES bracket them; SQLite: one IMMEDIATE transaction,
+        rolled back when a statement fails). `check(index, rows)` sees each statement's
+        rows and may raise to stop before the next one. Returns each statement's rows."""
+
+    @abstractmethod
+    async def primary_key(self, table: str) -> tuple[str, ...]:
+        """The primary key's columns (SQLite without one: ("rowid",)); () when none."""
+
+    @abstractmethod
+    async def column_definition(self, table: str, column: str) -> str | None:
+        """The column's type as ADD COLUMN needs it (e.g. "int(11) NULL"), None if absent."""
 
     @abstractmethod
     async def get_lock(self, name: str, timeout_s: float = 0) -> bool:

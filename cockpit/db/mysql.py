@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 import aiomysql
 import pymysql
@@ -274,6 +274,52 @@ class MysqlDatabase(Database):
                 f"{statement_kind(sql)} {_table_of(sql) or ''} gave up after {seconds} s waiting for a metadata lock".replace("  ", " "),
                 holders=holders,
             )
+
+    async def table_checksum(self, table: str) -> str:
+        rows = await self.fetch_all(f"CHECKSUM TABLE {quote_ident(table)} EXTENDED")
+        if not rows or rows[0][1] is None:
+            raise QueryError(f"no such table to checksum: {table}")
+        return str(rows[0][1])
+
+    async def run_script(self, statements: Sequence[tuple[str, Params]],
+                         check: Callable[[int, list[tuple]], None] | None = None) -> list[list[tuple]]:
+        seconds = max(1, int(self.target.lock_wait_timeout_s))
+        out: list[list[tuple]] = []
+        async with self._connection() as conn:
+            await self._run(conn, f"SET SESSION lock_wait_timeout = {seconds}", (), fetch=False)
+            try:
+                for index, (sql, params) in enumerate(statements):
+                    rows = await self._run(conn, sql, params, fetch=True, wait_s=self.wait_s + seconds)
+                    out.append([tuple(r) for r in rows or ()])
+                    if check is not None:
+                        check(index, out[-1])
+            finally:
+                # a failure half-way must not leave this pooled session holding table locks
+                if not conn.closed:
+                    for cleanup in ("UNLOCK TABLES", "SET SESSION lock_wait_timeout = DEFAULT"):
+                        try:
+                            await self._run(conn, cleanup, (), fetch=False)
+                        except DatabaseError:
+                            conn.close()
+                            break
+        return out
+
+    async def primary_key(self, table: str) -> tuple[str, ...]:
+        rows = await self.fetch_all(
+            "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? "
+            "AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX", (table,))
+        return tuple(str(r[0]) for r in rows)
+
+    async def column_definition(self, table: str, column: str) -> str | None:
+        rows = await self.fetch_all(
+            "SELECT COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = ? AND COLUMN_NAME = ?", (table, column))
+        if not rows:
+            return None
+        column_type, nullable = rows[0]
+        if not re.fullmatch(r"[A-Za-z0-9_(), ']+", str(column_type)):
+            raise QueryError(f"column {table}.{column} has a type the cockpit will not splice into SQL: {column_type!r}")
+        return f"{column_type} {'NULL' if nullable == 'YES' else 'NOT NULL'}"
 
     async def _lock_holders(self, table: str | None) -> tuple[str, ...]:
         """Who blocks a DDL, from the best source this server offers (each may be

@@ -8,15 +8,28 @@ bound an exact count) attached to the statement it is meant for.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from ..plan.model import Target
 from .base import Database, Params, TableFact
 from .errors import DatabaseUnavailable, QueryError, StatementTimeout
 from .sql import quote_ident, statement_kind
+
+
+def content_hash(conn: sqlite3.Connection, table: str) -> str:
+    """sha256 over every row of `table` ordered by all its columns: independent of rowids
+    and insertion order, so a restored copy hashes like its source. Streams the rows."""
+    sql = f"SELECT * FROM {quote_ident(table)}"
+    width = len(conn.execute(f"{sql} LIMIT 0").description)
+    order = ", ".join(str(i) for i in range(1, width + 1))
+    hasher = hashlib.sha256()
+    for row in conn.execute(f"{sql} ORDER BY {order}"):
+        hasher.update(repr(tuple(row)).encode("utf-8", "surrogatepass") + b"\n")
+    return hasher.hexdigest()
 
 
 class SqliteDatabase(Database):
@@ -130,6 +143,40 @@ class SqliteDatabase(Database):
     async def ddl(self, sql: str) -> None:
         # SQLite's busy_timeout already bounds the wait for the single writer lock.
         await self.execute(sql)
+
+    async def table_checksum(self, table: str) -> str:
+        return await self._run("SELECT", lambda conn: content_hash(conn, table))
+
+    async def run_script(self, statements: Sequence[tuple[str, Params]],
+                         check: Callable[[int, list[tuple]], None] | None = None) -> list[list[tuple]]:
+        first = statements[0][0] if statements else "BEGIN"
+
+        def script(conn: sqlite3.Connection) -> list[list[tuple]]:
+            out: list[list[tuple]] = []
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for index, (sql, params) in enumerate(statements):
+                    out.append([tuple(r) for r in conn.execute(sql, tuple(params)).fetchall()])
+                    if check is not None:
+                        check(index, out[-1])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return out
+
+        return await self._run(first, script)
+
+    async def primary_key(self, table: str) -> tuple[str, ...]:
+        rows = await self.fetch_all("SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (table,))
+        if rows:
+            return tuple(str(r[0]) for r in rows)
+        exists = await self.fetch_value("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        return ("rowid",) if exists else ()
+
+    async def column_definition(self, table: str, column: str) -> str | None:
+        rows = await self.fetch_all("SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, column))
+        return (str(rows[0][0]) or "BLOB") if rows else None
 
     async def get_lock(self, name: str, timeout_s: float = 0) -> bool:
         # One file, one process: the engine's lock file does the job a server lock does.

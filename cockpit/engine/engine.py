@@ -25,7 +25,7 @@ from cockpit.journal import Event, Journal
 from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
-from . import guards, state
+from . import guards, state, table_guards
 from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
 from .steps import StepContext, kind_for
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
@@ -264,7 +264,10 @@ class Engine:
         if kind.requires_db(ctx) and self.db is None:
             db_ok = False
             results.append(GuardResult(guards.DATABASE, False, f"database unreachable: {self.db_error or 'not connected'}"))
-        if ctx.step.aborts:
+        if ctx.step.kind == "restore":
+            # putting tables back never harms: it is allowed in any order
+            results.append(GuardResult(guards.ORDER, True, "restore is allowed in any order", overridable=True))
+        elif ctx.step.aborts:
             results.append(guards.abort_order_guard(events, self.plan, ctx.phase))
         else:
             results.append(await guards.order_guard(events, self.plan, ctx.phase, self.db))
@@ -272,9 +275,38 @@ class Engine:
         if db_ok:
             try:
                 results.extend(await kind.guards(ctx))
+                if ctx.step.kind in ("flags_on", "cron_start"):
+                    results.extend(await self._abort_table_guard(ctx, events))
             except DatabaseError as exc:
                 results.append(GuardResult(guards.DATABASE, False, f"live check failed: {exc}"))
         return results
+
+    async def _abort_table_guard(self, ctx: StepContext, events: list[Event]) -> list[GuardResult]:
+        """flags-on / cron-start refused while the phase's tables are quarantined or dropped."""
+        if not ctx.phase.quarantine_steps:
+            return []
+        if self.db is not None:
+            inputs = await table_guards.live_inputs(self.db, self.plan, events, ctx.phase, ctx.phase.quarantine_steps[0],
+                                                    self.clock(), measure=False)
+        else:
+            inputs = table_guards.snapshot_inputs(self.plan, events, ctx.phase, ctx.phase.quarantine_steps[0], None, self.clock())
+        found = table_guards.abort_table_guard(inputs, ctx.phase, ctx.step)
+        return [found] if found else [GuardResult(table_guards.TABLES, True, "the phase's tables are in place")]
+
+    async def guard_inputs(self, phase_id: int, step_id: str, snapshot: Snapshot | None = None, *, live: bool = False) -> dict[str, Any]:
+        """The inputs the table guards of a step look at, as JSON (for `steps --json`)."""
+        phase, step = self._resolve(phase_id, step_id)
+        if step.kind not in ("quarantine", "backup", "migration", "restore", "flags_on", "cron_start") or not phase.quarantine_steps:
+            return {}
+        events = self.journal.events()
+        target = step if step.kind in ("quarantine", "migration", "restore", "backup") else phase.quarantine_steps[0]
+        if live and self.db is not None:
+            inputs = await table_guards.live_inputs(self.db, self.plan, events, phase, target, self.clock(), measure=step.kind == "migration")
+        else:
+            inputs = table_guards.snapshot_inputs(self.plan, events, phase, target, snapshot, self.clock())
+        data = inputs.as_json()
+        data["quarantine"] = table_guards.q_state(events, phase, target).status
+        return data
 
     async def dry_run(self, phase_id: int, step_id: str, *, preview: bool = False,
                       snapshot: Snapshot | None = None) -> DryRun:
@@ -326,11 +358,14 @@ class Engine:
         results = await self._guards(ctx)
         if not await self.verify_lock():  # lock taken elsewhere on reconnect, or lost (lock.py)
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
-        order = next(g for g in results if g.name == guards.ORDER)
         reason = (override_reason or "").strip()
-        if not order.ok and reason:
-            self.journal.append("override", phase=phase.id, step=step.id, data={"guard": order.name, "detail": order.detail, "reason": reason})
-            results = [g for g in results if g is not order]
+        # an overridable guard (reverse order, the watch window, in-flight runs) gives way to
+        # a journalled reason; a guard that protects rows (data, catalogue) never does
+        overridable = [g for g in results if not g.ok and g.overridable]
+        if overridable and reason:
+            for guard in overridable:
+                self.journal.append("override", phase=phase.id, step=step.id, data={"guard": guard.name, "detail": guard.detail, "reason": reason})
+            results = [g for g in results if g not in overridable]
         failing = [g for g in results if not g.ok]
         if failing:
             first = failing[0]
@@ -451,7 +486,7 @@ class Engine:
                 status = record.status
             elif blocked:
                 status = "blocked"
-            elif snapshot is None and kind_for(step).needs_db and step.kind in ("migration",):
+            elif snapshot is None and kind_for(step).needs_db and step.kind in ("migration", "quarantine"):
                 status = "pending"
             else:
                 status = "ready"
@@ -470,7 +505,7 @@ class Engine:
         prereq = guards.prerequisite_guard(events, phase, step)
         if not prereq.ok:
             blocks.append(f"prerequisites: {prereq.detail}")
-        if step.kind == "migration" and snapshot is not None:
+        if step.kind == "quarantine" and snapshot is not None:
             try:
                 live = snapshot.phase(phase.id)
             except KeyError:
@@ -479,14 +514,26 @@ class Engine:
                 on = [f.key for f in live.flags if not guards.counts_as_off(f.state)]
                 if on:
                     blocks.append(f"flags_off: still on or unknown: {', '.join(on)}")
-                covered = {t for b in state.verified_backups(events) for t in b.data.get("tables", [])
-                           if guards.usable_backup(b, state.flags_off_event(events, phase)) is None}
-                rows = [t.name for t in live.tables if t.name in step.protected_tables and t.has_rows and t.name not in covered]
-                if rows:
-                    blocks.append(f"data: rows in {', '.join(rows)} and no verified backup")
+        blocks += self._table_blocks(events, phase, step, snapshot)
         if self.db is None and kind_for(step).requires_db(StepContext(self, phase, step)):
             blocks.append(f"database: unreachable{': ' + self.db_error if self.db_error else ''}")
         return blocks
+
+    def _table_blocks(self, events: list[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
+        """The table guards, evaluated over the snapshot and the journal: the same pure
+        functions the execution runs over live inputs, with no query and no file I/O."""
+        if not phase.quarantine_steps:
+            return []
+        if step.kind in ("flags_on", "cron_start"):
+            inputs = table_guards.snapshot_inputs(self.plan, events, phase, phase.quarantine_steps[0], snapshot, self.clock())
+            found = table_guards.abort_table_guard(inputs, phase, step)
+            return [f"{found.name}: {found.detail}"] if found else []
+        functions = {"quarantine": table_guards.quarantine_guards, "backup": table_guards.backup_guards,
+                     "migration": table_guards.drop_guards, "restore": table_guards.restore_guards}
+        if step.kind not in functions:
+            return []
+        inputs = table_guards.snapshot_inputs(self.plan, events, phase, step, snapshot, self.clock())
+        return [f"{g.name}: {g.detail}" for g in functions[step.kind](inputs, phase, step) if not g.ok]
 
     def phase_progress(self, phase_id: int) -> PhaseProgress:
         return state.phase_progress(self.journal.events(), self.plan.phase(phase_id), self.clock())

@@ -1,4 +1,7 @@
-"""The guards every step kind shares: reverse order, prerequisites, flags off, no data lost.
+"""The guards every step kind shares: reverse order, prerequisites, flags off.
+
+(The guards of the steps that move tables — quarantine, backup, final drop, restore —
+live in table_guards.py as pure functions over one inputs value.)
 
 Each guard answers from LIVE data at the moment it is asked (plus the journal), never
 from a snapshot taken earlier: the snapshot is what the operator looked at, the live
@@ -9,11 +12,10 @@ for the step list, which must stay free of I/O.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cockpit.db.errors import DatabaseError, StatementTimeout
+from cockpit.db.errors import DatabaseError
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.flags import FlagError, counts_as_off
@@ -115,8 +117,9 @@ def abort_order_guard(events: list[Event], plan: Plan, phase: Phase) -> GuardRes
 
 
 def prerequisite_guard(events: list[Event], phase: Phase, step: Step) -> GuardResult:
-    """Within a phase: a migration only after flags_off (and cron_stop when the phase has cron)."""
-    if step.kind != "migration":
+    """Within a phase: the quarantine only after flags_off (and cron_stop when the phase
+    has cron); the later table steps follow from the quarantine (engine/table_guards.py)."""
+    if step.kind != "quarantine":
         return GuardResult(PREREQUISITES, True, "none")
     missing = []
     if state.flags_off_at(events, phase) is None:
@@ -146,85 +149,3 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def usable_backup(event: Event, flags_off: Event | None) -> str | None:
-    """Why a recorded backup cannot protect data (None when it can): it must come after
-    the flags went off (journal order) and its file must still hold exactly what was verified."""
-    if flags_off is None or event.id < flags_off.id:
-        return "taken before the flags went off"
-    path = Path(event.data.get("path", ""))
-    try:
-        if path.stat().st_size != event.data.get("size") or sha256_of(path) != event.data.get("sha256"):
-            return f"{path} changed since it was verified"
-    except OSError:
-        return f"{path} is missing"
-    return None
-
-
-def _tables_at_risk(step: Step, facts: dict[str, Any]) -> list[str]:
-    """Protected tables minus those that only lose columns which are already gone."""
-    dropped_whole = set(step.guard_tables) | set(step.drop_tables)
-    out = []
-    for table in step.protected_tables:
-        fact = facts.get(table)
-        if table not in dropped_whole and fact is not None and fact.exists:
-            columns = [c.column for c in step.drop_columns if c.table == table]
-            if not any(column in fact.columns for column in columns):
-                continue
-        out.append(table)
-    return out
-
-
-@dataclass(frozen=True)
-class DataCheck:
-    result: GuardResult
-    counts: dict[str, int | None]  # table -> exact rows now (None: absent)
-    backup_path: str | None
-
-
-async def data_guard(db: Any, events: list[Event], phase: Phase, step: Step) -> DataCheck:
-    """No DROP on data: count every protected table exactly now; rows are allowed only
-    when a verified backup covering that table, taken after the flags went off, exists."""
-    counts: dict[str, int | None] = {}
-    try:
-        facts = await db.table_facts(step.protected_tables)
-        for table in _tables_at_risk(step, facts):
-            fact = facts.get(table)
-            counts[table] = await db.exact_count(table) if fact and fact.exists else None
-    except StatementTimeout as exc:
-        return DataCheck(GuardResult(DATA, False, f"exact count timed out, refusing rather than guessing: {exc}"), counts, None)
-    except DatabaseError as exc:
-        return DataCheck(GuardResult(DATA, False, f"cannot count the guard tables: {exc}"), counts, None)
-    holding = [t for t, n in counts.items() if n]
-    if not holding:
-        return DataCheck(GuardResult(DATA, True, "all protected tables empty or absent (exact count)"), counts, None)
-    flags_off = state.flags_off_event(events, phase)
-    problems: list[str] = []
-    covering: str | None = None
-    for table in holding:
-        reasons = []
-        found = None
-        for backup in reversed(state.verified_backups(events)):
-            if table not in backup.data.get("tables", []):
-                continue
-            why = usable_backup(backup, flags_off)
-            backed_up = (backup.data.get("rows") or {}).get(table)
-            if why is None and backed_up is not None and counts[table] > backed_up:
-                # rows written after the dump would be dropped with no copy anywhere
-                why = f"{counts[table] - backed_up} rows written since the backup of {backed_up}"
-            if why is None:
-                found = backup.data.get("path")
-                break
-            reasons.append(why)
-        if found:
-            covering = found
-        else:
-            detail = f"{table} has {counts[table]} rows and no verified backup after the flags went off"
-            if reasons:
-                detail += f" ({reasons[0]})"
-            problems.append(detail)
-    if problems:
-        return DataCheck(GuardResult(DATA, False, "; ".join(problems)), counts, None)
-    rows = ", ".join(f"{t}: {counts[t]}" for t in holding)
-    return DataCheck(GuardResult(DATA, True, f"rows present ({rows}) but backed up in {covering}"), counts, covering)

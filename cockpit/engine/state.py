@@ -181,13 +181,74 @@ def operators(events: list[Event], phase_id: int) -> list[str]:
 
 
 def drop_counts(events: list[Event], phase_id: int) -> dict[str, int]:
-    """Rows per table (or table.column) destroyed by the phase's migration statements."""
+    """Rows per table (or table.column) the final drop removed from the database (kept in
+    the verified backup), named as production knew them."""
     counts: dict[str, int] = {}
     for event in events:
         if event.phase == phase_id and event.kind == "step_output" and event.data.get("state") == "done" and "object" in event.data:
-            counts[event.data["object"]] = int(event.data.get("rows", 0))
+            counts[event.data.get("table") or event.data["object"]] = int(event.data.get("rows", 0))
     return counts
 
 
 def plan_phase_ids(plan: Plan) -> list[int]:
     return [p.id for p in plan.rollback_order]
+
+
+@dataclass(frozen=True)
+class QuarantineState:
+    """Where a migration's tables are, by the journal.
+
+    `status`: "none" (never quarantined, or restored), "quarantined", "uncertain" (a
+    RENAME whose connection was lost: the catalogue decides, run quarantine again to
+    reconcile), "dropped" (the final drop ran). `tables` maps each original table to its
+    quarantine name; `counts`/`checksums` are keyed by quarantine name, as measured
+    right after the rename; `columns` lists the column copies (table, column, copy,
+    definition, pk)."""
+
+    status: str
+    event_id: int | None = None
+    at: float | None = None
+    tables: dict[str, str] | None = None
+    counts: dict[str, int] | None = None
+    checksums: dict[str, str] | None = None
+    columns: tuple[dict, ...] = ()
+    dropped_backup: str | None = None
+
+    @property
+    def held(self) -> bool:
+        """The tables are out of production's reach and not yet final-dropped."""
+        return self.status in ("quarantined", "uncertain")
+
+    @property
+    def quarantined_names(self) -> tuple[str, ...]:
+        return (*(self.tables or {}).values(), *(c["copy"] for c in self.columns))
+
+
+def quarantine_state(events: list[Event], phase: Phase, quarantine_step: str, drop_step: str, restore_step: str) -> QuarantineState:
+    """Fold the outcomes of the three steps that move a phase's tables, in journal order."""
+    current = QuarantineState("none")
+    for event in events:
+        if event.kind != "step_outcome" or event.phase != phase.id:
+            continue
+        status = event.data.get("status")
+        if event.step == quarantine_step:
+            if status == "done":
+                current = QuarantineState(
+                    "quarantined", event.id, event.at, dict(event.data.get("quarantined") or {}),
+                    {k: int(v) for k, v in (event.data.get("counts") or {}).items()},
+                    dict(event.data.get("checksums") or {}), tuple(event.data.get("columns") or ()))
+            elif status == "interrupted" and current.status != "quarantined":
+                current = QuarantineState("uncertain", event.id, event.at, dict(event.data.get("quarantined") or {}))
+        elif event.step == restore_step and status == "done":
+            current = QuarantineState("none", event.id, event.at)
+        elif event.step == drop_step and status == "done" and current.held:
+            current = QuarantineState("dropped", event.id, event.at, current.tables, current.counts, current.checksums,
+                                      current.columns, event.data.get("backup"))
+        # an interrupted drop or restore leaves the state as it was: running that step again
+        # reads the catalogue and finishes what the lost statement did not
+    return current
+
+
+def backups_after(events: list[Event], event_id: int | None, phase_id: int) -> list[Event]:
+    """Verified backups of the phase journalled after `event_id` (the quarantine), newest first."""
+    return [e for e in reversed(verified_backups(events, phase_id)) if event_id is not None and e.id > event_id]

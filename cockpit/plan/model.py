@@ -7,12 +7,19 @@ identifiers, references resolve, ids are unique.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 STEP_KINDS = ("flags_off", "flags_on", "cron_stop", "cron_start", "backup", "migration", "manual", "check")
-ABORT_KINDS = frozenset({"flags_on", "cron_start"})
-DESTRUCTIVE_KINDS = frozenset({"migration"})
+# Kinds the cockpit synthesizes from a plan's migration step (a plan cannot declare them):
+# the migration becomes quarantine -> backup (verified by restore) -> final drop, with
+# restore as its undo. See Phase.__post_init__.
+SYNTHESIZED_KINDS = ("quarantine", "restore")
+ABORT_KINDS = frozenset({"flags_on", "cron_start", "restore"})
+DESTRUCTIVE_KINDS = frozenset({"migration", "quarantine"})
+# Steps that change what the phase's tables are (and so must not run while a cron run of
+# the phase is in flight, and are refused as a whole by the abort guards after them).
+TABLE_KINDS = frozenset({"migration", "quarantine"})
 EVIDENCE_KINDS = ("backup", "flags_off", "cron_stopped", "no_active_users", "error_logs", "watch", "log_written", "smoke")
 
 
@@ -193,6 +200,11 @@ class Phase:
     # quickly"): flags back on, cron lines restored. Not part of the forward rollback.
     abort_steps: tuple[Step, ...] = ()
 
+    def __post_init__(self) -> None:
+        steps, aborts = synthesize_quarantine(self.steps, self.abort_steps)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "abort_steps", aborts)
+
     @property
     def title(self) -> str:
         return f"Phase {self.id}: {self.name}"
@@ -218,6 +230,19 @@ class Phase:
         return tuple(s for s in self.steps if s.kind == "migration")
 
     @property
+    def quarantine_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.kind == "quarantine")
+
+    def quarantine_for(self, step: Step) -> Step | None:
+        """The quarantine step that holds the tables `step` (a final drop, a backup or a
+        restore) works on: the one with the same tables, else the phase's first."""
+        wanted = step.protected_tables
+        for candidate in self.quarantine_steps:
+            if wanted and candidate.protected_tables == wanted:
+                return candidate
+        return self.quarantine_steps[0] if self.quarantine_steps else None
+
+    @property
     def guard_tables(self) -> tuple[str, ...]:
         seen: list[str] = []
         for step in self.migration_steps:
@@ -225,6 +250,53 @@ class Phase:
                 if name not in seen:
                     seen.append(name)
         return tuple(seen)
+
+
+def _synthetic_id(base: str, migration: Step, single: bool) -> str:
+    return base if single else f"{migration.id}-{base}"
+
+
+def synthesize_quarantine(steps: tuple[Step, ...], aborts: tuple[Step, ...]) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
+    """A plan's migration step, which the seed writes as DROP statements, becomes the
+    shape in which no row can be lost:
+
+      quarantine  one RENAME of all the tables out of production's reach (columns the
+                  plan drops are copied out under LOCK TABLES ... WRITE, then dropped);
+      backup      the plan's own backup step, moved after the quarantine: it dumps the
+                  frozen quarantined tables and is verified by restoring it;
+      drop        the plan's migration step, now the final DROP of the quarantined
+                  tables, offered once the watch window has passed;
+      restore     (undo) the tables back under their names in one RENAME.
+
+    Idempotent: a phase that already holds a quarantine step is left as it is."""
+    migrations = [s for s in steps if s.kind == "migration"]
+    if not migrations or any(s.kind == "quarantine" for s in steps):
+        return tuple(steps), tuple(aborts)
+    single = len(migrations) == 1
+    guarded: set[str] = {t for m in migrations for t in m.protected_tables}
+    backups = [s for s in steps if s.kind == "backup" and set(s.tables or guarded) <= guarded]
+    out: list[Step] = []
+    restores: list[Step] = []
+    for step in steps:
+        if step in backups:
+            continue
+        if step.kind != "migration":
+            out.append(step)
+            continue
+        out.append(replace(step, id=_synthetic_id("quarantine", step, single), kind="quarantine",
+                           title="Quarantine the tables (one RENAME, reversible with restore)"))
+        mine = [b for b in backups if not b.tables or set(b.tables) <= set(step.protected_tables)] or (
+            [] if backups else [Step(id=_synthetic_id("backup", step, single), kind="backup",
+                                     title="Back up the quarantined tables", optional=True)])
+        for backup in mine:
+            if backup in backups:
+                backups.remove(backup)
+            out.append(replace(backup, title=f"{backup.title} (from the quarantine)"))
+        out.append(replace(step, title="Final drop of the quarantined tables (after the watch)"))
+        restores.append(replace(step, id=_synthetic_id("restore", step, single), kind="restore", as_written="",
+                                title="Abort: restore the quarantined tables under their names (one RENAME)", optional=True))
+    out.extend(backups)  # a backup step the migrations did not claim keeps its place at the end
+    return tuple(out), (*restores, *aborts)
 
 
 @dataclass(frozen=True)

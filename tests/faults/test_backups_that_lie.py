@@ -17,13 +17,16 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.engine.statements import quarantine_name
 from cockpit.engine.steps.backup import BackupInvalid, verify_dump
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 
 from . import cli
 
-PHASE10 = ("mv_token_flow_summary", "mv_node_bottlenecks", "mv_team_workload", "mv_cycle_time_analytics")
+PHASE10 = tuple(quarantine_name(10, t) for t in ("mv_token_flow_summary", "mv_node_bottlenecks", "mv_team_workload",
+                                                 "mv_cycle_time_analytics"))
+WATCH = "drill: the watch is not what this test is about"
 
 
 def _truncate(path: Path) -> None:
@@ -67,8 +70,8 @@ async def test_a_lying_backup_never_unlocks_the_migration(target_config: Path, o
     config = str(target_config)
     plan = load_plan(target_config)
     engine = await open_engine(target_config)
-    for step in ("flags-off", "cron-stop"):
-        assert (await engine.execute(10, step)).status == "done"
+    for step in ("flags-off", "cron-stop", "quarantine"):
+        assert (await engine.execute(10, step, confirm="10")).status == "done"
     rows = await _row_counts(engine)
     assert all(rows.values()), "phase 10 tables hold rows in the sandbox"
     await engine.close()  # the CLI takes the operator lock for the real backup
@@ -79,7 +82,7 @@ async def test_a_lying_backup_never_unlocks_the_migration(target_config: Path, o
     backup = _last_backup(plan)
     assert Path(backup["path"]).stat().st_size == backup["size"] > 0
     _truncate(Path(backup["path"]))
-    drop = await asyncio.to_thread(cli.run, "run", "10", "drop", "--execute", "--confirm", "10", "--config", config)
+    drop = await asyncio.to_thread(cli.run, "run", "10", "drop", "--execute", "--confirm", "10", "--override", WATCH, "--config", config)
     assert drop.code == 1, drop
     assert len(drop.stderr_lines) == 1 and "Traceback" not in drop.stderr
     assert "data" in drop.stderr and "changed since it was verified" in drop.stderr, drop
@@ -92,7 +95,7 @@ async def test_a_lying_backup_never_unlocks_the_migration(target_config: Path, o
         assert outcome.status == "done", (name, outcome)
         path = Path(_last_backup(plan)["path"])
         lie(path)
-        refused = await engine.execute(10, "drop", confirm="10")
+        refused = await engine.execute(10, "drop", confirm="10", override_reason=WATCH)
         assert refused.status == "refused" and refused.guard == "data", (name, refused)
         assert EXPECTED[name] in refused.message, (name, refused.message)
         assert await _row_counts(engine) == rows, f"{name}: rows were lost"
@@ -100,7 +103,7 @@ async def test_a_lying_backup_never_unlocks_the_migration(target_config: Path, o
     # control: an intact backup, taken after the flags went off, unlocks the migration
     clock.advance(60)
     assert (await engine.execute(10, "backup")).status == "done"
-    done = await engine.execute(10, "drop", confirm="10")
+    done = await engine.execute(10, "drop", confirm="10", override_reason=WATCH)
     assert done.status == "done", done
     facts = await engine.db.table_facts(PHASE10)
     assert not any(f.exists for f in facts.values())
@@ -127,7 +130,9 @@ def test_a_dump_tool_that_exits_0_with_a_truncated_file_is_rejected(mysql_sandbo
     wrapper.chmod(0o755)
     config = str(mysql_sandbox.config_path)
     plan = load_plan(mysql_sandbox.config_path)
-    assert cli.run("run", "10", "flags-off", "--execute", "--config", config).code == 0
+    for step in ("flags-off", "cron-stop"):
+        assert cli.run("run", "10", step, "--execute", "--config", config).code == 0
+    assert cli.run("run", "10", "quarantine", "--execute", "--confirm", "10", "--config", config).code == 0
     result = cli.run("run", "10", "backup", "--execute", "--config", config,
                      env={"PATH": f"{bin_dir}:{os.environ['PATH']}"})
     assert result.code == 1, result

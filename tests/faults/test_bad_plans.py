@@ -288,7 +288,7 @@ def test_no_sql_in_cockpit_splices_an_unvalidated_identifier() -> None:
     checked: list[str] = []
     for path in sources:
         found += unquoted_identifiers(path.read_text(encoding="utf-8"), str(path.relative_to(cli.ROOT)), checked)
-    # the probes, the engine's migration and flags, the db layer and the sandbox all build SQL
+    # the probes, the engine's statements (quarantine, drop, restore) and flags, the db layer and the sandbox build SQL
     assert len(checked) >= 15 and {c.split(":")[0] for c in checked} >= {
-        "cockpit/probes/flags.py", "cockpit/engine/steps/migration.py", "cockpit/probes/database.py"}, checked
+        "cockpit/probes/flags.py", "cockpit/engine/statements.py", "cockpit/probes/database.py"}, checked
     assert found == [], "identifiers spliced into SQL without quote_ident:\n" + "\n".join(found)

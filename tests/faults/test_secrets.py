@@ -43,8 +43,9 @@ def _dump_wrapper(bin_dir: Path, record: Path) -> None:
         f'REC="{record}"\n'
         'printf "%s\\n" "$@" > "$REC/argv"\n'
         'env > "$REC/env"\n'
-        'for a in "$@"; do case "$a" in --defaults-extra-file=*) f="${a#--defaults-extra-file=}";'
-        ' stat -c "%a" "$f" > "$REC/optmode"; echo "$f" > "$REC/optpath";; esac; done\n'
+        'for a in "$@"; do case "$a" in --defaults-file=*) f="${a#--defaults-file=}";'
+        ' stat -c "%a" "$f" > "$REC/optmode"; echo "$f" > "$REC/optpath"; stat -c "%a" "$(dirname "$f")" > "$REC/dirmode";;'
+        ' esac; done\n'
         'ps -eo pid,args > "$REC/ps"\n'
         f'exec "{real}" "$@"\n',
         encoding="utf-8",
@@ -94,6 +95,8 @@ def test_the_password_appears_nowhere(mariadb, mysql_sandbox, tmp_path: Path) ->
         (cli.run("status", "--json", "--config", c, env=env), {0}),
         (cli.run("steps", "10", "--config", c, env=env), {0}),
         (cli.run("run", "10", "flags-off", "--execute", "--config", c, env=env), {0}),
+        (cli.run("run", "10", "cron-stop", "--execute", "--config", c, env=env), {0}),
+        (cli.run("run", "10", "quarantine", "--execute", "--confirm", "10", "--config", c, env=env), {0}),
         (cli.run("run", "10", "backup", "--config", c, env=env), {0}),  # the dry-run shows the dump command
         (cli.run("run", "10", "backup", "--execute", "--config", c, env=env), {0}),
         (cli.run("journal", "--json", "--config", c, env=env), {0}),
@@ -111,22 +114,26 @@ def test_the_password_appears_nowhere(mariadb, mysql_sandbox, tmp_path: Path) ->
             assert secret not in result.stdout and secret not in result.stderr, f"password printed by: {result.argv}"
 
     # the failing connections said why, in one line on stderr, naming the cause
-    for result, _ in results[8:]:
+    for result, _ in results[10:]:
         assert len(result.stderr_lines) <= 1, result
         if result.argv[0] == "status":  # --json carries the reason in the document
             error = result.json()["connection"]["error"]
             assert error and "\n" not in error, result
         else:
             assert len(result.stderr_lines) == 1, result
-    assert "connect" in results[8][0].stdout + results[8][0].stderr and str(mariadb.port) not in results[8][0].stderr
-    assert "access denied" in (results[11][0].stdout + results[11][0].stderr).lower(), results[11][0]
+    assert "connect" in results[10][0].stdout + results[10][0].stderr and str(mariadb.port) not in results[10][0].stderr
+    assert "access denied" in (results[13][0].stdout + results[13][0].stderr).lower(), results[13][0]
 
     # the backup really ran through the wrapper, credentials via a 0600 option file only
     argv = (record / "argv").read_text()
-    assert "--defaults-extra-file=" in argv.splitlines()[0], argv
+    # --defaults-file: the ONLY option file read, so the operator's [mariadb-dump] groups cannot change the dump
+    assert argv.splitlines()[0].startswith("--defaults-file="), argv
     assert password not in argv
     assert (record / "optmode").read_text().strip() == "600"
-    assert not Path((record / "optpath").read_text().strip()).exists(), "the temporary option file must be deleted"
+    option_path = Path((record / "optpath").read_text().strip())
+    assert not option_path.exists(), "the temporary option file must be deleted"
+    assert (record / "dirmode").read_text().strip() == "700", "the option file lives in a private 0700 directory"
+    assert not str(option_path).startswith(str(tmp_path / "tmp")), "never in a shared temporary directory"
     assert password not in (record / "env").read_text(), "the password reached the dump tool's environment"
     ps = (record / "ps").read_text()
     assert "mariadb-dump" in ps or "mysqldump" in ps

@@ -11,6 +11,8 @@ from .cron import CronStep
 from .flags import FlagsStep
 from .manual import ManualStep
 from .migration import MigrationStep
+from .quarantine import QuarantineStep
+from .restore import RestoreStep
 
 
 def kind_for(step: Step) -> StepKind:
@@ -21,6 +23,8 @@ def kind_for(step: Step) -> StepKind:
         "cron_start": lambda: CronStep(stop=False),
         "backup": BackupStep,
         "migration": MigrationStep,
+        "quarantine": QuarantineStep,
+        "restore": RestoreStep,
         "manual": ManualStep,
         "check": CheckStep,
     }[step.kind]()

@@ -1,32 +1,46 @@
-"""backup: a dump of the phase's tables that is verified before it counts.
+"""backup: a dump of the phase's quarantined tables that counts only once restored.
 
-A backup only protects data if it can be restored, so "the dump command exited 0" is not
-enough: the file must be non-empty, hold a CREATE TABLE for every table and end with the
-dump's completion line (a truncated dump lacks it). Only then is `backup_verified`
-journalled with size and sha256 — the migration guard re-hashes the file before trusting
-it. Credentials reach mariadb-dump through a 0600 temporary option file, never argv.
+"The dump command exited 0" proves nothing: an option file the operator's account reads
+(`[mariadb-dump] no-data` in ~/.my.cnf) can strip the rows, a full disk can cut the file.
+So the dump runs with `--defaults-file=<a file the cockpit wrote>` (no other option file
+is read), the file is checked in one streaming pass (sha256, a CREATE TABLE per table,
+the completion line), then RESTORED into a scratch schema (SQLite: a scratch database)
+and every table compared with its quarantined source by exact row count and checksum.
+Only then is `backup_verified` journalled, with those counts and checksums: the final
+drop re-checks that the quarantined tables still match them.
+
+Secrets: the backup directory is 0700 and every file in it 0600 from creation on; the
+credential reaches the tools through an option file in a private 0700 directory under
+the cockpit's state directory (never a shared /tmp), removed after use and swept at the
+start of the next run; the tools' environment has no MYSQL_PWD; each runs in its own
+process group and is killed if the cockpit dies (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import re
 import shutil
+import signal
 import sqlite3
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from cockpit.paths import fsync_dir
 from cockpit.db.errors import DatabaseError
+from cockpit.db.sql import quote_ident
+from cockpit.paths import fsync_dir
 
-from .. import guards, state
+from .. import state, table_guards
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
 
 COMPLETED = "-- Dump completed"
 DUMP_TIMEOUT_S = 3600.0
+PR_SET_PDEATHSIG = 1
+_CREATE = re.compile(rb"^CREATE TABLE (?:IF NOT EXISTS )?[`\"]?([A-Za-z0-9_]+)[`\"]?[\s(]")
 
 
 class BackupInvalid(Exception):
@@ -34,42 +48,121 @@ class BackupInvalid(Exception):
 
 
 def backup_tables(ctx: StepContext) -> tuple[str, ...]:
-    """step.tables, or every table the phase's migrations protect."""
+    """The quarantined tables when the step backs up a migration's tables (the only data
+    that will be dropped), else step.tables or the phase's tables."""
+    if ctx.phase.quarantine_for(ctx.step) is not None:
+        current = table_guards.q_state(ctx.journal.events(), ctx.phase, ctx.step)
+        if current.held:
+            return current.quarantined_names
+        quarantine = ctx.phase.quarantine_for(ctx.step) or ctx.step
+        tables, copies = table_guards.names_for(ctx.phase, quarantine)
+        return (*tables.values(), *copies.values())
     return ctx.step.tables or ctx.phase.guard_tables or ctx.phase.tables
 
 
 def verify_dump(path: Path, tables: tuple[str, ...]) -> tuple[int, str]:
-    """(size, sha256) of a dump that passes every check, else BackupInvalid."""
+    """(size, sha256) of a dump that passes the file checks, else BackupInvalid. One
+    streaming pass: memory does not grow with the dump."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    created: set[str] = set()
+    last = b""
+    size = 0
     try:
-        size = path.stat().st_size
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as handle:
+            for line in handle:
+                digest.update(line)
+                size += len(line)
+                if line.startswith(b"CREATE TABLE"):
+                    match = _CREATE.match(line)
+                    if match:
+                        created.add(match.group(1).decode("ascii", "replace"))
+                if line.strip():
+                    last = line
     except OSError as exc:
         raise BackupInvalid(f"{path} is unreadable: {exc.strerror or exc}") from None
-    if size == 0 or not text.strip():
+    if size == 0 or not last:
         raise BackupInvalid(f"{path} is empty")
-    missing = [t for t in tables if not re.search(rf"CREATE TABLE (IF NOT EXISTS )?[`\"]?{re.escape(t)}[`\"]?[\s(]", text)]
+    missing = [t for t in tables if t not in created]
     if missing:
         raise BackupInvalid(f"{path} lacks CREATE TABLE for {', '.join(missing)}")
-    last = text.rstrip().splitlines()[-1]
-    if not last.startswith(COMPLETED):
+    if not last.startswith(COMPLETED.encode()):
         raise BackupInvalid(f"{path} does not end with \"{COMPLETED}\" (truncated?)")
-    return size, guards.sha256_of(path)
+    return size, digest.hexdigest()
 
 
 def dump_tool() -> str | None:
     return shutil.which("mariadb-dump") or shutil.which("mysqldump")
 
 
-def dump_argv(tool: str, option_file: str, settings: object, tables: tuple[str, ...], out: Path) -> list[str]:
-    """The dump command; the credential is only in `option_file`, which must come first."""
-    argv = [tool, f"--defaults-extra-file={option_file}", "--single-transaction", "--skip-lock-tables"]
+def client_tool() -> str | None:
+    return shutil.which("mariadb") or shutil.which("mysql")
+
+
+def _where(settings: object) -> list[str]:
     socket = getattr(settings, "socket", "")
     if socket:
-        argv.append(f"--socket={socket}")
-    else:
-        argv += [f"--host={getattr(settings, 'host', '127.0.0.1')}", f"--port={getattr(settings, 'port', 3306)}"]
-    argv += [f"--result-file={out}", getattr(settings, "database", ""), *tables]
-    return argv
+        return [f"--socket={socket}"]
+    return [f"--host={getattr(settings, 'host', '127.0.0.1')}", f"--port={getattr(settings, 'port', 3306)}"]
+
+
+def dump_argv(tool: str, option_file: str, settings: object, tables: tuple[str, ...], out: Path) -> list[str]:
+    """The dump command. `--defaults-file` must come first: it is then the ONLY option
+    file read, so no `[mariadb-dump]` group of the operator's can change the dump."""
+    return [tool, f"--defaults-file={option_file}", "--single-transaction", "--skip-lock-tables", *_where(settings),
+            f"--result-file={out}", getattr(settings, "database", ""), *tables]
+
+
+def restore_argv(tool: str, option_file: str, settings: object, schema: str) -> list[str]:
+    return [tool, f"--defaults-file={option_file}", *_where(settings), "--batch", schema]
+
+
+def scratch_schema(database: str) -> str:
+    """Where a dump is restored to be verified: beside the production schema, never in it
+    (a dump starts with DROP TABLE IF EXISTS of every table it holds)."""
+    return f"{database}_cockpit_verify"[:64]
+
+
+def private_dir(ctx: StepContext) -> Path:
+    """A 0700 directory under the cockpit's state directory (beside the journal) for the
+    option file; what a killed run left there is removed now."""
+    path = Path(ctx.plan.paths.journal).parent / ".cockpit-private"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    for stale in path.iterdir():
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+    return path
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: killed when the cockpit dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+async def run_tool(argv: list[str], stdin: Any = None, timeout: float = DUMP_TIMEOUT_S) -> tuple[int, str]:
+    """Run a MySQL tool in its own process group, killed with the cockpit; no MYSQL_PWD."""
+    env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
+    proc = await asyncio.create_subprocess_exec(*argv, stdin=stdin, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                                                env=env, start_new_session=True, preexec_fn=_die_with_parent)
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except (asyncio.TimeoutError, asyncio.CancelledError):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        await proc.wait()
+        raise
+    lines = err.decode(errors="replace").strip().splitlines()
+    return proc.returncode or 0, lines[-1] if lines else "no message"
 
 
 def _sqlite_dump(db_path: Path, tables: tuple[str, ...], out: Path) -> None:
@@ -92,11 +185,53 @@ def _sqlite_dump(db_path: Path, tables: tuple[str, ...], out: Path) -> None:
         conn.close()
 
 
+def _sqlite_restore_check(dump: Path, scratch: Path, tables: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    """Replay the dump statement by statement into a scratch database (streaming) and
+    measure each table the way the source was measured."""
+    from cockpit.db.sqlite import content_hash
+
+    try:
+        scratch.unlink()
+    except FileNotFoundError:
+        pass
+    conn = sqlite3.connect(scratch, isolation_level=None)
+    try:
+        pending = ""
+        with open(dump, encoding="utf-8") as handle:
+            for line in handle:
+                if not pending and line.startswith("--"):
+                    continue
+                pending += line
+                if sqlite3.complete_statement(pending):
+                    conn.execute(pending)
+                    pending = ""
+        out = {}
+        for table in tables:
+            try:
+                rows = int(conn.execute(f"SELECT COUNT(*) FROM {quote_ident(table)}").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                raise BackupInvalid(f"restoring the dump gives no {table}: {exc}") from None
+            out[table] = (rows, content_hash(conn, table))
+        return out
+    except sqlite3.Error as exc:
+        raise BackupInvalid(f"the dump does not restore: {exc}") from None
+    finally:
+        conn.close()
+        try:
+            scratch.unlink()
+        except FileNotFoundError:
+            pass
+
+
 class BackupStep(StepKind):
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
-        results = []
-        if ctx.db is not None and ctx.db.dialect != "sqlite" and dump_tool() is None:
-            results.append(GuardResult("dump_tool", False, "neither mariadb-dump nor mysqldump is installed"))
+        results = table_guards.backup_guards(
+            table_guards.snapshot_inputs(ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, None, ctx.engine.clock()), ctx.phase, ctx.step)
+        if ctx.db is not None and ctx.db.dialect != "sqlite":
+            if dump_tool() is None:
+                results.append(GuardResult("dump_tool", False, "neither mariadb-dump nor mysqldump is installed"))
+            if client_tool() is None:
+                results.append(GuardResult("dump_tool", False, "no mariadb/mysql client to verify the dump by restoring it"))
         return results
 
     def _out_path(self, ctx: StepContext) -> Path:
@@ -108,103 +243,127 @@ class BackupStep(StepKind):
         out = self._out_path(ctx)
         if ctx.plan.target.kind == "sqlite":
             body = f"sqlite3 iterdump of {ctx.plan.target.path} tables {', '.join(tables)} > {out}"
+            check = "restored into a scratch SQLite database"
         else:
             settings = getattr(ctx.db, "settings", None)
-            tool = dump_tool() or "mariadb-dump"
-            body = " ".join(dump_argv(tool, "<temporary 0600 option file with the credentials>", settings, tables, out))
-        flags_off = state.flags_off_at(ctx.journal.events(), ctx.phase)
-        when = "after the flags went off" if flags_off else "BEFORE the flags are off: it will not unlock the migration"
+            option = "<cockpit-written 0600 option file, the only one read>"
+            body = " ".join(dump_argv(dump_tool() or "mariadb-dump", option, settings, tables, out))
+            schema = scratch_schema(ctx.plan.target.database)
+            body += "\n" + " ".join(restore_argv(client_tool() or "mariadb", option, settings, schema)) + f" < {out}"
+            check = f"restored into the scratch schema {schema} (dropped afterwards)"
         return (
-            f"{body}\n-- only tables that exist are dumped\n"
-            f"-- verified: exit 0, non-empty, CREATE TABLE per table, ends with \"{COMPLETED}\"; size + sha256 journalled\n"
-            f"-- taken {when}"
+            f"{body}\n-- verified: exit 0, CREATE TABLE per table, ends with \"{COMPLETED}\" (one streaming pass, sha256);\n"
+            f"-- then {check}: every table's exact rows and checksum must equal the quarantined source's"
         )
 
     async def run(self, ctx: StepContext) -> Outcome:
         wanted = backup_tables(ctx)
         try:
             facts = await ctx.db.table_facts(wanted)
-            counts = {t: await ctx.db.exact_count(t) for t in wanted if facts[t].exists}
+            tables = tuple(t for t in wanted if facts[t].exists)
+            source = {t: (await ctx.db.exact_count(t, timeout_ms=max(ctx.plan.target.statement_timeout_ms, 600_000)),
+                          await ctx.db.table_checksum(t)) for t in tables}
         except DatabaseError as exc:
-            return ctx.failed(f"cannot inspect the tables: {exc}", guard="database")
-        tables = tuple(counts)
+            return ctx.failed(f"cannot measure the tables: {exc}", guard="database")
         if not tables:
             return ctx.done("nothing to back up: every table is absent")
         try:
             out = _claim(self._out_path(ctx))
         except OSError as exc:
             return ctx.failed(f"backup failed: cannot create the backup file: {exc}", guard="backup")
-        # The dump goes to a .partial file and replaces the claimed name only once it is
-        # verified: a crash or a lying dump never leaves a file under a backup's name, and
-        # a claimed name is never reused, so no verified backup is ever overwritten.
+        # The dump goes to a .partial file (0600 from creation) and replaces the claimed
+        # name only once it is verified by restore: a crash or a lying dump never leaves a
+        # file under a backup's name, and a claimed name is never reused.
         partial = out.with_name(out.name + ".partial")
         try:
+            os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             if ctx.db.dialect == "sqlite":
-                await asyncio.to_thread(_sqlite_dump, Path(ctx.plan.target.path), tables, partial)
+                await asyncio.to_thread(_sqlite_dump, Path(str(ctx.plan.target.path)), tables, partial)
+                size, digest = verify_dump(partial, tables)
+                restored = await asyncio.to_thread(_sqlite_restore_check, partial, private_dir(ctx) / "verify.sqlite3", tables)
             else:
-                problem = await self._mysql_dump(ctx, tables, partial)
-                if problem:
-                    _discard(out, partial)
-                    return ctx.failed(problem, guard="backup")
-            size, digest = verify_dump(partial, tables)
+                size, digest, restored = await self._mysql(ctx, tables, partial)
+            bad = [f"{t}: {source[t][0]} rows in the source, {restored.get(t, (None,))[0]} restored"
+                   + ("" if restored.get(t, (None, None))[1] == source[t][1] else ", content differs")
+                   for t in tables if restored.get(t) != source[t]]
+            if bad:
+                raise BackupInvalid("the restored dump differs from the quarantined tables: " + "; ".join(bad))
+            if os.stat(partial).st_mode & 0o077:
+                os.chmod(partial, 0o600)
             os.replace(partial, out)
             fsync_dir(out.parent)
         except BackupInvalid as exc:
             _discard(out, partial)
             ctx.emit(f"rejected: {exc}")
             return ctx.failed(f"backup not accepted: {exc}", guard="backup")
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, DatabaseError, asyncio.TimeoutError) as exc:
             _discard(out, partial)
-            return ctx.failed(f"backup failed: {exc}", guard="backup")
+            return ctx.failed(f"backup failed: {exc or exc.__class__.__name__}", guard="backup")
         events = ctx.journal.events()
         flags_off = state.flags_off_at(events, ctx.phase)
-        after = flags_off is not None
+        counts = {t: source[t][0] for t in tables}
+        checksums = {t: source[t][1] for t in tables}
         ctx.journal.append("backup_verified", phase=ctx.phase.id, step=ctx.step.id, data={
-            "tables": list(tables), "rows": counts, "path": str(out), "size": size, "sha256": digest,
-            "after_flags_off": after, "flags_off_at": flags_off,
+            "tables": list(tables), "rows": counts, "checksums": checksums, "path": str(out), "size": size, "sha256": digest,
+            "verified_by_restore": True, "after_flags_off": flags_off is not None, "flags_off_at": flags_off,
         })
-        ctx.emit(f"verified {out} ({size} bytes, sha256 {digest[:12]}…)")
-        when = "after the flags went off" if after else "before the flags went off (does not unlock the migration)"
-        return ctx.done(f"backup verified: {out} ({size} bytes), taken {when}", path=str(out), sha256=digest)
+        ctx.emit(f"verified by restore: {out} ({size} bytes, sha256 {digest[:12]}…, {sum(counts.values())} rows)")
+        return ctx.done(f"backup verified by restore: {out} ({size} bytes; "
+                        + ", ".join(f"{t}: {n}" for t, n in counts.items()) + ")", path=str(out), sha256=digest)
 
-    async def _mysql_dump(self, ctx: StepContext, tables: tuple[str, ...], out: Path) -> str | None:
-        tool = dump_tool()
-        if tool is None:
-            return "neither mariadb-dump nor mysqldump is installed"
+    async def _mysql(self, ctx: StepContext, tables: tuple[str, ...], partial: Path) -> tuple[int, str, dict[str, tuple[int, str]]]:
+        tool, client = dump_tool(), client_tool()
+        if tool is None or client is None:
+            raise BackupInvalid("mariadb-dump and the mariadb client are both needed")
         settings = ctx.db.settings
-        fd, option_file = tempfile.mkstemp(prefix="cockpit-dump-", suffix=".cnf")
+        option_file = private_dir(ctx) / f"client-{os.getpid()}.cnf"
+        fd = os.open(option_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         try:
-            os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write("[client]\n")
                 handle.write(f"user={settings.user}\n")
                 if settings.password:
                     escaped = settings.password.replace("\\", "\\\\").replace('"', '\\"')
                     handle.write(f"password=\"{escaped}\"\n")
-            argv = dump_argv(tool, option_file, settings, tables, out)
-            env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
-            proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env)
+            code, reason = await run_tool(dump_argv(tool, str(option_file), settings, tables, partial))
+            if code != 0:
+                raise BackupInvalid(f"{Path(tool).name} exited {code}: {reason}")
+            size, digest = verify_dump(partial, tables)
+            schema = scratch_schema(settings.database)
+            if await ctx.db.fetch_value("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)):
+                await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")  # left by a killed run
+            await ctx.db.execute(f"CREATE DATABASE {quote_ident(schema)}")
             try:
-                _, err = await asyncio.wait_for(proc.communicate(), DUMP_TIMEOUT_S)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
-                return f"{Path(tool).name} did not finish within {DUMP_TIMEOUT_S:.0f}s"
+                with open(partial, "rb") as feed:  # the client reads the file itself: no copy in memory
+                    code, reason = await run_tool(restore_argv(client, str(option_file), settings, schema), stdin=feed)
+                if code != 0:
+                    raise BackupInvalid(f"the dump does not restore: {Path(client).name} exited {code}: {reason}")
+                restored: dict[str, tuple[int, str]] = {}
+                for table in tables:
+                    try:
+                        rows = int(await ctx.db.fetch_value(f"SELECT COUNT(*) FROM {quote_ident(schema)}.{quote_ident(table)}"))
+                        checksum = await ctx.db.fetch_all(f"CHECKSUM TABLE {quote_ident(schema)}.{quote_ident(table)} EXTENDED")
+                    except DatabaseError as exc:
+                        raise BackupInvalid(f"restoring the dump gives no {table}: {exc}") from None
+                    restored[table] = (rows, str(checksum[0][1]))
+            finally:
+                try:
+                    await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")
+                except DatabaseError:
+                    pass
+            return size, digest, restored
         finally:
             try:
-                os.unlink(option_file)
+                option_file.unlink()
             except OSError:
                 pass
-        if proc.returncode != 0:
-            reason = err.decode(errors="replace").strip().splitlines()
-            return f"{Path(tool).name} exited {proc.returncode}: {reason[-1] if reason else 'no message'}"
-        return None
 
 
 def _claim(path: Path) -> Path:
-    """Create `path` exclusively (adding -1, -2, ... on a clash) and return the name won.
-    Two backups in the same second, or a retry after a crash, get distinct files."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create `path` exclusively, 0600 in a 0700 directory (adding -1, -2, ... on a
+    clash), and return the name won: two backups in one second never share a file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
     candidate, number = path, 0
     while True:
         try:
@@ -221,4 +380,3 @@ def _discard(*paths: Path) -> None:
             path.unlink()
         except FileNotFoundError:
             pass
-

@@ -3,6 +3,8 @@
 Three forms, exactly one per step: the phase's activity check (rows written within the
 window must be 0), a SQL query whose first value must equal `expect`, or an argv that
 must exit 0 (no shell, bounded by a timeout so a hung probe cannot hang the cockpit).
+Every query carries a server-side time limit (fetch_all_bounded); an activity check on
+a table that is gone (quarantined, dropped) holds: no table, no writes.
 """
 
 from __future__ import annotations
@@ -49,14 +51,21 @@ class CheckStep(StepKind):
             return await self._command(ctx)
         try:
             if step.sql:
-                value = await ctx.db.fetch_value(step.sql)
+                rows = await ctx.db.fetch_all_bounded(step.sql)
+                value = rows[0][0] if rows and rows[0] else None
                 ctx.emit(f"query returned {value!r}, expected {step.expect}")
                 if value is None or str(value) != str(step.expect):
                     return ctx.failed(f"check does not hold: got {value!r}, expected {step.expect}", guard="check")
                 return ctx.done(f"holds: {value!r}")
             check = ctx.phase.activity_check(step.activity)
+            facts = await ctx.db.table_facts([check.table])
+            if not facts[check.table].exists:
+                # quarantined or dropped: nothing can write to a table that is not there
+                ctx.emit(f"{check.table}: no such table (quarantined or dropped)")
+                return ctx.done(f"no activity: {check.table} does not exist — no table, no writes")
             sql, params = activity_sql(ctx.db.dialect, check)
-            recent = int(await ctx.db.fetch_value(sql, params) or 0)
+            rows = await ctx.db.fetch_all_bounded(sql, params)
+            recent = int(rows[0][0] or 0) if rows else 0
         except DatabaseError as exc:
             return ctx.failed(f"check could not run: {exc}", guard="database")
         ctx.emit(f"{check.table}: {recent} rows in the last {check.window_minutes} minutes")
