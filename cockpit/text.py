@@ -1,0 +1,130 @@
+"""Untrusted text made safe to show: one place that knows what a terminal must never see.
+
+The cockpit shows text it did not write — error-log lines, crontab lines, SQL of other
+sessions, flag values, plan fields, operator notes, server error messages.  Such text can
+hold terminal escape sequences (clear the screen, retitle the terminal, move the cursor and
+spoof a line), raw control bytes, invalid UTF-8, or Rich/Textual markup (`[/]` raises
+MarkupError, `mv_[a-z_]+` loses its brackets).  The rule (issue 10): every such string goes
+through `clean()` before it reaches a terminal, a human view of the journal, the Markdown
+log or stderr, and it is rendered as plain text (`plain()`/`content()`), never parsed as
+markup.  The journal itself keeps the original bytes; only views sanitize.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+
+__all__ = [
+    "ELLIPSIS",
+    "clean",
+    "content",
+    "escape_markup",
+    "md_code",
+    "md_escape",
+    "plain",
+]
+
+ELLIPSIS = "…"
+
+# Whole escape sequences, so that their parameters do not survive as visible junk
+# ("\x1b]0;pwned\x07" must vanish entirely, not leave "]0;pwned").  Both the 7-bit
+# (ESC-prefixed) and the 8-bit C1 introducers are covered.
+#   CSI: ESC [ | \x9b, parameter bytes 0x30-0x3F, intermediates 0x20-0x2F, final 0x40-0x7E.
+#   OSC/DCS/SOS/PM/APC: ESC ] P X ^ _ | \x9d \x90 \x98 \x9e \x9f, a string ended by BEL or
+#     ST (ESC \ or \x9c); an unterminated one is cut at the end of its line, so a stray
+#     introducer cannot swallow the rest of a multi-line text.
+#   Any other ESC: ESC, intermediates, one final byte (ESC ( B, ESC 7, ESC c ...).
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
+)
+# Everything a terminal may act on that is left once the sequences are gone: C0 except tab
+# and newline, DEL, C1, and the Unicode controls that reorder or hide text on screen (bidi
+# overrides/isolates used for "Trojan Source" spoofing, the line/paragraph separators).
+_CONTROL_KEEP_TAB_NL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+_NEWLINES = re.compile("\r\n|\r|\u2028|\u2029|\u0085")
+
+
+def _to_str(text: object) -> str:
+    """Any value to a str: bytes are decoded as UTF-8, bad bytes become U+FFFD."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return bytes(text).decode("utf-8", errors="replace")
+    return str(text)
+
+
+def clean(text: object, multiline: bool = False, limit: int | None = None) -> str:
+    """Return `text` with nothing a terminal would act on, ready for any human view.
+
+    Bytes are decoded as UTF-8 with replacement.  Escape sequences (CSI, OSC, DCS ...) are
+    removed whole, then every remaining control character.  With `multiline`, newlines
+    stay (CR LF and lone CR become LF, since a lone CR lets a line overwrite itself) and
+    tabs stay; otherwise line breaks and tabs become single spaces so a one-line field
+    stays one line.  `limit` cuts the result to at most `limit` characters, the last one
+    an ellipsis, so a huge log line cannot flood a view.
+    """
+    s = _to_str(text)
+    if s.isprintable() and (limit is None or len(s) <= limit):
+        return s  # the common case: nothing to do
+    s = _SEQUENCE.sub("", s)
+    s = _NEWLINES.sub("\n", s)
+    s = _CONTROL_KEEP_TAB_NL.sub("", s)
+    if not multiline:
+        s = s.replace("\n", " ").replace("\t", " ")
+    if limit is not None and len(s) > limit:
+        s = s[: max(limit - 1, 0)] + ELLIPSIS if limit > 0 else ""
+    return s
+
+
+def plain(
+    text: object, style: str = "", multiline: bool = False, limit: int | None = None
+) -> Text:
+    """A Rich `Text` holding cleaned `text` literally: brackets are never read as markup."""
+    return Text(clean(text, multiline=multiline, limit=limit), style=style)
+
+
+def content(text: object, multiline: bool = False, limit: int | None = None):  # noqa: ANN201
+    """A Textual `Content` holding cleaned `text` literally (for Static/Label/notify).
+
+    Typed loosely so that importing this module does not import Textual (the CLI's
+    start-up stays light); the return value is a `textual.content.Content`.
+    """
+    from textual.content import Content
+
+    return Content(clean(text, multiline=multiline, limit=limit))
+
+
+def escape_markup(text: object, multiline: bool = False, limit: int | None = None) -> str:
+    """Cleaned `text` with markup brackets escaped, for the rare place that must build a
+    markup string (Textual and Rich share the escaping rule used here).  Prefer
+    `content()`/`plain()`; this exists so an f-string into markup is never unescaped."""
+    from rich.markup import escape
+
+    return escape(clean(text, multiline=multiline, limit=limit))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+
+
+def md_escape(text: object, limit: int | None = None) -> str:
+    """Cleaned one-line `text` for inline Markdown: metacharacters backslash-escaped, so a
+    note cannot inject a heading, a link, HTML or a table cell break into the log."""
+    return _MD_SPECIAL.sub(r"\\\1", clean(text, limit=limit))
+
+
+def md_code(text: object, limit: int | None = None) -> str:
+    """Cleaned one-line `text` as an inline code span whose fence is longer than any
+    backtick run inside it (CommonMark), so it shows literally."""
+    s = clean(text, limit=limit)
+    longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
