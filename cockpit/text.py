@@ -103,12 +103,17 @@ def content(text: object, multiline: bool = False, limit: int | None = None):  #
 
 
 def escape_markup(text: object, multiline: bool = False, limit: int | None = None) -> str:
-    """Cleaned `text` with markup brackets escaped, for the rare place that must build a
-    markup string (Textual and Rich share the escaping rule used here).  Prefer
-    `content()`/`plain()`; this exists so an f-string into markup is never unescaped."""
-    from rich.markup import escape
+    """Cleaned `text` escaped for Textual markup, for the places that must build a markup
+    string (an f-string around styled values).  Prefer `content()`/`plain()`.
 
-    return escape(clean(text, multiline=multiline, limit=limit))
+    Textual's own `textual.markup.escape` only escapes tag-like brackets: an unterminated
+    `[/` still raises MarkupError and a trailing backslash escapes the next tag's bracket.
+    Textual's tokenizer opens a tag at every `[` not preceded by a backslash and turns
+    every `\\[` back into `[`, so escaping every bracket is exact; a trailing backslash
+    gets a zero-width space after it so it cannot escape the closing tag that follows.
+    """
+    s = clean(text, multiline=multiline, limit=limit).replace("[", "\\[")
+    return s + "\u200b" if s.endswith("\\") else s
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
