@@ -25,7 +25,7 @@ from textual.timer import Timer
 from cockpit.plan.model import Plan
 from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
-from cockpit.tui.watchdog import TerminalWatchdog
+from cockpit.tui.watchdog import TerminalWatchdog, detach_from_terminal, guard_sigcont, terminal_present
 from cockpit.tui.widgets.status_strip import strip_text
 
 Clock = Callable[[], float]
@@ -123,6 +123,10 @@ class CockpitApp(App[int]):
             # a parent that died): the watchdog notices the terminal itself going away
             self._watchdog = TerminalWatchdog(asyncio.get_running_loop(), self._hangup, last_words=self._forced_end)
             self._watchdog.start()
+            try:
+                guard_sigcont()
+            except ValueError:  # not the main thread
+                pass
         self.open_alert_count = len(self.engine.open_alerts())
         from cockpit.tui.screens.board import BoardScreen
 
@@ -149,6 +153,8 @@ class CockpitApp(App[int]):
 
     def _hangup(self) -> None:
         """SSH dropped: leave through the normal path so the journal gets its session end."""
+        if self._watchdog is not None and not terminal_present():
+            detach_from_terminal()
         self.exit(0)
 
     def _forced_end(self) -> None:

@@ -17,12 +17,46 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from typing import Any, Callable
 
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 8.0
 LAST_WORDS_SECONDS = 2.0
 EXIT_HANGUP = 129  # 128 + SIGHUP, what a shell reports for a hung-up job
+
+
+def detach_from_terminal() -> None:
+    """Point stdin/stdout/stderr at /dev/null once the terminal is gone, so the UI's
+    last writes (leaving full-screen mode) succeed into nothing instead of failing with
+    EIO and wedging the output thread the shutdown waits for."""
+    try:
+        fd = os.open(os.devnull, os.O_RDWR)
+    except OSError:
+        return
+    for target in (0, 1, 2):
+        try:
+            os.dup2(fd, target)
+        except OSError:
+            pass
+    os.close(fd)
+
+
+def guard_sigcont() -> None:
+    """A hang-up comes with SIGCONT, on which Textual's driver re-enters full-screen mode
+    (its Ctrl+Z support): on a dead terminal that starts a second output thread and can
+    deadlock the exit. Keep the driver's handler for a live terminal only."""
+    import signal
+
+    previous = signal.getsignal(signal.SIGCONT)
+    if not callable(previous):
+        return
+
+    def on_sigcont(signum: int, frame: Any) -> None:
+        if terminal_present():
+            previous(signum, frame)
+
+    signal.signal(signal.SIGCONT, on_sigcont)
 
 
 def terminal_present() -> bool:
@@ -89,8 +123,10 @@ class TerminalWatchdog:
                 self._loop.call_soon_threadsafe(self._on_lost)
             except RuntimeError:  # the loop is closed: the app is already leaving
                 return
-            if self._stop.wait(self._grace):
-                return  # the app left through its normal path
+            # From here on `stop()` is ignored: an app that unmounted can still hang in
+            # its driver's shutdown (a dead terminal's writer queue), and the process must
+            # end either way. A normal exit ends this daemon thread with the process.
+            time.sleep(self._grace)
             self._force()
             return
 
