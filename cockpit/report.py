@@ -3,6 +3,12 @@
 Every field the operator did not type comes from the journal (when, who, how long, what
 was lost, what went wrong), so the audit trail cannot flatter the rollback. The file is
 append-only: earlier entries are never rewritten, only a heading is added to a new file.
+
+Values are text the cockpit did not write (notes, refusal messages quoting another
+session's SQL, plan names, the operator's reason): each is cleaned of control characters
+and escape sequences and Markdown-escaped (`cockpit.text.md_escape`), so a value can
+neither clear the terminal of whoever `cat`s the log nor inject links, images or HTML.
+The journal keeps the original text.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pathlib import Path
 from cockpit.engine import state
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan
+from cockpit.text import clean, md_escape
 
 HEADING = "# Rollback Log\n"
 
@@ -93,10 +100,10 @@ def render_entry(plan: Plan, events: list[Event], phase: Phase, reason: str, res
         "Resolution": " ".join(resolution.split()) or "(not given)",
     }
     lines = []
-    for line in plan.log.template.strip("\n").splitlines():
+    for line in clean(plan.log.template, multiline=True).strip("\n").splitlines():
         match = re.match(r"^\*\*([^*]+):\*\*", line)
         if match and match.group(1) in values:
-            line = f"**{match.group(1)}:** {values[match.group(1)]}"
+            line = f"**{match.group(1)}:** {md_escape(values[match.group(1)])}"
         lines.append(line)
     return "\n".join(lines) + "\n"
 

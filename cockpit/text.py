@@ -116,12 +116,17 @@ def escape_markup(text: object, multiline: bool = False, limit: int | None = Non
     return s + "\u200b" if s.endswith("\\") else s
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+# What lets a one-line value change a Markdown document's structure: code spans, emphasis,
+# links/images (an image can make a viewer fetch a URL), raw HTML, table cell breaks, and
+# the escape character itself. Headings, lists and quotes only start a line, and a cleaned
+# one-line value never does. Intraword `_` is not emphasis in CommonMark, so table names
+# like mv_daily_stats stay readable in the raw file.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
 
 
 def md_escape(text: object, limit: int | None = None) -> str:
     """Cleaned one-line `text` for inline Markdown: metacharacters backslash-escaped, so a
-    note cannot inject a heading, a link, HTML or a table cell break into the log."""
+    note cannot inject a link, an image, HTML or a table cell break into the log."""
     return _MD_SPECIAL.sub(r"\\\1", clean(text, limit=limit))
 
 

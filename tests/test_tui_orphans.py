@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 20
-PARALLEL = 5
+PARALLEL = 10
 # A wrapper that blocks SIGHUP for the cockpit (the mask survives exec), then becomes it.
 BLOCK_HUP = (
     "import os,signal,sys; signal.pthread_sigmask(signal.SIG_BLOCK,{signal.SIGHUP}); "
