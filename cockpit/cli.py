@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         _say("an input is nested far too deeply to be read (RecursionError)")
         return 1
-    except Exception as exc:  # the last line of defence: one line, details in a file
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, details in a file
         if _is_broken_pipe(exc):
             _silence_stdout()
             return EXIT_BROKEN_PIPE

@@ -91,7 +91,7 @@ def plain(
     return Text(clean(text, multiline=multiline, limit=limit), style=style)
 
 
-def content(text: object, multiline: bool = False, limit: int | None = None):  # noqa: ANN201
+def content(text: object, multiline: bool = False, limit: int | None = None):
     """A Textual `Content` holding cleaned `text` literally (for Static/Label/notify).
 
     Typed loosely so that importing this module does not import Textual (the CLI's

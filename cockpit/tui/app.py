@@ -25,7 +25,12 @@ from textual.timer import Timer
 from cockpit.plan.model import Plan
 from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
-from cockpit.tui.watchdog import TerminalWatchdog, detach_from_terminal, guard_sigcont, terminal_present
+from cockpit.tui.watchdog import (
+    TerminalWatchdog,
+    detach_from_terminal,
+    guard_sigcont,
+    terminal_present,
+)
 from cockpit.tui.widgets.status_strip import strip_text
 
 Clock = Callable[[], float]

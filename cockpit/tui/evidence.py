@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from cockpit.probes.snapshot import LogReading, PhaseSnapshot
+from cockpit.text import clean
+
+EVIDENCE_LIMIT = 300
 
 LOG_EVENT_KINDS = frozenset({"log_written", "log_appended", "log_append", "rollback_log"})
 
@@ -19,6 +22,10 @@ LOG_EVENT_KINDS = frozenset({"log_written", "log_appended", "log_append", "rollb
 class Evidence:
     ok: bool | None  # None: cannot tell (no reading, source unreachable)
     text: str
+
+    def __post_init__(self) -> None:
+        # names in the text (flag keys, job ids, paths) come from the plan and live system
+        object.__setattr__(self, "text", clean(self.text, limit=EVIDENCE_LIMIT))
 
 
 def spike(reading: LogReading) -> bool:

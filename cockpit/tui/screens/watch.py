@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from cockpit.text import plain
 from cockpit.tui import format as fmt
 from cockpit.tui.evidence import spike
 from cockpit.tui.screens.base import CockpitScreen
@@ -147,7 +148,7 @@ class WatchScreen(CockpitScreen):
                     fmt.clock_time(alert.at),
                     str(alert.phase_id or "—"),
                     Content.from_markup(fmt.styled(alert.kind, "b $error")),
-                    alert.message,
+                    plain(alert.message),  # str cells are parsed as markup: `[/]` crashed the screen
                     key=str(alert.event_id),
                 )
         if not alerts:
