@@ -33,12 +33,12 @@ ELLIPSIS = "…"
 # (ESC-prefixed) and the 8-bit C1 introducers are covered.
 #   CSI: ESC [ | \x9b, parameter bytes 0x30-0x3F, intermediates 0x20-0x2F, final 0x40-0x7E.
 #   OSC/DCS/SOS/PM/APC: ESC ] P X ^ _ | \x9d \x90 \x98 \x9e \x9f, a string ended by BEL or
-#     ST (ESC \ or \x9c); an unterminated one is cut at the end of its line, so a stray
-#     introducer cannot swallow the rest of a multi-line text.
+#     ST (ESC \ or \x9c), removed with its payload. An unterminated one loses only its
+#     introducer: what follows is then plain text, harmless, and stays readable.
 #   Any other ESC: ESC, intermediates, one final byte (ESC ( B, ESC 7, ESC c ...).
 _SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x90\x98\x9b-\x9f\n]*(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
 )
 # Everything a terminal may act on that is left once the sequences are gone: C0 except tab
@@ -48,6 +48,9 @@ _CONTROL_KEEP_TAB_NL = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
 )
 _NEWLINES = re.compile("\r\n|\r|\u2028|\u2029|\u0085")
+# Lone surrogates (undecodable argv bytes under surrogateescape) cannot be encoded for a
+# terminal or a file: shown as U+FFFD like any other invalid UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _to_str(text: object) -> str:
@@ -75,6 +78,7 @@ def clean(text: object, multiline: bool = False, limit: int | None = None) -> st
     if s.isprintable() and (limit is None or len(s) <= limit):
         return s  # the common case: nothing to do
     s = _SEQUENCE.sub("", s)
+    s = _SURROGATE.sub("\ufffd", s)
     s = _NEWLINES.sub("\n", s)
     s = _CONTROL_KEEP_TAB_NL.sub("", s)
     if not multiline:
