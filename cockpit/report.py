@@ -85,6 +85,12 @@ def issues(events: list[Event], phase: Phase) -> list[str]:
     return found
 
 
+def _one_line(text: str) -> str:
+    """Whitespace collapsed AFTER cleaning: collapsing first would glue an escape sequence
+    to the next word across what was a line break, and removing it would eat a letter."""
+    return " ".join(clean(text, multiline=True).split())
+
+
 def render_entry(plan: Plan, events: list[Event], phase: Phase, reason: str, resolution: str) -> str:
     """The filled template for one phase (not written anywhere)."""
     start, _ = state.phase_span(events, phase.id)
@@ -92,12 +98,12 @@ def render_entry(plan: Plan, events: list[Event], phase: Phase, reason: str, res
     values = {
         "Date": _local(start) if start is not None else "not started",
         "Phase": f"Phase {phase.id} — {phase.name}",
-        "Reason": " ".join(reason.split()) or "(not given)",
+        "Reason": _one_line(reason) or "(not given)",
         "Rolled Back By": ", ".join(state.operators(events, phase.id)) or "(nobody)",
         "Duration": duration_text(events, phase),
         "Data Loss": data_loss_text(events, phase),
-        "Issues Encountered": "; ".join(" ".join(i.split()) for i in listed) if listed else "None",
-        "Resolution": " ".join(resolution.split()) or "(not given)",
+        "Issues Encountered": "; ".join(_one_line(i) for i in listed) if listed else "None",
+        "Resolution": _one_line(resolution) or "(not given)",
     }
     lines = []
     for line in clean(plan.log.template, multiline=True).strip("\n").splitlines():

@@ -82,13 +82,13 @@ def stamp(epoch: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
 
-def styled(text: object, style: str, multiline: bool = True) -> str:
+def styled(text: object, style: str, multiline: bool = True, limit: int | None = None) -> str:
     """Cleaned, escaped text wrapped in a style, so values from the live system can never
     inject markup, crash the parser or reach the terminal as control bytes.
 
     Uses `cockpit.text.escape_markup` rather than `textual.markup.escape`, which leaves an
     unterminated `[/` (MarkupError) and a trailing backslash (eats the closing tag)."""
-    escaped = escape_markup(text, multiline=multiline)
+    escaped = escape_markup(text, multiline=multiline, limit=limit)
     return f"[{style}]{escaped}[/]" if style else escaped
 
 

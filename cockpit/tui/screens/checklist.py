@@ -28,7 +28,7 @@ class ChecklistScreen(CockpitScreen):
 
     def compose_body(self) -> ComposeResult:
         phase = self.app.plan.phase(self.phase_id)
-        yield Static(f"[b]Checklist · {fmt.styled(phase.title, '')}[/b]", id="checklist-title")
+        yield Static(f"[b]Checklist · {fmt.styled(phase.title, '', multiline=False, limit=120)}[/b]", id="checklist-title")
         yield DataTable(id="checklist", cursor_type="row", zebra_stripes=False)
         # at 80 columns the evidence column is narrow: the selected item's full evidence shows here
         yield Static("", id="checklist-detail")

@@ -28,6 +28,9 @@ from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.prompt import PromptScreen
 
 
+TITLE_LIMIT = 120  # a plan's phase name is one line on screen, however long the plan made it
+
+
 def status_label(status: str) -> str:
     return "interrupted — verify" if status == "interrupted" else status
 
@@ -128,7 +131,7 @@ class PhaseScreen(CockpitScreen):
         if progress.started_at:
             elapsed = f" · {progress.status} {fmt.duration(progress.elapsed_s)} of ~{phase.budget_minutes:g}m"
         self.query_one("#phase-title", Static).update(
-            f"[b]{fmt.styled(phase.title, '')}[/b] · {fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
+            f"[b]{fmt.styled(phase.title, '', multiline=False, limit=TITLE_LIMIT)}[/b] · {fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
         )
         table = self.query_one("#steps", DataTable)
         for view in app.engine.step_views(phase.id, snap):
