@@ -13,8 +13,10 @@ markup.  The journal itself keeps the original bytes; only views sanitize.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:  # Rich and Textual are imported lazily: the CLI's start-up stays light
+    from rich.text import Text
 
 __all__ = [
     "ELLIPSIS",
@@ -92,14 +94,16 @@ def plain(
     text: object, style: str = "", multiline: bool = False, limit: int | None = None
 ) -> Text:
     """A Rich `Text` holding cleaned `text` literally: brackets are never read as markup."""
+    from rich.text import Text
+
     return Text(clean(text, multiline=multiline, limit=limit), style=style)
 
 
 def content(text: object, multiline: bool = False, limit: int | None = None):
     """A Textual `Content` holding cleaned `text` literally (for Static/Label/notify).
 
-    Typed loosely so that importing this module does not import Textual (the CLI's
-    start-up stays light); the return value is a `textual.content.Content`.
+    Typed loosely so that importing this module does not import Textual; the return
+    value is a `textual.content.Content`.
     """
     from textual.content import Content
 
