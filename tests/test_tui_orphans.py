@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,6 +45,7 @@ class Run:
     block_hup: bool
     pid: int = 0
     ended_after: float = -1.0
+    mid_step: bool = False  # a step_intent and no step_outcome in the journal at the hang-up
 
 
 def _tmux(socket: str, *args: str, check: bool = True) -> str:
@@ -70,8 +72,17 @@ def _wait(predicate, timeout: float, step: float = 0.1) -> bool:
     return predicate()
 
 
+def _count(journal: Path, kind: str) -> int:
+    try:
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT COUNT(*) FROM event WHERE kind = ?", (kind,)).fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
 def _one(socket: str, run: Run) -> Run:
     session = f"r{run.index}"
+    plan = load_plan(run.config)
     launcher = f"-c \"{BLOCK_HUP}\"" if run.block_hup else "-m cockpit.cli"
     command = (
         f"cd {ROOT} && exec env COCKPIT_OPERATOR=orphan{run.index} TERM=xterm-256color "
@@ -86,9 +97,19 @@ def _one(socket: str, run: Run) -> Run:
     assert _wait(lambda: "flags-off" in screen(), 15, 0.1), screen()
     _tmux(socket, "send-keys", "-t", session, "x")
     assert _wait(lambda: "Run (y)" in screen(), 15, 0.1), screen()
-    _tmux(socket, "send-keys", "-t", session, "y")
-    killed = time.monotonic()
-    _tmux(socket, "kill-session", "-t", session)
+    # A real concurrent writer holds the sandbox's write lock, so the step (flags off: an
+    # UPDATE) is still waiting on it when the terminal dies: the hang-up lands mid-step.
+    writer = sqlite3.connect(plan.target.path, timeout=5)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        _tmux(socket, "send-keys", "-t", session, "y")
+        _wait(lambda: _count(plan.paths.journal, "step_intent") > 0, 4, 0.02)  # the step has started
+        run.mid_step = _count(plan.paths.journal, "step_intent") > 0 and _count(plan.paths.journal, "step_outcome") == 0
+        killed = time.monotonic()
+        _tmux(socket, "kill-session", "-t", session)
+    finally:
+        writer.rollback()  # the writer goes away too; the cockpit must still end
+        writer.close()
     if _wait(lambda: not _alive(run.pid), 15, 0.05):
         run.ended_after = time.monotonic() - killed
     return run
@@ -128,5 +149,7 @@ def test_kill_session_during_a_step_leaves_no_orphan_and_no_lock(tmp_path: Path)
         assert kinds[0] == "session_start" and kinds[-1] == "session_end", (run, kinds)
     slowest = max(r.ended_after for r in done)
     watched = max(r.ended_after for r in done if r.block_hup)
-    print(f"\n{RUNS} kill-sessions: slowest exit {slowest:.2f}s, slowest without SIGHUP {watched:.2f}s")
+    mid_step = sum(r.mid_step for r in done)
+    print(f"\n{RUNS} kill-sessions ({mid_step} mid-step): slowest exit {slowest:.2f}s, slowest without SIGHUP {watched:.2f}s")
+    assert mid_step >= RUNS // 2, "the hang-ups must land while a step runs"
     assert watched < 10
