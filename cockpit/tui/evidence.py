@@ -78,6 +78,9 @@ def evidence_for(kind: str, phase_id: int, snap: PhaseSnapshot | None, events: I
     if kind == "error_logs":
         if not snap.logs:
             return Evidence(None, "no error log configured")
+        refused = [r.freshness.error for r in snap.logs if not r.exists and r.freshness.error and "not watched" in r.freshness.error]
+        if refused:
+            return Evidence(None, refused[0])
         missing = [r.path for r in snap.logs if not r.exists]
         spiking = [r for r in snap.logs if spike(r)]
         if spiking:

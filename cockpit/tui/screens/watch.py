@@ -66,7 +66,8 @@ def health_markup(snap: Any, now: float) -> str:
     for phase in snap.phases:
         for log in phase.logs:
             if not log.exists:
-                lines.append(f"[b]log {phase.id}[/b] {fmt.styled(log.path, '$text-muted')} {fmt.styled('not found', '$warning')}")
+                why = log.freshness.error or "not found"  # e.g. a pattern the regex engine refused
+                lines.append(f"[b]log {phase.id}[/b] {fmt.styled(log.path, '$text-muted')} {fmt.styled(why, '$warning')}")
                 continue
             style = "b $error" if spike(log) else "$success"
             lines.append(
