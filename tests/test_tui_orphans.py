@@ -90,7 +90,9 @@ def _one(socket: str, run: Run) -> Run:
     )
     _tmux(socket, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
     run.pid = int(_tmux(socket, "display-message", "-p", "-t", session, "#{pane_pid}").strip())
-    screen = lambda: _tmux(socket, "capture-pane", "-p", "-t", session, check=False)  # noqa: E731
+    def screen() -> str:
+        return _tmux(socket, "capture-pane", "-p", "-t", session, check=False)
+
     assert _wait(lambda: "refreshed" in screen(), 30, 0.2), screen()
     # open phase 10, run its first step (flags off), and hang up while it runs
     _tmux(socket, "send-keys", "-t", session, "Enter")
