@@ -3,6 +3,12 @@
 Every field the operator did not type comes from the journal (when, who, how long, what
 was lost, what went wrong), so the audit trail cannot flatter the rollback. The file is
 append-only: earlier entries are never rewritten, only a heading is added to a new file.
+
+Values are text the cockpit did not write (notes, refusal messages quoting another
+session's SQL, plan names, the operator's reason): each is cleaned of control characters
+and escape sequences and Markdown-escaped (`cockpit.text.md_escape`), so a value can
+neither clear the terminal of whoever `cat`s the log nor inject links, images or HTML.
+The journal keeps the original text.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pathlib import Path
 from cockpit.engine import state
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan
+from cockpit.text import clean, md_escape
 
 HEADING = "# Rollback Log\n"
 
@@ -78,6 +85,12 @@ def issues(events: list[Event], phase: Phase) -> list[str]:
     return found
 
 
+def _one_line(text: str) -> str:
+    """Whitespace collapsed AFTER cleaning: collapsing first would glue an escape sequence
+    to the next word across what was a line break, and removing it would eat a letter."""
+    return " ".join(clean(text, multiline=True).split())
+
+
 def render_entry(plan: Plan, events: list[Event], phase: Phase, reason: str, resolution: str) -> str:
     """The filled template for one phase (not written anywhere)."""
     start, _ = state.phase_span(events, phase.id)
@@ -85,18 +98,18 @@ def render_entry(plan: Plan, events: list[Event], phase: Phase, reason: str, res
     values = {
         "Date": _local(start) if start is not None else "not started",
         "Phase": f"Phase {phase.id} — {phase.name}",
-        "Reason": " ".join(reason.split()) or "(not given)",
+        "Reason": _one_line(reason) or "(not given)",
         "Rolled Back By": ", ".join(state.operators(events, phase.id)) or "(nobody)",
         "Duration": duration_text(events, phase),
         "Data Loss": data_loss_text(events, phase),
-        "Issues Encountered": "; ".join(" ".join(i.split()) for i in listed) if listed else "None",
-        "Resolution": " ".join(resolution.split()) or "(not given)",
+        "Issues Encountered": "; ".join(_one_line(i) for i in listed) if listed else "None",
+        "Resolution": _one_line(resolution) or "(not given)",
     }
     lines = []
-    for line in plan.log.template.strip("\n").splitlines():
+    for line in clean(plan.log.template, multiline=True).strip("\n").splitlines():
         match = re.match(r"^\*\*([^*]+):\*\*", line)
         if match and match.group(1) in values:
-            line = f"**{match.group(1)}:** {values[match.group(1)]}"
+            line = f"**{match.group(1)}:** {md_escape(values[match.group(1)])}"
         lines.append(line)
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,10 @@
-"""`cockpit journal [--json] [--phase N]`: what happened, in order."""
+"""`cockpit journal [--json] [--phase N]`: what happened, in order.
+
+The journal keeps the original bytes of every note, message and SQL text; this view
+cleans each line (`cockpit.text.clean`), so a note holding escape sequences cannot clear
+the screen or retitle the terminal of whoever reads the history. `--json` escapes
+control characters by itself (JSON string rules) and keeps the text exact.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import time
 
 from cockpit.engine import Engine
 from cockpit.engine.session import add_arguments, parse_phase, with_engine
+from cockpit.text import clean
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--phase", type=parse_phase, metavar="N", help="only this phase's events")
     add_arguments(parser)
     parser.set_defaults(handler=main)
+
+
+LINE_LIMIT = 4000  # one event per line; a megabyte-long log line is cut, not printed
 
 
 def describe(data: dict) -> str:
@@ -39,7 +49,8 @@ def main(args: argparse.Namespace) -> int:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
             where = f"phase {e.phase}" if e.phase is not None else "-"
             step = f" {e.step}" if e.step else ""
-            print(f"#{e.id:<5} {when} {e.operator:<10} {e.kind:<17} {where}{step}  {describe(e.data)}")
+            line = f"#{e.id:<5} {when} {e.operator:<10} {e.kind:<17} {where}{step}  {describe(e.data)}"
+            print(clean(line, limit=LINE_LIMIT))
         return 0
 
     return with_engine(args, work, read_only=True, connect=False)

@@ -111,8 +111,15 @@ def outcome_exit(outcome: Outcome) -> int:
     fail(f"{outcome.status}{guard}: {outcome.message}{hint}", code)
 
 
+PHASE_ID_RANGE = (1, 9999)  # the plan loader's range; a 20-digit id overflowed SQLite
+
+
 def parse_phase(value: str) -> int:
     try:
-        return int(str(value).lower().removeprefix("phase").strip())
+        phase = int(str(value).lower().removeprefix("phase").strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a phase id: {value!r}") from None
+    low, high = PHASE_ID_RANGE
+    if not low <= phase <= high:
+        raise argparse.ArgumentTypeError(f"not a phase id: {value!r} (phase ids are {low}-{high})")
+    return phase

@@ -7,25 +7,52 @@ file shrank: start over at 0) and a file that does not exist yet. Memory stays b
 whatever the log does: reads are chunked, one poll reads at most `max_bytes_per_poll`
 (skipping ahead and saying so), partial lines are capped, and only counts plus the last
 `keep` matching lines are kept.
+
+Patterns come from the plan, so they run on RE2 (`google-re2`), whose matching time is
+linear in the line: `(a+)+$` against a long line once froze the TUI for good under
+Python's backtracking `re`. A pattern RE2 cannot take (backreferences, lookaround) is
+refused at load by the plan loader; should one reach a follower anyway, that log is
+refused with a visible error on every reading — it never falls back to `re`. Matched
+lines kept for display are cleaned of control characters and escape sequences.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from cockpit.plan.model import Plan
 from cockpit.probes.snapshot import Freshness, LogReading
+from cockpit.text import clean
 
 CHUNK = 64 * 1024
 MAX_BYTES_PER_POLL = 4 * 1024 * 1024
 MAX_LINE = 64 * 1024  # a "line" longer than this is cut: a log without newlines cannot eat memory
 LINE_SHOWN = 200
+
+
+class PatternRefused(ValueError):
+    """The linear-time engine cannot take this pattern."""
+
+
+def compile_pattern(pattern: str) -> Any:
+    """`pattern` compiled by RE2, or PatternRefused saying why (one line, no pattern echo)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would otherwise print its own line on stderr / the TUI
+    try:
+        return re2.compile(pattern, options)
+    except (re2.error, TypeError, ValueError) as exc:
+        reason = exc.args[0] if exc.args else "invalid"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        reason = str(reason).split(": ", 1)[0]
+        raise PatternRefused(f"the linear-time regex engine (RE2) cannot take this pattern: {reason}") from None
 
 
 @dataclass
@@ -48,7 +75,12 @@ class LogFollower:
     ) -> None:
         self.path = Path(path)
         self.pattern = pattern
-        self._regex = re.compile(pattern)
+        self._refused: str | None = None
+        try:
+            self._regex = compile_pattern(pattern)
+        except PatternRefused as exc:
+            self._regex = None
+            self._refused = str(exc)
         self._minutes = max(1, minutes)
         self._from_start = from_start
         self._max_bytes = max_bytes_per_poll
@@ -69,11 +101,15 @@ class LogFollower:
         self._skipped_this_poll = 0
         found = 0
         error: str | None = None
-        try:
-            found = self._follow()
-        except OSError as exc:
-            error = f"{self.path}: {exc.strerror or exc}"
-            self._close()
+        if self._refused is not None:
+            # never read with another engine: refusing this log is the visible, safe choice
+            error = f"{self.path}: not watched: {self._refused}"
+        else:
+            try:
+                found = self._follow()
+            except OSError as exc:
+                error = f"{self.path}: {exc.strerror or exc}"
+                self._close()
         self._first_poll = False
         self._count(found, now)
         if self._skipped_this_poll and error is None:
@@ -172,9 +208,9 @@ class LogFollower:
 
     def _match(self, raw: bytes) -> int:
         text = raw.decode("utf-8", "replace").rstrip("\r")
-        if not self._regex.search(text):
+        if self._regex is None or not self._regex.search(text):
             return 0
-        self._last.append(text if len(text) <= LINE_SHOWN else text[: LINE_SHOWN - 1] + "…")
+        self._last.append(clean(text, limit=LINE_SHOWN))
         return 1
 
     def _close(self) -> None:

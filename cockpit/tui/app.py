@@ -24,6 +24,13 @@ from textual.timer import Timer
 
 from cockpit.plan.model import Plan
 from cockpit.probes.snapshot import Snapshot
+from cockpit.text import clean
+from cockpit.tui.watchdog import (
+    TerminalWatchdog,
+    detach_from_terminal,
+    guard_sigcont,
+    terminal_present,
+)
 from cockpit.tui.widgets.status_strip import strip_text
 
 Clock = Callable[[], float]
@@ -96,6 +103,7 @@ class CockpitApp(App[int]):
         self.refresh_count = 0
         self.open_alert_count = 0
         self.ready = asyncio.Event()
+        self._watchdog: TerminalWatchdog | None = None
 
     # ---------------------------------------------------------------- lifecycle
     async def on_mount(self) -> None:
@@ -117,6 +125,15 @@ class CockpitApp(App[int]):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         except (RuntimeError, NotImplementedError, ValueError):
             pass  # not the main thread (e.g. some test runners): nothing to hang up on
+        if TerminalWatchdog.wanted(self):
+            # SIGHUP is not always delivered (a pane killed under a shell that ignores it,
+            # a parent that died): the watchdog notices the terminal itself going away
+            self._watchdog = TerminalWatchdog(asyncio.get_running_loop(), self._hangup, last_words=self._forced_end)
+            self._watchdog.start()
+            try:
+                guard_sigcont()
+            except ValueError:  # not the main thread
+                pass
         self.open_alert_count = len(self.engine.open_alerts())
         from cockpit.tui.screens.board import BoardScreen
 
@@ -128,6 +145,8 @@ class CockpitApp(App[int]):
             self.notify(f"{self.open_alert_count} unacknowledged alert(s) from before: press w", severity="error")
 
     async def on_unmount(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
         if self._timer is not None:
             self._timer.stop()
         try:
@@ -147,7 +166,38 @@ class CockpitApp(App[int]):
 
     def _hangup(self) -> None:
         """SSH dropped: leave through the normal path so the journal gets its session end."""
+        if self._watchdog is not None and not terminal_present():
+            detach_from_terminal()
         self.exit(0)
+
+    def _forced_end(self) -> None:
+        """The watchdog's last resort (event loop wedged, process about to end): the
+        journal still learns the session ended; the kernel releases the locks."""
+        engine = self.engine
+        if engine is not None and not engine.read_only and not getattr(engine, "_closed", False):
+            engine.journal.append("session_end", data={"reason": "terminal lost; the cockpit did not respond"})
+
+    def notify(
+        self,
+        message: Any,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast in the cockpit goes through here (screens' `notify` calls the app's):
+        its text is cleaned and never parsed as markup, because toasts carry alert messages,
+        step outcomes and server errors the cockpit did not write (`[/]` in a log line once
+        crashed the app; `mv_[a-z_]+` lost its brackets)."""
+        del markup  # no caller needs markup in a toast; untrusted text must never get it
+        super().notify(
+            clean(message, multiline=True, limit=2000),
+            title=clean(title, limit=200),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # ---------------------------------------------------------------- state for views
     @property

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from cockpit.probes.snapshot import LogReading, PhaseSnapshot
+from cockpit.text import clean
+
+EVIDENCE_LIMIT = 300
 
 LOG_EVENT_KINDS = frozenset({"log_written", "log_appended", "log_append", "rollback_log"})
 
@@ -19,6 +22,10 @@ LOG_EVENT_KINDS = frozenset({"log_written", "log_appended", "log_append", "rollb
 class Evidence:
     ok: bool | None  # None: cannot tell (no reading, source unreachable)
     text: str
+
+    def __post_init__(self) -> None:
+        # names in the text (flag keys, job ids, paths) come from the plan and live system
+        object.__setattr__(self, "text", clean(self.text, limit=EVIDENCE_LIMIT))
 
 
 def spike(reading: LogReading) -> bool:
@@ -71,6 +78,9 @@ def evidence_for(kind: str, phase_id: int, snap: PhaseSnapshot | None, events: I
     if kind == "error_logs":
         if not snap.logs:
             return Evidence(None, "no error log configured")
+        refused = [r.freshness.error for r in snap.logs if not r.exists and r.freshness.error and "not watched" in r.freshness.error]
+        if refused:
+            return Evidence(None, refused[0])
         missing = [r.path for r in snap.logs if not r.exists]
         spiking = [r for r in snap.logs if spike(r)]
         if spiking:

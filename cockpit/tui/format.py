@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import time
 
-from textual.markup import escape
-
 from cockpit.probes.snapshot import Freshness
+from cockpit.text import escape_markup
 
 STATE_STYLE = {
     "live": "b $error",
@@ -83,9 +82,14 @@ def stamp(epoch: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
 
-def styled(text: str, style: str) -> str:
-    """Escaped text wrapped in a style, so values from the live system can never inject markup."""
-    return f"[{style}]{escape(text)}[/]" if style else escape(text)
+def styled(text: object, style: str, multiline: bool = True, limit: int | None = None) -> str:
+    """Cleaned, escaped text wrapped in a style, so values from the live system can never
+    inject markup, crash the parser or reach the terminal as control bytes.
+
+    Uses `cockpit.text.escape_markup` rather than `textual.markup.escape`, which leaves an
+    unterminated `[/` (MarkupError) and a trailing backslash (eats the closing tag)."""
+    escaped = escape_markup(text, multiline=multiline, limit=limit)
+    return f"[{style}]{escaped}[/]" if style else escaped
 
 
 def age_note(freshness: Freshness, now: float) -> str:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from cockpit.text import plain
 from cockpit.tui import format as fmt
 from cockpit.tui.evidence import evidence_for
 from cockpit.tui.screens.base import CockpitScreen
@@ -30,7 +31,7 @@ class ChecklistScreen(CockpitScreen):
 
     def compose_body(self) -> ComposeResult:
         phase = self.app.plan.phase(self.phase_id)
-        yield Static(f"[b]Checklist · {fmt.styled(phase.title, '')}[/b]", id="checklist-title")
+        yield Static(f"[b]Checklist · {fmt.styled(phase.title, '', multiline=False, limit=120)}[/b]", id="checklist-title")
         yield DataTable(id="checklist", cursor_type="row", zebra_stripes=False)
         # at 80 columns the evidence column is narrow: the selected item's full evidence shows here
         yield Static("", id="checklist-detail")
@@ -48,7 +49,7 @@ class ChecklistScreen(CockpitScreen):
         for which in ("before", "after"):
             table.add_row("", Content.from_markup(f"[b]{which.upper()} ROLLBACK[/b]"), "", "", key=f"header:{which}")
             for item in self.app.plan.checklist(which):
-                table.add_row("", item.text, "", "", key=f"{which}:{item.id}")
+                table.add_row("", plain(item.text), "", "", key=f"{which}:{item.id}")
         table.move_cursor(row=1)
         table.focus()
         from textual.widgets import Footer
@@ -90,7 +91,7 @@ class ChecklistScreen(CockpitScreen):
                 table.update_cell(key, "by", Content.from_markup(fmt.styled(by, "$text-muted")), update_width=False)
                 table.update_cell(key, "evidence", Content.from_markup(evidence), update_width=False)
                 ticked = f"ticked by {state.by} at {fmt.clock_time(state.at)}" if state and state.ticked else "not ticked"
-                self._details[key] = f"[b]{item.text}[/b] · {ticked}" + (f"\n{evidence}" if evidence else "")
+                self._details[key] = f"[b]{fmt.styled(item.text, '')}[/b] · {fmt.styled(ticked, '')}" + (f"\n{evidence}" if evidence else "")
         self._show_detail()
 
     def _show_detail(self) -> None:

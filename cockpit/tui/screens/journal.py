@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from cockpit.text import plain
 from cockpit.tui import format as fmt
 
 from cockpit.tui.screens.base import CockpitScreen
@@ -92,9 +93,9 @@ class JournalScreen(CockpitScreen):
             table.add_row(
                 fmt.stamp(event.at),
                 "" if event.phase is None else str(event.phase),
-                event.operator,
+                plain(event.operator),  # str cells are parsed as markup; these are untrusted
                 Content.from_markup(fmt.styled(event.kind, KIND_STYLE.get(event.kind, ""))),
-                event.step or "",
-                describe(event),
+                plain(event.step or ""),
+                plain(describe(event), limit=500),
                 key=str(event.id),
             )

@@ -3,6 +3,11 @@ selected step, and the code-rollback tasks and fallback notes the plan lists.
 
 Running a step always goes dry-run -> confirmation -> execute in a worker, with output
 streaming into the log below; the screen stays responsive the whole time.
+
+Everything here that the cockpit did not write (plan titles and notes, dry-run text
+quoting SQL, guard details, outcome messages, server errors, a dump's output) reaches the
+screen through `fmt.styled` (cleaned + exactly escaped markup) or `cockpit.text.clean`
+(plain widgets such as the output log); nothing is interpolated raw into markup.
 """
 
 from __future__ import annotations
@@ -15,12 +20,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Log, Static
 
+from cockpit.text import clean, escape_markup
 from cockpit.tui import format as fmt
 from cockpit.tui.output import log_sink
 from cockpit.tui.wraplog import WrappingLog
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.prompt import PromptScreen
+
+
+TITLE_LIMIT = 120  # a plan's phase name is one line on screen, however long the plan made it
 
 
 def status_label(status: str) -> str:
@@ -95,7 +104,8 @@ class PhaseScreen(CockpitScreen):
         table.add_column("Status", key="status", width=status_width)
         table.add_column("Why / last result", key="why", width=why_width)
         for number, step in enumerate(steps, start=1):
-            label = f"{step.id} [$warning](abort)[/]" if step.aborts else f"{step.id} [$text-muted](opt)[/]" if step.optional else step.id
+            name = fmt.styled(step.id, "")
+            label = f"{name} [$warning](abort)[/]" if step.aborts else f"{name} [$text-muted](opt)[/]" if step.optional else name
             table.add_row(str(number), _content(label), "", "", key=step.id)
         table.focus()
         self.query_one("#output", Log).border_title = "Output"
@@ -122,7 +132,7 @@ class PhaseScreen(CockpitScreen):
         if progress.started_at:
             elapsed = f" · {progress.status} {fmt.duration(progress.elapsed_s)} of ~{phase.budget_minutes:g}m"
         self.query_one("#phase-title", Static).update(
-            f"[b]{fmt.styled(phase.title, '')}[/b] · {fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
+            f"[b]{fmt.styled(phase.title, '', multiline=False, limit=TITLE_LIMIT)}[/b] · {fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
         )
         table = self.query_one("#steps", DataTable)
         for view in app.engine.step_views(phase.id, snap):
@@ -150,7 +160,7 @@ class PhaseScreen(CockpitScreen):
         except Exception as exc:
             box.update(fmt.styled(f"dry-run failed: {exc}", "b $error"))
             return
-        self.query_one("#dryrun-box").border_title = f"Dry-run · {step_id}"
+        self.query_one("#dryrun-box").border_title = f"Dry-run · {escape_markup(step_id)}"
         box.update(dry_run_markup(dry))
 
     # ------------------------------------------------------------------ actions
@@ -206,7 +216,7 @@ class PhaseScreen(CockpitScreen):
             self.notify("Cancelled; nothing was run.")
             return
         log = self.query_one("#output", Log)
-        log.write_line(f"── {fmt.clock_time(app.now())} {step_id}: {dry.title}")
+        log.write_line(clean(f"── {fmt.clock_time(app.now())} {step_id}: {dry.title}"))
         self.running_step = step_id
         self.redraw()
         streamed: list[str] = []
@@ -219,7 +229,7 @@ class PhaseScreen(CockpitScreen):
                 on_output=self._output_sink(streamed),
             )
         except Exception as exc:  # the engine journals its own failures; the view must not die
-            log.write_line(f"!! {step_id} failed: {exc}")
+            log.write_line(clean(f"!! {step_id} failed: {exc}"))
             self.notify(f"{step_id} failed: {exc}", severity="error")
             return
         finally:
@@ -228,8 +238,8 @@ class PhaseScreen(CockpitScreen):
             app.refresh_now()
         if not streamed:
             for line in outcome.output:
-                log.write_line(line)
-        log.write_line(f"== {outcome.status.upper()}: {outcome.message}")
+                log.write_line(clean(line))
+        log.write_line(clean(f"== {outcome.status.upper()}: {outcome.message}"))
         severity = "information" if outcome.status == "done" else "error"
         self.notify(f"{step_id}: {outcome.status} — {outcome.message}", severity=severity, timeout=10)
         self.load_dry_run(self.selected_step())

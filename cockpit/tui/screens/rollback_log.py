@@ -63,7 +63,7 @@ class RollbackLogScreen(CockpitScreen):
         preview = logbook.preview(self.app.engine, self.phase_id, reason or "[Brief description]", resolution or "[How it was resolved]")
         self.query_one("#preview", Static).update(preview.strip())
         if self.written_to:
-            self.query_one("#preview-box").border_subtitle = f"appended to {self.written_to}"
+            self.query_one("#preview-box").border_subtitle = f"appended to {fmt.styled(self.written_to, '', multiline=False)}"
 
     def on_input_changed(self, _event: Input.Changed) -> None:
         self.redraw()

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from cockpit.text import plain
 from cockpit.tui import format as fmt
 from cockpit.tui.evidence import spike
 from cockpit.tui.screens.base import CockpitScreen
@@ -65,7 +66,8 @@ def health_markup(snap: Any, now: float) -> str:
     for phase in snap.phases:
         for log in phase.logs:
             if not log.exists:
-                lines.append(f"[b]log {phase.id}[/b] {fmt.styled(log.path, '$text-muted')} {fmt.styled('not found', '$warning')}")
+                why = log.freshness.error or "not found"  # e.g. a pattern the regex engine refused
+                lines.append(f"[b]log {phase.id}[/b] {fmt.styled(log.path, '$text-muted')} {fmt.styled(why, '$warning')}")
                 continue
             style = "b $error" if spike(log) else "$success"
             lines.append(
@@ -147,7 +149,7 @@ class WatchScreen(CockpitScreen):
                     fmt.clock_time(alert.at),
                     str(alert.phase_id or "—"),
                     Content.from_markup(fmt.styled(alert.kind, "b $error")),
-                    alert.message,
+                    plain(alert.message),  # str cells are parsed as markup: `[/]` crashed the screen
                     key=str(alert.event_id),
                 )
         if not alerts:

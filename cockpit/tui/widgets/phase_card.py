@@ -76,7 +76,7 @@ class PhaseCard(Static, can_focus=True):
     def __init__(self, phase: Phase) -> None:
         super().__init__("", id=f"phase-{phase.id}", classes="phase-card", markup=True)
         self.phase = phase
-        self.border_title = f"Phase {phase.id} · {phase.name}"
+        self.border_title = f"Phase {phase.id} · {fmt.styled(phase.name, '', multiline=False)}"
         self._shown: tuple[str, str] | None = None
 
     def show(self, snap: PhaseSnapshot | None, progress: Any, now: float) -> None:
