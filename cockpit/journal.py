@@ -27,6 +27,8 @@ KINDS = frozenset(
         "step_intent", "step_output", "step_outcome", "override", "note",
         "alert", "alert_ack", "watch_start", "watch_end", "backup_verified",
         "log_written", "emergency_intent", "emergency_outcome",
+        # the headless watcher (cockpit/watch): a second writer process, observer only
+        "watch_heartbeat", "watch_extend", "watch_baseline", "alert_clear", "notify_sent", "notify_failed",
     }
 )
 
