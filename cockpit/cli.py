@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "note",
     "log",
     "journal_cmd",
+    "watch",
+    "alerts",
 )
 
 

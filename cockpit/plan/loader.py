@@ -310,6 +310,7 @@ class _Loader:
             extended_hours=r.number("extended_hours", default=48, minimum=0),
             refresh_seconds=r.number("refresh_seconds", default=5, minimum=0.05),
             idle_refresh_seconds=r.number("idle_refresh_seconds", default=30, minimum=0.05),
+            notify_urls_file=self.relative(r.str("notify_urls_file")) if r.str("notify_urls_file") else None,
         )
         r.done()
         return watch

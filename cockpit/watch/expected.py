@@ -22,13 +22,18 @@ goes away, which is what makes a restart neither lose nor repeat alerts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from cockpit.engine import state
 from cockpit.journal import Event
 from cockpit.plan.model import Plan
-from cockpit.probes.drift import ESTIMATE_SLACK, LOG_SPIKE_THRESHOLD, Alert, detect_drift
+from cockpit.probes.drift import (
+    ESTIMATE_SLACK,
+    LOG_SPIKE_THRESHOLD,
+    Alert,
+    detect_drift,
+)
 from cockpit.probes.snapshot import Snapshot
 
 from .record import AlertKey

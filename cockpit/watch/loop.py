@@ -18,9 +18,10 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cockpit.journal import Journal, JournalError
 from cockpit.plan.model import Plan
@@ -29,7 +30,14 @@ from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
 
 from . import record
-from .expected import CONNECTION_KIND, Baseline, Expectation, baseline_of, conditions, expectation
+from .expected import (
+    CONNECTION_KIND,
+    Baseline,
+    Expectation,
+    baseline_of,
+    conditions,
+    expectation,
+)
 from .notifier import Message, Notifier
 from .record import WATCHER_SOURCE, AlertKey, WatchPeriod
 from .sdnotify import SystemdNotifier
@@ -134,7 +142,7 @@ class Watcher:
                 wait = max(0.0, self.settings.refresh - (time.monotonic() - started))
                 try:
                     await asyncio.wait_for(self._stop.wait(), wait)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             reason = self._stop_reason or "stopped"

@@ -20,9 +20,9 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from cockpit.journal import Journal, JournalError
 
@@ -42,7 +42,7 @@ class NotifySettings:
     per_minute: int = 10
 
     @classmethod
-    def from_env(cls) -> "NotifySettings":
+    def from_env(cls) -> NotifySettings:
         """Test and tuning knobs: COCKPIT_NOTIFY_TIMEOUT, _RETRIES, _BACKOFF, _REPEAT, _PER_MINUTE."""
         def num(name: str, default: float) -> float:
             try:
@@ -196,7 +196,7 @@ class Notifier:
                 wait *= 2
         self.failed += 1
         self._journal("notify_failed", message, channel.name, self.settings.retries, error)
-        if not channel.failing and not message.key[:1] == ("notify_failed",):
+        if not channel.failing and message.key[:1] != ("notify_failed",):
             channel.failing = True
             self.on_failure(channel.name, error)
 

@@ -7,8 +7,8 @@ writer of `watch_heartbeat`, `alert_clear` and `notify_*`; acks come from anyone
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from cockpit.journal import Event
 
@@ -144,11 +144,11 @@ def alert_views(events: Iterable[Event]) -> list[AlertView]:
     alerts: dict[int, dict] = {}
     for e in events:
         if e.kind == "alert":
-            alerts[e.id] = dict(
-                id=e.id, at=float(e.data.get("at") or e.at), kind=str(e.data.get("kind", "")), phase_id=e.phase,
-                subject=str(e.data.get("subject", "")), message=str(e.data.get("message", "")),
-                source=str(e.data.get("source", "")), notified=(), notify_errors=(),
-            )
+            alerts[e.id] = {
+                "id": e.id, "at": float(e.data.get("at") or e.at), "kind": str(e.data.get("kind", "")), "phase_id": e.phase,
+                "subject": str(e.data.get("subject", "")), "message": str(e.data.get("message", "")),
+                "source": str(e.data.get("source", "")), "notified": (), "notify_errors": (),
+            }
             continue
         target = alerts.get(_int(e.data.get("event_id", e.data.get("alert_id"))))
         if target is None:
