@@ -170,7 +170,8 @@ class Watcher:
                 "hours": float(self.settings.hours), "pid": self.pid, "host": self.host, "drill": self.settings.drill,
                 "config": str(self.settings.config or self.plan.path),
             })
-            self.period = WatchPeriod(start_id, now, now + self.settings.hours * 3600, self.settings.hours, self.settings.drill)
+            self.period = record.watch_period(self.journal.events()) or WatchPeriod(
+                start_id, now, now + self.settings.hours * 3600, self.settings.hours, self.settings.drill)
             self.say(f"watch: started for {self.settings.hours:g} h, ends {_stamp(self.period.ends_at)}")
         self.episodes = record.open_episodes(events)
         for view in record.alert_views(events):
