@@ -47,7 +47,7 @@ def spawn_detached(config: Path, args: list[str], pidfile: Path, log: Path, wait
         proc = subprocess.Popen(
             [sys.executable, "-m", "cockpit", "watch", "--config", str(config), *args],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True, cwd=str(Path(config).resolve().parent),
+            start_new_session=True, close_fds=True,
         )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
