@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 
 class SystemdNotifier:
@@ -19,9 +20,11 @@ class SystemdNotifier:
             address = "\0" + address[1:]  # abstract namespace
         self.address = address
         self._sock: socket.socket | None = None
+        self._last_ping = 0.0
         if address:
             try:
                 self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self._sock.setblocking(False)  # a full socket queue must never stall the watch
             except OSError:
                 self._sock = None
 
@@ -53,6 +56,12 @@ class SystemdNotifier:
         return self.notify("READY=1", *((f"STATUS={status}",) if status else ()))
 
     def ping(self, status: str = "") -> bool:
+        """At most once a second (or twice per WatchdogSec): a fast refresh loop must not flood."""
+        now = time.monotonic()
+        every = min(1.0, self.watchdog_interval() or 1.0)
+        if now - self._last_ping < every:
+            return False
+        self._last_ping = now
         return self.notify("WATCHDOG=1", *((f"STATUS={status}",) if status else ()))
 
     def stopping(self, status: str = "") -> bool:
