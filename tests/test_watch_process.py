@@ -10,6 +10,8 @@ import socket
 import time
 from pathlib import Path
 
+import psutil
+
 from cockpit.plan import load_plan
 from cockpit.watch.coverage import WATCHER_DOWN, coverage
 from tests.watch_support import (
@@ -35,6 +37,13 @@ def _reenable_cron(crontab: Path) -> None:
             line = line.lstrip("# ").split(" # rollback-cockpit:")[0]
         lines.append(line)
     crontab.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _datagrams(sock: socket.socket, until: str, timeout: float = 10) -> list[str]:
@@ -115,7 +124,7 @@ def test_one_watcher_per_target_detach_extend_stop(sandbox: Path, tmp_path: Path
 
         stopped = cli(sandbox, "watch", "--stop", env=env)
         assert stopped.returncode == 0, stopped.stderr
-        wait_for(lambda: not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z", 10)
+        wait_for(lambda: _gone(pid), 10)
     finally:
         try:
             os.kill(pid, signal.SIGKILL)

@@ -39,7 +39,7 @@ def watch_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cockpit", *args, "--config", str(config)], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "cockpit", *args, "--config", str(config)], check=False, cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
