@@ -19,7 +19,8 @@ NASTY = "PHP Fatal error [/] in [b]dashboard[/b] \x1b[31mred\x07"
 
 
 async def _rows(app: CockpitApp, pilot) -> int:
-    app.refresh_now()
+    """What the screen shows after the app notices the journal moved (its next poll would)."""
+    app.journal_changed()
     await settle(pilot)
     return app.screen.query_one("#alerts").row_count
 
@@ -50,6 +51,8 @@ async def test_two_tuis_and_the_cli_share_alerts_and_acks(sandbox: Path, tmp_pat
                 assert isinstance(app.screen, WatchScreen)
                 assert "Watcher" in str(app.screen.query_one("#watch-header").render())
                 assert await _rows(app, pilot) == 2
+                app.refresh_now()  # a poll: follows the watcher (alert count, no alerts of its own)
+                await settle(pilot)
                 assert app.open_alert_count == 2
 
             listed = json.loads((await asyncio.to_thread(cli, sandbox, "alerts", "--json", env=env)).stdout)
