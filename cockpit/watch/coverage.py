@@ -129,7 +129,7 @@ def watch_evidence(events: Iterable[Event], phase_id: int, now: float, required_
     covered, None while a watch is under way, False when nothing watched the phase."""
     cov = coverage(events, phase_id, now, required_hours)
     if cov.first_at is None:
-        return False, "not watched yet (cockpit watch)"
+        return False, "not watched yet"
     gaps = f"; {len(cov.gaps)} gap(s): " + ", ".join(g.describe() for g in cov.gaps[:3]) if cov.gaps else ""
     text = f"watched {cov.covered_hours:.1f} h of {required_hours:g} h{gaps}"
     if cov.complete:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -195,7 +196,7 @@ class WatchScreen(CockpitScreen):
                     fmt.clock_time(alert.at),
                     str(alert.phase_id or "—"),
                     Content.from_markup(fmt.styled(clean(alert.kind), "$text-muted" if alert.cleared_at else "b $error")),
-                    Content(what),
+                    Text(what, no_wrap=True),  # plain text: never parsed as markup
                     key=str(alert.id),
                 )
         table.border_subtitle = f"{len(alerts)} open" if alerts else "none: all quiet"
