@@ -43,6 +43,7 @@ from .record import WATCHER_SOURCE, AlertKey, WatchPeriod
 from .sdnotify import SystemdNotifier
 
 NOTIFY_FAILED = "notify_failed"
+OWN_KINDS = frozenset({"watch_heartbeat", "watch_baseline", "alert", "alert_clear", "notify_sent", "notify_failed"})
 
 
 @dataclass(frozen=True)
@@ -217,9 +218,12 @@ class Watcher:
     def _follow_journal(self, now: float) -> None:
         events = self.journal.events()
         newest = events[-1].id if events else 0
-        if newest != self._seen_id or self.expected.settling:
-            fresh = [e for e in events if e.id > self._seen_id]
-            self._seen_id = newest
+        if newest == self._seen_id and not self.expected.settling:
+            return
+        fresh = [e for e in events[-(newest - self._seen_id):] if e.id > self._seen_id] if newest > self._seen_id else []
+        self._seen_id = newest
+        # its own heartbeats, baselines and alerts change nothing it derives: skip the rescan
+        if self.expected.settling or any(e.kind not in OWN_KINDS for e in fresh):
             self.expected = expectation(self.plan, events, now)
             self.drill_marker = record.drill_marked(events)
             period = record.watch_period(events)
@@ -338,10 +342,9 @@ class Watcher:
         if state != self._beat_state and self._beat_state:
             self.say(f"watch: watching phases {', '.join(map(str, state[0])) or 'none'}; database {db}")
         self._beat_state = state
+        # small on purpose: every TUI caches every journal row for the whole watch
         if self._append("watch_heartbeat", data={
-            "pid": self.pid, "host": self.host, "interval": self.settings.heartbeat, "refresh": self.settings.refresh,
-            "phases": list(state[0]), "db": db, "open": len(self.episodes), "refreshes": self.refreshes,
-            "started_at": self.period.started_at if self.period else None,
+            "pid": self.pid, "host": self.host, "interval": self.settings.heartbeat, "phases": list(state[0]), "db": db,
         }, quiet=True):
             self._last_beat = now
 
