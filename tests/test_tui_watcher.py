@@ -79,3 +79,34 @@ async def test_two_tuis_and_the_cli_share_alerts_and_acks(sandbox: Path, tmp_pat
         assert (await asyncio.to_thread(cli, sandbox, "ack", "99999", env=env)).returncode == 2
     finally:
         watcher.close()
+
+
+async def test_w_starts_a_detached_watcher_that_outlives_the_tui(sandbox: Path, tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    import psutil
+
+    for key, value in watch_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    app = CockpitApp(load_plan(sandbox), operator="alice", auto_refresh=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("w", "2")  # no watcher yet: the offer; 2 = the extended 48 h
+        await settle(pilot)
+        assert isinstance(app.screen, WatchScreen)
+        (start,) = events(sandbox, "watch_start")
+    pid = start.data["pid"]
+    try:
+        assert start.data["hours"] == load_plan(sandbox).watch.extended_hours
+        assert os.getsid(pid) == pid, "its own session: closing the TUI does not end it"
+        await asyncio.sleep(0.5)
+        assert psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        beats = len(events(sandbox, "watch_heartbeat"))
+        await asyncio.to_thread(wait_for, lambda: len(events(sandbox, "watch_heartbeat")) > beats, 10)
+        stopped = await asyncio.to_thread(cli, sandbox, "watch", "--stop", env=dict(os.environ))
+        assert stopped.returncode == 0, stopped.stderr
+    finally:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
