@@ -34,13 +34,13 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cockpit.db import open_database  # noqa: E402
-from cockpit.journal import Journal  # noqa: E402
-from cockpit.live import LiveSystem  # noqa: E402
-from cockpit.plan import load_plan  # noqa: E402
-from cockpit.sandbox import create_sandbox  # noqa: E402
-from cockpit.watch.loop import Watcher, WatchSettings  # noqa: E402
-from tests.watch_support import Endpoint, run_steps, watch_env  # noqa: E402
+from cockpit.db import open_database
+from cockpit.journal import Journal
+from cockpit.live import LiveSystem
+from cockpit.plan import load_plan
+from cockpit.sandbox import create_sandbox
+from cockpit.watch.loop import Watcher, WatchSettings
+from tests.watch_support import Endpoint, run_steps, watch_env
 
 FLAG = "enable_production_dashboard"
 
@@ -91,9 +91,9 @@ def latency(config: Path, trials: int, interval: float, scratch: Path) -> list[f
     endpoint = Endpoint()
     env = watch_env(scratch, COCKPIT_NOTIFY_URLS=endpoint.url, COCKPIT_WATCH_REFRESH=str(interval),
                     COCKPIT_WATCH_HEARTBEAT="60", COCKPIT_NOTIFY_REPEAT="0", COCKPIT_NOTIFY_PER_MINUTE="100")
-    log = open(scratch / "watcher.out", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "cockpit", "watch", "--config", str(config)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    with open(scratch / "watcher.out", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "cockpit", "watch", "--config", str(config)], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
     results: list[float] = []
     try:
         deadline = time.monotonic() + 30
@@ -119,7 +119,6 @@ def latency(config: Path, trials: int, interval: float, scratch: Path) -> list[f
     finally:
         proc.terminate()
         proc.wait(15)
-        log.close()
         endpoint.close()
     return results
 

@@ -13,7 +13,16 @@ from cockpit.plan import load_plan
 from cockpit.tui.app import CockpitApp
 from cockpit.tui.screens.watch import WatchScreen
 from tests.fixtures.tui import settle
-from tests.watch_support import WatcherProcess, alerts_of, cli, events, run_steps, set_flag_sqlite, wait_for, watch_env
+from tests.watch_support import (
+    WatcherProcess,
+    alerts_of,
+    cli,
+    events,
+    run_steps,
+    set_flag_sqlite,
+    wait_for,
+    watch_env,
+)
 
 NASTY = "PHP Fatal error [/] in [b]dashboard[/b] \x1b[31mred\x07"
 

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from cockpit.watch.coverage import DB_UNREACHABLE, coverage
-from tests.watch_support import WatcherProcess, alerts_of, events, run_steps, wait_for, watch_env
+from tests.watch_support import (
+    WatcherProcess,
+    alerts_of,
+    events,
+    run_steps,
+    wait_for,
+    watch_env,
+)
 
 pytestmark = pytest.mark.mariadb
 

@@ -176,9 +176,9 @@ def open_episodes(events: Iterable[Event]) -> dict[AlertKey, int]:
             active[key] = e.id
             by_id[e.id] = key
         elif e.kind == "alert_clear":
-            key = by_id.get(_int(e.data.get("event_id")))
-            if key is not None and active.get(key) == _int(e.data.get("event_id")):
-                del active[key]
+            cleared = by_id.get(_int(e.data.get("event_id")))
+            if cleared is not None and active.get(cleared) == _int(e.data.get("event_id")):
+                del active[cleared]
     return active
 
 
@@ -210,6 +210,6 @@ def drill_marked(events: Iterable[Event]) -> bool:
 
 def _int(value: object) -> int:
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return -1
