@@ -16,6 +16,7 @@ import asyncio
 import os
 import signal
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -179,7 +180,9 @@ def _detach(plan: Plan, args: argparse.Namespace, settings, pidfile: Path, who: 
     result = spawn_detached(Path(plan.path).resolve(), child, pidfile, log)
     if not result.ok:
         fail(result.detail, EXIT_REFUSED)
-    print(f"watcher started: pid {result.pid} (log {result.log}){'; ' + result.detail if result.detail else ''}")
+    # the pid alone on stdout (PID=$(cockpit watch --detach)); the words on stderr
+    print(f"cockpit: watcher started: pid {result.pid} (log {result.log}){'; ' + result.detail if result.detail else ''}",
+          file=sys.stderr)
     print(result.pid)
     return 0
 
