@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cockpit.text import clean
+
 from .record import live_watcher
 
 
@@ -28,7 +30,7 @@ def follow_watcher(app: Any) -> bool:
     app.open_alert_count = len(alerts)
     if seen is not None and newest > seen:
         latest = alerts[-1]
-        app.notify(latest.message, title=f"ALERT {latest.kind} (watcher)", severity="error", timeout=15, markup=False)
+        app.notify(clean(latest.message), title=f"ALERT {clean(latest.kind)} (watcher)", severity="error", timeout=15, markup=False)
         app.bell()
     app._watch_seen_alert = max(newest, seen or 0)
     return True
