@@ -50,6 +50,8 @@ COMMAND_MODULES = (
     "journal_cmd",
     "drill",
     "smoke",
+    "watch",
+    "alerts",
 )
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE

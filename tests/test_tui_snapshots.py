@@ -61,9 +61,17 @@ async def _alert(pilot) -> None:
     app.journal_changed()
 
 
+async def _watcher(pilot) -> None:
+    """A `cockpit watch` process beating in the journal (at the frozen clock), with one alert."""
+    journal = pilot.app.engine.journal
+    journal.append("watch_start", data={"hours": 24.0, "pid": 4242, "host": "bastion"})
+    journal.append("watch_heartbeat", data={"pid": 4242, "host": "bastion", "interval": 60, "phases": [10], "db": "connected"})
+    await _alert(pilot)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_watch(snap_compare, frozen_app, size):
-    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("w", "1", before=_alert))
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run("w", before=_watcher))
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -1,5 +1,6 @@
-"""The watch and the polling rhythm: drift becomes a journalled alert that rings the bell
-and survives a restart; polls never overlap and slow down when nobody is looking."""
+"""The watch and the polling rhythm: with no watcher running, drift becomes a journalled
+alert that rings the bell and survives a restart; polls never overlap and slow down when
+nobody is looking. (The TUI attached to a running `cockpit watch`: test_tui_watcher.py.)"""
 
 from __future__ import annotations
 
@@ -34,11 +35,10 @@ async def test_drift_alert_rings_is_journalled_and_survives_restart(sandbox: Pat
         app.refresh_now()
         await settle(pilot)
         assert app.snapshot.phase(10).state == "rolled back"
-        # start the 24 h watch with `w` then `1`
-        await pilot.press("w", "1")
+        # no watcher runs: `w` offers to start one; escape only looks
+        await pilot.press("w", "escape")
         await settle(pilot)
         assert isinstance(app.screen, WatchScreen)
-        assert app.engine.watch().hours == plan.watch.hours
 
         _set_flag(plan.target.path, "enable_production_dashboard", 1)  # someone turned it back on
         app.refresh_now()
@@ -54,7 +54,7 @@ async def test_drift_alert_rings_is_journalled_and_survives_restart(sandbox: Pat
     async with app2.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert [a.kind for a in app2.engine.open_alerts()] == ["flag_on"]
-        await pilot.press("w")  # a watch is running: opens the screen directly
+        await pilot.press("w", "escape")
         await settle(pilot)
         assert isinstance(app2.screen, WatchScreen)
         await pilot.press("a")

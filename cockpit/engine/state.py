@@ -143,6 +143,9 @@ def watch(events: list[Event]) -> WatchState | None:
         if event.kind == "watch_start":
             hours = float(event.data.get("hours", 24))
             current = WatchState(event.at, event.at + hours * 3600, event.phase, hours)
+        elif event.kind == "watch_extend" and current is not None:  # `cockpit watch --extend H`
+            more = float(event.data.get("hours", 0))
+            current = WatchState(current.started_at, current.ends_at + more * 3600, current.phase_id, current.hours + more)
         elif event.kind == "watch_end":
             current = None
     return current

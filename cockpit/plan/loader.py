@@ -424,6 +424,7 @@ class _Loader:
             extended_hours=r.number("extended_hours", WATCH_HOURS, default=48),
             refresh_seconds=r.number("refresh_seconds", REFRESH_SECONDS, default=5),
             idle_refresh_seconds=r.number("idle_refresh_seconds", REFRESH_SECONDS, default=30),
+            notify_urls_file=self.relative(r.line("notify_urls_file")) if r.line("notify_urls_file") else None,
         )
         r.done()
         return watch

@@ -82,6 +82,7 @@ class Watch:
     extended_hours: float = 48
     refresh_seconds: float = 5
     idle_refresh_seconds: float = 30
+    notify_urls_file: Path | None = None  # owner-only file of apprise URLs (tokens never in the plan)
 
 
 @dataclass(frozen=True)

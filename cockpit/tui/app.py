@@ -265,7 +265,9 @@ class CockpitApp(App[int]):
             snap = await self.live.refresh()
             alerts = list(getattr(self.live, "alerts_since_last", ()) or ())
             self.refresh_count += 1
-            if alerts:
+            from cockpit.watch.attach import follow_watcher
+
+            if not follow_watcher(self) and alerts:  # a running `cockpit watch` owns the alerts
                 self._raise_alerts(alerts)
             self.snapshot = snap
         except Exception as exc:  # a view must survive any probe failure; the strip shows it

@@ -47,10 +47,10 @@ def evidence_for(kind: str, phase_id: int, snap: PhaseSnapshot | None, events: I
             return Evidence(True, "log entry appended")
         return Evidence(False, "no log entry yet")
     if kind == "watch":
-        if watch is None or (watch.phase_id is not None and watch.phase_id != phase_id):
-            return Evidence(False, "watch not started")
-        left = watch.ends_at - now
-        return Evidence(True, "watch finished") if left <= 0 else Evidence(None, f"watch running, {int(left // 3600)}h{int(left % 3600 // 60):02d}m left")
+        from cockpit.watch.coverage import watch_evidence  # hours covered and gaps, from the watcher's heartbeats
+
+        hours = getattr(watch, "hours", None) or 24.0
+        return Evidence(*watch_evidence(events, phase_id, now, min(hours, 24.0)))
     if snap is None:
         return Evidence(None, "no live reading")
     if kind == "flags_off":

@@ -1,60 +1,99 @@
 """The watch: 24-48 h after a rollback, everything that could quietly undo it or hurt.
 
-Drift alerts (a flag back on, a cron line back, a dropped table back or refilling) are
-raised by the app on each refresh and stay here until acknowledged, across restarts,
-because they live in the journal. Around them: error-log match rates, activity, the
-connection and the host, including the cockpit's own footprint (it must never be the
-thing loading the box).
+The watch itself is a separate process (`cockpit watch`), so it outlives this terminal.
+This screen attaches to it through the journal: the watcher's heartbeat age, its end
+time, its alerts (open until acknowledged, marked when the condition went away), and
+around them the TUI's own reading of error logs, activity, the connection and the host.
+When no watcher runs, `s` starts one in the background. Alert text comes from the live
+system, so it is shown as plain text, never parsed as markup.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
-from cockpit.text import plain
+from cockpit.text import clean, plain
 from cockpit.tui import format as fmt
 from cockpit.tui.evidence import spike
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.watch_start import WatchStartScreen
 from cockpit.tui.widgets.sparkline import sparkline
+from cockpit.watch.record import (
+    Heartbeat,
+    WatchPeriod,
+    alert_views,
+    live_watcher,
+    watch_period,
+)
 
 
 def start_or_open_watch(app: Any, phase_id: int | None) -> None:
-    """`w`: start a watch if none runs (asking 24 h or 48 h), then show it."""
-    if app.read_only or app.engine.watch() is not None:
+    """`w`: show the watch; when no watcher runs, first offer to start one (24 h or 48 h)."""
+    if live_watcher(app.engine.journal.events(), app.now()) is not None:
         app.open_watch(phase_id)
         return
 
     def chosen(hours: float | None) -> None:
         if hours:
-            app.engine.start_watch(phase_id, hours)
-            app.journal_changed()
-            app.notify(f"Watch started: {hours:g} h")
+            launch_watcher(app, hours)
         app.open_watch(phase_id)
 
     app.push_screen(WatchStartScreen(phase_id, app.plan.watch.hours, app.plan.watch.extended_hours), chosen)
 
 
-def watch_header(watch: Any, now: float) -> str:
-    if watch is None:
-        return fmt.styled("No watch running. Press s to start one after a rollback.", "b $warning")
-    left = watch.ends_at - now
-    target = f"phase {watch.phase_id}" if watch.phase_id is not None else "all phases"
-    if left <= 0:
-        return fmt.styled(f"Watch on {target} finished at {fmt.stamp(watch.ends_at)} ({watch.hours:g} h)", "b $success")
-    done = 1 - left / (watch.hours * 3600) if watch.hours else 0
+def launch_watcher(app: Any, hours: float) -> None:
+    """`cockpit watch --detach` in a worker thread: the watcher is a process of its own,
+    in its own session, so quitting the TUI (or losing SSH) leaves it running. It is an
+    observer: a read-only cockpit may start it too."""
+
+    def spawn() -> None:
+        from cockpit.commands.common import operator_name
+        from cockpit.watch.pidfile import pidfile_path
+        from cockpit.watch.spawn import log_path, spawn_detached
+
+        plan = app.plan
+        args = ["--hours", f"{hours:g}", "--operator", app.operator or operator_name()]
+        result = spawn_detached(plan.path.resolve(), args, pidfile_path(plan.paths.journal, plan.target.label), log_path(plan.target.label))
+        if result.ok:
+            app.call_from_thread(app.notify, f"Watcher started: pid {result.pid}, {hours:g} h (log {result.log})", markup=False)
+        else:
+            app.call_from_thread(app.notify, f"Watcher did not start: {clean(result.detail)}", severity="error", markup=False)
+        app.call_from_thread(app.journal_changed)
+
+    app.run_worker(spawn, thread=True, group="watch-start", exit_on_error=False)
+
+
+def watch_header(period: WatchPeriod | None, beat: Heartbeat | None, now: float) -> str:
+    if (period is None or not period.running) and beat is None:
+        return fmt.styled("No watcher running. Press s to start one (it keeps running after you quit).", "b $warning")
+    left = period.ends_at - now if period is not None else 0
+    if beat is None:
+        if left <= 0 and period is not None:
+            return fmt.styled(f"Watch finished at {fmt.stamp(period.ends_at)} ({period.hours:g} h)", "b $success")
+        return (
+            fmt.styled("NO WATCHER RUNNING", "b $error") + " although the watch ends "
+            + fmt.styled(fmt.stamp(period.ends_at) if period else "?", "b") + ". Press s to start one."
+        )
+    phases = ", ".join(str(p) for p in beat.phases) or "none rolled back yet"
+    hours = period.hours if period is not None else 0
+    done = 1 - left / (hours * 3600) if hours else 0
     bar_width = 16
-    filled = int(done * bar_width)
+    filled = max(0, min(bar_width, int(done * bar_width)))
     bar = "█" * filled + "░" * (bar_width - filled)
+    ends = fmt.stamp(period.ends_at) if period is not None else "?"
+    db_style = "$success" if beat.db == "connected" else "b $error"
     return (
-        f"[b]Watch on {fmt.styled(target, '')}[/b]  {fmt.styled(fmt.countdown(left), 'b $accent')} left  "
-        f"{fmt.styled(bar, '$accent')}  {fmt.styled(f'{watch.hours:g} h from {fmt.clock_time(watch.started_at)[:5]}', '$text-muted')}"
+        f"[b]Watcher[/b] pid {beat.pid} on {fmt.styled(clean(beat.host), '')} · heartbeat "
+        f"{fmt.styled(fmt.duration(beat.age(now)) + ' ago', 'b $accent')} · db {fmt.styled(beat.db, db_style)}\n"
+        f"{fmt.styled(fmt.countdown(max(0, left)), 'b $accent')} left {fmt.styled(bar, '$accent')} "
+        f"{fmt.styled(f'{hours:g} h, ends {ends}', '$text-muted')} · phases {fmt.styled(phases, 'b')}"
     )
 
 
@@ -111,8 +150,9 @@ def health_markup(snap: Any, now: float) -> str:
 class WatchScreen(CockpitScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("a", "acknowledge", "Acknowledge"),
-        Binding("s", "start_watch", "Start watch"),
+        # not the WRITE_ACTIONS names: acking and starting the observer need no operator lock
+        Binding("a", "ack_alert", "Acknowledge"),
+        Binding("s", "launch_watcher", "Start watcher"),
     ]
 
     def __init__(self, phase_id: int | None = None) -> None:
@@ -134,34 +174,39 @@ class WatchScreen(CockpitScreen):
         self.query_one("#health", Static).border_title = "Health"
         table.focus()
 
+    def _header(self) -> str:
+        events = self.app.engine.journal.events()
+        now = self.app.now()
+        return watch_header(watch_period(events), live_watcher(events, now), now)
+
     def redraw(self) -> None:
         app = self.app
         now = app.now()
-        self.query_one("#watch-header", Static).update(watch_header(app.engine.watch(), now))
+        self.query_one("#watch-header", Static).update(self._header())
         table = self.query_one("#alerts", DataTable)
-        alerts = list(reversed(app.engine.open_alerts()))
-        wanted = [str(a.event_id) for a in alerts]
-        current = [str(k.value) for k in table.rows]
-        if wanted != current:
+        alerts = list(reversed([a for a in alert_views(app.engine.journal.events()) if a.open]))
+        wanted = [f"{a.id}:{a.cleared_at}" for a in alerts]
+        if wanted != getattr(self, "_shown", None):
+            self._shown = wanted
             table.clear()
             for alert in alerts:
+                what = clean(alert.message)
+                if alert.cleared_at is not None:
+                    what += f" (cleared {fmt.clock_time(alert.cleared_at)}: {clean(alert.clear_note)})"
                 table.add_row(
                     fmt.clock_time(alert.at),
                     str(alert.phase_id or "—"),
-                    Content.from_markup(fmt.styled(alert.kind, "b $error")),
-                    plain(alert.message),  # str cells are parsed as markup: `[/]` crashed the screen
-                    key=str(alert.event_id),
+                    Content.from_markup(fmt.styled(clean(alert.kind), "$text-muted" if alert.cleared_at else "b $error")),
+                    Text(what, no_wrap=True),  # plain text: never parsed as markup
+                    key=str(alert.id),
                 )
-        if not alerts:
-            table.border_subtitle = "none: all quiet"
-        else:
-            table.border_subtitle = f"{len(alerts)} open"
+        table.border_subtitle = f"{len(alerts)} open" if alerts else "none: all quiet"
         self.query_one("#health", Static).update(health_markup(app.snapshot, now))
 
     def tick(self) -> None:
-        self.query_one("#watch-header", Static).update(watch_header(self.app.engine.watch(), self.app.now()))
+        self.query_one("#watch-header", Static).update(self._header())
 
-    def action_acknowledge(self) -> None:
+    def action_ack_alert(self) -> None:
         table = self.query_one("#alerts", DataTable)
         if not table.row_count:
             return
@@ -171,11 +216,18 @@ class WatchScreen(CockpitScreen):
 
     @work(group="ack", thread=True, exit_on_error=False)
     def acknowledge(self, event_id: int) -> None:
-        self.app.engine.acknowledge_alert(event_id)
+        """Journalled with who and when; every other TUI and `cockpit alerts` sees it."""
+        self.app.engine.journal.append("alert_ack", data={"event_id": int(event_id)}, operator=self.app.operator or None)
         self.app.call_from_thread(self.app.journal_changed)
 
-    def action_start_watch(self) -> None:
-        if self.app.engine.watch() is not None:
-            self.notify("A watch is already running.")
+    def action_launch_watcher(self) -> None:
+        beat = live_watcher(self.app.engine.journal.events(), self.app.now())
+        if beat is not None:
+            self.notify(f"A watcher is already running: pid {beat.pid} on {clean(beat.host)}.", markup=False)
             return
-        start_or_open_watch(self.app, self.phase_id)
+
+        def chosen(hours: float | None) -> None:
+            if hours:
+                launch_watcher(self.app, hours)
+
+        self.app.push_screen(WatchStartScreen(self.phase_id, self.app.plan.watch.hours, self.app.plan.watch.extended_hours), chosen)

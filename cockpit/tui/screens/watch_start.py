@@ -1,4 +1,6 @@
-"""Choosing the watch length: the plan's 24 h checklist item or the 48 h its critical notes ask for."""
+"""Choosing the watch length before starting the watcher: the plan's 24 h checklist item
+or the 48 h its critical notes ask for. The watcher runs as its own background process,
+so closing this terminal does not end the watch."""
 
 from __future__ import annotations
 
@@ -27,13 +29,13 @@ class WatchStartScreen(ModalScreen[float | None]):
         self.extended_hours = extended_hours
 
     def compose(self) -> ComposeResult:
-        target = f"phase {self.phase_id}" if self.phase_id is not None else "the whole system"
         with Vertical(id="dialog", classes="dialog prompt"):
-            yield Static(fmt.styled(f"Start the watch on {target}", "b"), id="dialog-title")
+            yield Static(fmt.styled("Start the watcher (every rolled-back phase)", "b"), id="dialog-title")
             yield Static(
                 f"[b]1[/b]  {self.hours:g} hours (checklist: monitor for {self.hours:g} hours)\n"
                 f"[b]2[/b]  {self.extended_hours:g} hours (critical notes: monitor {self.extended_hours:g} hours)\n"
-                "[b]esc[/b] do not start, just look",
+                "[b]esc[/b] do not start, just look\n"
+                + fmt.styled("It runs in the background (cockpit watch --detach): closing this window does not stop it.", "$text-muted"),
                 id="dialog-text",
             )
 
