@@ -26,6 +26,7 @@ from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state
+from .memo import derived
 from .lock import OperatorLock, server_lock_holder, server_lock_name
 from .steps import StepContext, kind_for
 from .steps.flags import flag_statement
@@ -352,6 +353,7 @@ class Engine:
         return Outcome(status, message, "verify" if bad else None, tuple(lines), {"flags": results})
 
     # -- derived state ------------------------------------------------------------------------
+    @derived()
     def step_views(self, phase_id: int, snapshot: Snapshot | None = None) -> list[StepView]:
         """Status of each step from the journal; for steps not yet run, a guard preview
         from the snapshot (no I/O: this runs on every refresh)."""
@@ -404,6 +406,7 @@ class Engine:
             blocks.append(f"database: unreachable{': ' + self.db_error if self.db_error else ''}")
         return blocks
 
+    @derived(clocked=True)
     def phase_progress(self, phase_id: int) -> PhaseProgress:
         return state.phase_progress(self.journal.events(), self.plan.phase(phase_id), self.clock())
 
@@ -422,6 +425,7 @@ class Engine:
             raise EngineError(f"no \"{item_id}\" in the {which} checklist (items: {', '.join(sorted(items))})")
         self.journal.append("tick" if ticked else "untick", phase=phase.id, data={"which": which, "item": item_id, "note": note})
 
+    @derived(frozenset({"tick", "untick"}))
     def ticks(self, phase_id: int) -> dict[tuple[str, str], TickState]:
         return state.ticks(self.journal.events(phase_id), phase_id)
 
@@ -446,6 +450,7 @@ class Engine:
         self._writable()
         self.journal.append("alert_ack", data={"event_id": int(event_id)})
 
+    @derived(frozenset({"alert", "alert_ack"}))
     def open_alerts(self) -> list[AlertRecord]:
         return state.open_alerts(self.journal.events())
 
@@ -457,6 +462,7 @@ class Engine:
         self._writable()
         self.journal.append("watch_end")
 
+    @derived()
     def watch(self) -> WatchState | None:
         return state.watch(self.journal.events())
 
