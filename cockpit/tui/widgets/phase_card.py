@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Static
 
 from cockpit.plan.model import Phase
 from cockpit.probes.snapshot import CronReading, PhaseSnapshot, TableReading
 from cockpit.tui import format as fmt
+from cockpit.tui.widgets.repaint import RepaintStatic
 
 
 def _cron_line(reading: CronReading, now: float) -> str:
@@ -70,7 +70,7 @@ def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: Any, now
     return "\n".join(lines)
 
 
-class PhaseCard(Static, can_focus=True):
+class PhaseCard(RepaintStatic, can_focus=True):
     """Focusable so the operator moves between phases with the arrow keys and opens one with enter."""
 
     def __init__(self, phase: Phase) -> None:
@@ -80,14 +80,16 @@ class PhaseCard(Static, can_focus=True):
         self._shown: tuple[str, str] | None = None
 
     def show(self, snap: PhaseSnapshot | None, progress: Any, now: float) -> None:
-        """Redraw only when the text changed: the board ticks every second for a day, and
-        an unchanged card must cost no layout or repaint."""
+        """Redraw only when the text changed, and lay out only when its shape did: the
+        board ticks every second for a day, and an age moving from 4s to 5s must cost a
+        repaint of this card, not a layout of the screen."""
         state = snap.state if snap else "unknown"
         text = phase_card_text(self.phase, snap, progress, now)
         if (state, text) == self._shown:
             return
+        if self._shown is None or self._shown[0] != state:
+            for name in ("live", "partly", "rolled", "unknown"):
+                self.set_class(state.split()[0] == name, f"state-{name}")
+            self.border_subtitle = state
         self._shown = (state, text)
-        for name in ("live", "partly", "rolled", "unknown"):
-            self.set_class(state.split()[0] == name, f"state-{name}")
-        self.border_subtitle = state
-        self.update(text)
+        self.show_text(text)
