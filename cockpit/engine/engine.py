@@ -18,7 +18,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from cockpit.db.errors import DatabaseError
 from cockpit.journal import Event, Journal
@@ -28,8 +28,11 @@ from cockpit.probes.snapshot import Snapshot
 from . import guards, state
 from .memo import derived
 from .lock import OperatorLock, server_lock_holder, server_lock_name
-from .steps import StepContext, kind_for
-from .steps.flags import flag_statement
+if TYPE_CHECKING:
+    from .steps import StepContext, kind_for
+    from .steps.flags import flag_statement
+else:  # the step kinds load on first use: not needed for the first frame
+    from .lazy_steps import StepContext, flag_statement, kind_for
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
 
 PAUSE_HOOK = "COCKPIT_TEST_PAUSE_AFTER_INTENT"
