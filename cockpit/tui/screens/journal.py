@@ -48,7 +48,7 @@ def describe(event: Any) -> str:
     return json.dumps(data, sort_keys=True, default=str)[:200] if data else ""
 
 
-WINDOW = 500
+WINDOW = 200
 
 
 class _Stamp(str):
