@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+# children run from a scratch folder: make them import this checkout's cockpit
+CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))}
 PAINTED = 42  # exit code that proves the child painted: Textual exits 0 on a start-up error too
 
 CHILD_BASELINE = """
@@ -71,7 +75,7 @@ sys.exit(42 if "live" in marks else 1)
 
 
 def _run_child(script: Path, *args: str) -> dict[str, float]:
-    result = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120, env=CHILD_ENV)
     if result.returncode != PAINTED:
         raise SystemExit(f"child did not paint (exit {result.returncode}): {result.stderr.strip().splitlines()[-1:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -79,7 +83,7 @@ def _run_child(script: Path, *args: str) -> dict[str, float]:
 
 def _seconds(*command: str) -> float:
     started = time.perf_counter()
-    subprocess.run(command, capture_output=True, check=True, timeout=60)
+    subprocess.run(command, capture_output=True, check=True, timeout=60, env=CHILD_ENV)
     return time.perf_counter() - started
 
 

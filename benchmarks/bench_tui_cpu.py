@@ -14,6 +14,7 @@ Targets: <= 2x the bare app, <= 1 % of one core. Data folders are removed at the
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -49,8 +50,10 @@ CockpitApp(load_plan(sys.argv[1]), operator="bench").run(headless=True, size=(12
 
 def cpu_share(script: Path, args: list[str], warmup: float, seconds: float) -> float:
     """Share of one core the child used over `seconds`, after `warmup`."""
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root}  # the child imports this checkout's cockpit
     child = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             cwd=str(Path(__file__).resolve().parent.parent))
+                             cwd=root, env=env)
     try:
         proc = psutil.Process(child.pid)
         time.sleep(warmup)
