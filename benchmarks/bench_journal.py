@@ -1,8 +1,9 @@
 """Journal operations vs history length: board tick, TUI open, journal screen open.
 
 A 48-hour headless watch journals heartbeats and alerts as a matter of course, so the
-journal holds tens of thousands of events. For 0, 1k, 10k and 100k events (a realistic
-mix: mostly alerts, notes, ticks and step output, plus one full rollback of phase 10)
+journal holds tens of thousands of events. For 0, 1k, 10k and 100k events (a long
+watch's mix: step output, ticks, notes and sessions, 1 % alerts — 1,000 at 100k — plus
+the first steps of phase 10's rollback)
 this measures, on the SQLite sandbox and the real app:
 
 - board tick: what the board derives from the journal every second (each phase's
@@ -37,7 +38,8 @@ from cockpit.engine import Engine  # noqa: E402
 from cockpit.plan import load_plan  # noqa: E402
 from cockpit.sandbox import create_sandbox  # noqa: E402
 
-BULK = ("alert", "note", "tick", "step_output", "alert", "alert")
+# what piles up in a long watch: output lines, ticks, notes, sessions; 1 event in 100 an alert
+BULK = ("step_output", "tick", "note", "step_output", "session_start", "session_end") * 16 + ("step_output", "note", "tick", "alert")
 
 
 def add_history(path: Path, target: str, count: int, start_id: int = 0) -> None:
