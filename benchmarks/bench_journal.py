@@ -34,9 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cockpit.engine import Engine  # noqa: E402
-from cockpit.plan import load_plan  # noqa: E402
-from cockpit.sandbox import create_sandbox  # noqa: E402
+from cockpit.engine import Engine
+from cockpit.plan import load_plan
+from cockpit.sandbox import create_sandbox
 
 # what piles up in a long watch: output lines, ticks, notes, sessions; 1 event in 100 an alert
 BULK = ("step_output", "tick", "note", "step_output", "session_start", "session_end") * 16 + ("step_output", "note", "tick", "alert")
@@ -103,8 +103,11 @@ async def tui_open(config: Path) -> tuple[float, float]:
     """(seconds to the board painted, seconds for the journal screen filled), the real app."""
     from textual.widgets import DataTable
 
-    from tests.fixtures.tui import FrozenClock, frozen_live_factory  # frozen live data: the journal is measured
     from cockpit.tui.app import CockpitApp
+    from tests.fixtures.tui import (  # frozen live data: the journal is measured
+        FrozenClock,
+        frozen_live_factory,
+    )
 
     plan = load_plan(config)
     started = time.perf_counter()

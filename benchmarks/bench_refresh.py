@@ -30,13 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.seed_big import BIG_TABLE, fill_statement  # noqa: E402
-from cockpit.db import StatementTimeout, open_database  # noqa: E402
-from cockpit.live import LiveSystem  # noqa: E402
-from cockpit.plan import load_plan  # noqa: E402
-from cockpit.sandbox import MysqlSpec, create_sandbox  # noqa: E402
-from cockpit.sandbox.schema import sandbox_tables  # noqa: E402
-from tests.fixtures.mariadb import start_server  # noqa: E402
+from benchmarks.seed_big import BIG_TABLE, fill_statement
+from cockpit.db import StatementTimeout, open_database
+from cockpit.live import LiveSystem
+from cockpit.plan import load_plan
+from cockpit.sandbox import MysqlSpec, create_sandbox
+from cockpit.sandbox.schema import sandbox_tables
+from tests.fixtures.mariadb import start_server
 
 OLD_ACTIVITY_SCAN = ("SELECT COUNT(*) FROM (SELECT 1 FROM assignment_log "
                      "WHERE created_at >= NOW() - INTERVAL 5 MINUTE LIMIT 100) recent")

@@ -27,9 +27,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cockpit.plan import load_plan  # noqa: E402
-from cockpit.sandbox import MysqlSpec, create_sandbox  # noqa: E402
-from tests.fixtures.mariadb import start_server  # noqa: E402
+from cockpit.plan import load_plan
+from cockpit.sandbox import MysqlSpec, create_sandbox
+from tests.fixtures.mariadb import start_server
 
 BARE = """
 from textual.app import App

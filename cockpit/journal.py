@@ -20,10 +20,10 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, overload
+from typing import Any, overload
 
 KINDS = frozenset(
     {
@@ -218,7 +218,7 @@ class Journal:
                 )
         except sqlite3.Error as exc:
             raise JournalError(f"cannot write the journal {self.path}: {exc}") from None
-        return int(cursor.lastrowid)
+        return int(cursor.lastrowid or 0)
 
     # -- cached, incremental reads ---------------------------------------------------------
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -233,7 +233,8 @@ class Journal:
         key = (phase, kinds)
         selection = self._selections.get(key)
         if selection is None:
-            where, params = "target = ?", (self.target,)
+            where: str = "target = ?"
+            params: tuple[Any, ...] = (self.target,)
             if phase is not None:
                 where, params = where + " AND phase = ?", (*params, phase)
             if kinds is not None:
@@ -294,7 +295,8 @@ class Journal:
         """At most `limit` events, newest first, filtered in SQL: the latest (no bound),
         the page older than `before_id`, or everything newer than `after_id`. Reads only
         the rows returned, whatever the history's length (an index serves every filter)."""
-        where, params = ["target = ?"], [self.target]
+        where: list[str] = ["target = ?"]
+        params: list[Any] = [self.target]
         if phase is not None:
             where.append("phase = ?")
             params.append(phase)
@@ -315,7 +317,8 @@ class Journal:
 
     def count(self, phase: int | None = None) -> int:
         """How many events (of one phase): an index-only count, for the screen's title."""
-        sql, params = "SELECT COUNT(*) FROM event WHERE target = ?", [self.target]
+        sql = "SELECT COUNT(*) FROM event WHERE target = ?"
+        params: list[Any] = [self.target]
         if phase is not None:
             sql, params = sql + " AND phase = ?", [*params, phase]
         with self._lock:

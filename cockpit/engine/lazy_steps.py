@@ -16,7 +16,7 @@ def kind_for(step: Any) -> Any:
     return real(step)
 
 
-def StepContext(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 - stands in for the class
+def StepContext(*args: Any, **kwargs: Any) -> Any:
     from .steps import StepContext as real
 
     return real(*args, **kwargs)

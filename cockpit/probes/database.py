@@ -16,15 +16,22 @@ notice; everything else keeps refreshing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from ..db.base import Database, TableFact
 from ..db.errors import DatabaseUnavailable, QueryError
 from ..db.sql import quote_ident
 from ..plan.model import ActivityCheck, FlagStore, Phase, Plan
 from .flags import flag_value_sql, reading_from_raw
-from .snapshot import ActivityReading, ConnectionReading, FlagReading, Freshness, TableReading
+from .snapshot import (
+    ActivityReading,
+    ConnectionReading,
+    FlagReading,
+    Freshness,
+    TableReading,
+)
 
 ACTIVITY_CAP = 100  # activity counts stop here: "is anyone writing?" needs no exact number
 RECENCY_ROWS = 1000  # an unindexed activity column is judged on the newest rows by primary key only

@@ -16,7 +16,6 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from cockpit.tui import format as fmt
-
 from cockpit.tui.screens.base import CockpitScreen
 
 KIND_STYLE = {
@@ -57,7 +56,7 @@ class _Stamp(str):
     event_id: int = 0
 
     @classmethod
-    def of(cls, event: Any) -> "_Stamp":
+    def of(cls, event: Any) -> _Stamp:
         stamp = cls(fmt.stamp(event.at))
         stamp.event_id = event.id
         return stamp

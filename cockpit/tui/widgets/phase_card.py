@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from cockpit.plan.model import Phase
 from cockpit.probes.snapshot import CronReading, PhaseSnapshot, TableReading
 from cockpit.tui import format as fmt

@@ -27,7 +27,8 @@ class RepaintStatic(Static):
             return False
         width = self.content_region.width
         # measured the way Textual will lay it out: this widget's wrap and overflow rules
-        height = visualize(self, text, markup=getattr(self, "_render_markup", True)).get_height(self.styles, width) if width > 0 else -1
+        visual = visualize(self, text, markup=getattr(self, "_render_markup", True))
+        height = visual.get_height(self.styles, width) if width > 0 else -1  # type: ignore[arg-type]
         shape = (width, height)
         same_shape = width > 0 and shape == self._shown_shape
         self._shown_text, self._shown_shape = text, shape

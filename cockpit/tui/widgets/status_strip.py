@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
 from cockpit.plan.model import Plan, Target
 from cockpit.probes.snapshot import Snapshot
 from cockpit.tui import format as fmt
