@@ -32,10 +32,12 @@ class RepaintStatic(Static):
         shape = (width, height)
         same_shape = width > 0 and shape == self._shown_shape
         self._shown_text, self._shown_shape = text, shape
+        # the parsed visual is shown as is: parsing the markup a second time in
+        # `update` would double the cost of every age that moves
         if same_shape:
             self.repaints += 1
-            self.update(text, layout=False)
+            self.update(visual, layout=False)
         else:
             self.layouts += 1
-            self.update(text)
+            self.update(visual)
         return True
