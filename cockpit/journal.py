@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS event (
 );
 CREATE INDEX IF NOT EXISTS event_target_phase ON event (target, phase, id);
 CREATE INDEX IF NOT EXISTS event_target_kind ON event (target, kind, id);
+CREATE INDEX IF NOT EXISTS event_target_id ON event (target, id);
 """
 
 # Kinds that pile up over a long watch (output lines, notes, ticks, alerts, sessions,
@@ -154,8 +155,8 @@ class _Selection:
     cached in id order and extended from `id > last_id` only. Events of a kinds
     selection are also indexed by phase, so one phase's derivation scans only its own."""
 
-    def __init__(self, where: str, params: tuple[Any, ...]) -> None:
-        self.where = where
+    def __init__(self, sql: str, params: tuple[Any, ...]) -> None:
+        self.sql = sql  # one of the constant _SELECT_* statements; its last parameter is the last id seen
         self.params = params
         self.items: list[Event] = []
         self.by_phase: dict[int | None, list[Event]] = {}
@@ -169,7 +170,19 @@ class _Selection:
             self.last_id = events[-1].id
 
 
-_COLUMNS = "id, at, kind, operator, phase, step, data, target"
+# Constant statements only: values (target, phase, kinds as a JSON array, ids) are all
+# bound parameters, and each filter is served by an index.
+_SELECT = "SELECT id, at, kind, operator, phase, step, data, target FROM event WHERE target = ? "
+_SELECT_ALL = _SELECT + "AND id > ? ORDER BY id"
+_SELECT_PHASE = _SELECT + "AND phase = ? AND id > ? ORDER BY id"
+# a few kinds among many: their own index, not a walk over every newer event
+_SELECT_KINDS = _SELECT.replace("FROM event", "FROM event INDEXED BY event_target_kind") + (
+    "AND kind IN (SELECT value FROM json_each(?)) AND id > ? ORDER BY id")
+_BOUNDS = "AND id < coalesce(?, 9223372036854775807) AND id > coalesce(?, 0) ORDER BY id DESC LIMIT ?"
+_WINDOW = _SELECT + _BOUNDS
+_WINDOW_PHASE = _SELECT + "AND phase = ? " + _BOUNDS
+_WINDOW_KINDS = _SELECT + "AND kind IN (SELECT value FROM json_each(?)) " + _BOUNDS
+_WINDOW_PHASE_KINDS = _SELECT + "AND phase = ? AND kind IN (SELECT value FROM json_each(?)) " + _BOUNDS
 
 
 def _event(row: tuple[Any, ...]) -> Event:
@@ -233,17 +246,14 @@ class Journal:
         key = (phase, kinds)
         selection = self._selections.get(key)
         if selection is None:
-            where: str = "target = ?"
-            params: tuple[Any, ...] = (self.target,)
-            if phase is not None:
-                where, params = where + " AND phase = ?", (*params, phase)
-            if kinds is not None:
-                ordered = tuple(sorted(kinds))
-                where = where + f" AND kind IN ({', '.join('?' * len(ordered))})"
-                params = (*params, *ordered)
-            selection = self._selections[key] = _Selection(where, params)
-        rows = self._query(f"SELECT {_COLUMNS} FROM event WHERE {selection.where} AND id > ? ORDER BY id",
-                           (*selection.params, selection.last_id))
+            if kinds is not None:  # (a phase of a kinds selection is served by its by_phase index)
+                selection = _Selection(_SELECT_KINDS, (self.target, json.dumps(sorted(kinds))))
+            elif phase is not None:
+                selection = _Selection(_SELECT_PHASE, (self.target, phase))
+            else:
+                selection = _Selection(_SELECT_ALL, (self.target,))
+            self._selections[key] = selection
+        rows = self._query(selection.sql, (*selection.params, selection.last_id))
         if rows:
             selection.extend([_event(r) for r in rows])
         return selection
@@ -295,34 +305,25 @@ class Journal:
         """At most `limit` events, newest first, filtered in SQL: the latest (no bound),
         the page older than `before_id`, or everything newer than `after_id`. Reads only
         the rows returned, whatever the history's length (an index serves every filter)."""
-        where: list[str] = ["target = ?"]
-        params: list[Any] = [self.target]
-        if phase is not None:
-            where.append("phase = ?")
-            params.append(phase)
-        wanted = sorted(frozenset(kinds)) if kinds else []
-        if wanted:
-            where.append(f"kind IN ({', '.join('?' * len(wanted))})")
-            params.extend(wanted)
-        if before_id is not None:
-            where.append("id < ?")
-            params.append(before_id)
-        if after_id is not None:
-            where.append("id > ?")
-            params.append(after_id)
+        wanted = json.dumps(sorted(frozenset(kinds))) if kinds else None
+        bounds = (before_id, after_id, int(limit))
         with self._lock:
-            rows = self._query(f"SELECT {_COLUMNS} FROM event WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
-                               (*params, int(limit)))
+            if phase is None and wanted is None:
+                rows = self._query(_WINDOW, (self.target, *bounds))
+            elif wanted is None:
+                rows = self._query(_WINDOW_PHASE, (self.target, phase, *bounds))
+            elif phase is None:
+                rows = self._query(_WINDOW_KINDS, (self.target, wanted, *bounds))
+            else:
+                rows = self._query(_WINDOW_PHASE_KINDS, (self.target, phase, wanted, *bounds))
         return [_event(r) for r in rows]
 
     def count(self, phase: int | None = None) -> int:
         """How many events (of one phase): an index-only count, for the screen's title."""
-        sql = "SELECT COUNT(*) FROM event WHERE target = ?"
-        params: list[Any] = [self.target]
-        if phase is not None:
-            sql, params = sql + " AND phase = ?", [*params, phase]
         with self._lock:
-            return int(self._query(sql, tuple(params))[0][0])
+            if phase is None:
+                return int(self._query("SELECT COUNT(*) FROM event WHERE target = ?", (self.target,))[0][0])
+            return int(self._query("SELECT COUNT(*) FROM event WHERE target = ? AND phase = ?", (self.target, phase))[0][0])
 
     def close(self) -> None:
         try:

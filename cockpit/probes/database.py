@@ -233,8 +233,9 @@ class DatabaseProbe:
         key = self._recency_key(fact)
         if not key:
             return None
-        order = ", ".join(f"{quote_ident(k) if k != 'rowid' else k} DESC" for k in key)
-        return (f"(SELECT COUNT(*) FROM (SELECT {column} AS c FROM {table} ORDER BY {order} LIMIT {RECENCY_ROWS}) newest "
+        # the key's first column alone: its index is read backwards from the newest row
+        newest = quote_ident(key[0])
+        return (f"(SELECT COUNT(*) FROM (SELECT {column} AS c FROM {table} ORDER BY {newest} DESC LIMIT {RECENCY_ROWS}) newest "
                 f"WHERE c >= {cutoff})")
 
     async def _combined(self, parts: list[_Part], now: float) -> tuple[dict[str, Any], dict[str, str]]:
