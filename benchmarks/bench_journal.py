@@ -122,11 +122,8 @@ async def tui_open(config: Path) -> tuple[float, float, float]:
         await pilot.press("j")
         while True:
             await pilot.pause()
-            try:
-                table = app.screen.query_one("#journal", DataTable)
-            except Exception:  # noqa: BLE001 - not mounted yet
-                continue
-            if table.row_count:
+            tables = list(app.screen.query("#journal").results(DataTable))  # empty until mounted
+            if tables and tables[0].row_count:
                 break
         journal_screen = time.perf_counter() - started
         # baseline in the same app: the help screen, which reads no journal at all

@@ -75,7 +75,7 @@ sys.exit(42 if "live" in marks else 1)
 
 
 def _run_child(script: Path, *args: str) -> dict[str, float]:
-    result = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120, env=CHILD_ENV)
+    result = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120, env=CHILD_ENV, check=False)
     if result.returncode != PAINTED:
         raise SystemExit(f"child did not paint (exit {result.returncode}): {result.stderr.strip().splitlines()[-1:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -69,7 +69,7 @@ def cpu_share(command: list[str], warmup: float, seconds: float, scratch: Path) 
         after = _cpu(proc)
         elapsed = time.monotonic() - started
     finally:
-        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
     return (after - before) / elapsed
 
 

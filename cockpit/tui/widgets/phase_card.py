@@ -16,7 +16,6 @@ from cockpit.probes.snapshot import CronReading, Freshness, PhaseSnapshot, Table
 from cockpit.tui import format as fmt
 from cockpit.tui.widgets.repaint import RepaintStatic
 
-
 FRESH_SLACK_S = 1.0  # a reading fetched this close before the refresh's time belongs to it
 
 
