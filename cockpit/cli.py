@@ -35,40 +35,58 @@ from cockpit import __version__
 from cockpit.paths import state_dir
 from cockpit.text import clean
 
-COMMAND_MODULES = (
-    "tui",
-    "demo",
-    "sandbox",
-    "check",
-    "status",
-    "steps",
-    "run",
-    "emergency",
-    "tick",
-    "note",
-    "log",
-    "journal_cmd",
-    "drill",
-    "smoke",
-    "watch",
-    "alerts",
-)
+# Command name -> (module, one-line help). Only the command being run is imported (its
+# module registers its full subparser); every other one is a cheap stub that lists it in
+# `cockpit --help`, so `cockpit --version` or `cockpit note` never import the engine, the
+# TUI or croniter. Adding a command is one line here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "tui": ("cockpit.commands.tui", "the interactive cockpit (default command)"),
+    "demo": ("cockpit.commands.demo", "open the cockpit on the embedded sandbox (created on first use)"),
+    "sandbox": ("cockpit.commands.sandbox", "create a sandbox to drill the rollback on"),
+    "check": ("cockpit.commands.check", "validate the plan and try every connection (exit 0, 2 or 3)"),
+    "status": ("cockpit.commands.status", "one snapshot of all live state"),
+    "steps": ("cockpit.commands.steps", "list a phase's steps with status and guards"),
+    "run": ("cockpit.commands.run", "dry-run (default) or execute one step"),
+    "emergency": ("cockpit.commands.emergency", "turn every flag off (dry-run unless --execute)"),
+    "tick": ("cockpit.commands.tick", "tick (or untick) a checklist item of a phase"),
+    "note": ("cockpit.commands.note", "journal a note"),
+    "log": ("cockpit.commands.log", "append the rollback log entry for a phase"),
+    "journal": ("cockpit.commands.journal_cmd", "print the journal in order"),
+    "drill": ("cockpit.commands.drill", "start, end and score a marked drill"),
+    "smoke": ("cockpit.commands.smoke", "run the plan's smoke checks"),
+    "watch": ("cockpit.commands.watch", "the headless 24-48 h watch (foreground, --detach, --stop, --extend)"),
+    "alerts": ("cockpit.commands.alerts", "the watch's alerts"),
+    "ack": ("cockpit.commands.alerts", "acknowledge an alert"),
+}
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 MESSAGE_LIMIT = 500
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: list[str]) -> str | None:
+    """The command an argument list runs: its first word that names one."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: the full subparser of the command it runs, stubs for the
+    rest. With `argv` None every command is registered in full (for docs and tests)."""
     parser = argparse.ArgumentParser(
         prog="cockpit",
         description="Roll the platform back safely, phase by phase (10 -> 7), and watch it afterwards.",
     )
     parser.add_argument("--version", action="version", version=f"rollback-cockpit {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"cockpit.commands.{name}")
-        module.register(subparsers)
+    wanted = _command_in(argv) if argv is not None else None
+    # one module may register several commands (alerts + ack): import each module once,
+    # and give a stub only to names no imported module registered
+    modules = list(dict.fromkeys(module for name, (module, _) in COMMANDS.items() if argv is None or name == wanted))
+    for module_name in modules:
+        importlib.import_module(module_name).register(subparsers)
+    for name, (module_name, help_text) in COMMANDS.items():
+        if module_name not in modules:
+            subparsers.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -152,11 +170,12 @@ def _is_broken_pipe(exc: BaseException) -> bool:
 
 
 def _run(argv: list[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(words).parse_args(words)
     if not getattr(args, "handler", None):
         # bare `cockpit` opens the TUI on ./phases.toml, as the design's CLI contract says
-        args = parser.parse_args(["tui", *(argv if argv is not None else sys.argv[1:])])
+        words = ["tui", *words]
+        args = build_parser(words).parse_args(words)
     return int(args.handler(args) or 0)
 
 

@@ -13,13 +13,17 @@ this file: callers pass only names, counts, paths and operator-typed text.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import itertools
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, overload
 
 KINDS = frozenset(
     {
@@ -47,7 +51,28 @@ CREATE TABLE IF NOT EXISTS event (
     data     TEXT    NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS event_target_phase ON event (target, phase, id);
+CREATE INDEX IF NOT EXISTS event_target_kind ON event (target, kind, id);
+CREATE INDEX IF NOT EXISTS event_target_id ON event (target, id);
 """
+
+# Kinds that pile up over a long watch (output lines, notes, ticks, alerts, sessions,
+# heartbeats) and that the per-phase rollback state (step statuses, order, prerequisites,
+# backups, the watch in force) never reads. Everything else is a STATE kind: any kind
+# added to KINDS later is a state kind unless it is listed here, so a new kind can never
+# be silently missing from the derived state.
+BULK_KINDS = frozenset(
+    {
+        "step_output", "note", "tick", "untick", "alert", "alert_ack",
+        "session_start", "session_end", "log_written",
+        "heartbeat", "watch_heartbeat", "watcher_heartbeat",
+    }
+)
+STATE_KINDS = KINDS - BULK_KINDS
+
+# Set by the derived-state memo (engine/memo.py) around one derivation: a plain
+# `events()` inside it reads only these kinds. Context-local, so another thread or task
+# reading the journal at the same moment still gets the whole history.
+_SCOPE: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("journal_scope", default=None)
 
 _SECRET_KEYS = ("password", "passwd", "pwd", "secret", "token_value")
 
@@ -82,19 +107,112 @@ def _scrub(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+class EventView(Sequence[Event]):
+    """A read-only, fixed-length view of an append-only event list: O(1) to make, so a
+    view per redraw costs nothing whatever the journal's length. Appends after it was
+    made are not in it (its length is fixed), which is what a caller deriving state
+    from one consistent moment wants."""
+
+    __slots__ = ("_items", "_length")
+
+    def __init__(self, items: list[Event], length: int | None = None) -> None:
+        self._items = items
+        self._length = len(items) if length is None else length
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [self._items[i] for i in range(*index.indices(self._length))]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("event index out of range")
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[Event]:
+        return itertools.islice(self._items, self._length)
+
+    def __reversed__(self) -> Iterator[Event]:
+        items = self._items
+        return (items[i] for i in range(self._length - 1, -1, -1))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (EventView, list, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"EventView({list(self)!r})"
+
+    @property
+    def last_id(self) -> int:
+        return self._items[self._length - 1].id if self._length else 0
+
+
+class _Selection:
+    """One SQL-filtered slice of the history (all events, one phase's, or some kinds'),
+    cached in id order and extended from `id > last_id` only. Events of a kinds
+    selection are also indexed by phase, so one phase's derivation scans only its own."""
+
+    def __init__(self, sql: str, params: tuple[Any, ...]) -> None:
+        self.sql = sql  # one of the constant _SELECT_* statements; its last parameter is the last id seen
+        self.params = params
+        self.items: list[Event] = []
+        self.by_phase: dict[int | None, list[Event]] = {}
+        self.last_id = 0
+
+    def extend(self, events: list[Event]) -> None:
+        for event in events:
+            self.items.append(event)
+            self.by_phase.setdefault(event.phase, []).append(event)
+        if events:
+            self.last_id = events[-1].id
+
+
+# Constant statements only: values (target, phase, kinds as a JSON array, ids) are all
+# bound parameters, and each filter is served by an index.
+_SELECT = "SELECT id, at, kind, operator, phase, step, data, target FROM event WHERE target = ? "
+_SELECT_ALL = _SELECT + "AND id > ? ORDER BY id"
+_SELECT_PHASE = _SELECT + "AND phase = ? AND id > ? ORDER BY id"
+# a few kinds among many: their own index, not a walk over every newer event
+_SELECT_KINDS = _SELECT.replace("FROM event", "FROM event INDEXED BY event_target_kind") + (
+    "AND kind IN (SELECT value FROM json_each(?)) AND id > ? ORDER BY id")
+_BOUNDS = "AND id < coalesce(?, 9223372036854775807) AND id > coalesce(?, 0) ORDER BY id DESC LIMIT ?"
+_WINDOW = _SELECT + _BOUNDS
+_WINDOW_PHASE = _SELECT + "AND phase = ? " + _BOUNDS
+_WINDOW_KINDS = _SELECT + "AND kind IN (SELECT value FROM json_each(?)) " + _BOUNDS
+_WINDOW_PHASE_KINDS = _SELECT + "AND phase = ? AND kind IN (SELECT value FROM json_each(?)) " + _BOUNDS
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    return Event(id=row[0], at=row[1], kind=row[2], operator=row[3], phase=row[4], step=row[5],
+                 data=json.loads(row[6] or "{}"), target=row[7])
+
+
 class Journal:
-    """One target's history in one SQLite file, safe to read from other processes."""
+    """One target's history in one SQLite file, safe to read from other processes.
+
+    Reads never grow with the history on a refresh: every selection (all events, one
+    phase, some kinds) is filtered in SQL, cached, and extended with rows newer than the
+    last one it saw; `events()` returns an O(1) read-only view of that cache. The full
+    history is loaded only by a caller that asks for it (the report, a live guard); the
+    board's derived state reads the few state kinds only (see STATE_KINDS)."""
 
     def __init__(self, path: Path, target: str, operator: str, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.target = target
         self.operator = operator
         self.clock = clock
-        self._seen: list[Event] = []  # every event read so far, in id order
-        self._seen_id = 0
+        self._selections: dict[tuple[int | None, frozenset[str] | None], _Selection] = {}
         # the TUI writes from worker threads while the UI thread reads: one connection,
         # one cache, so both go through this lock (SQLite alone would not guard the cache)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=10, isolation_level=None, check_same_thread=False)
@@ -118,29 +236,99 @@ class Journal:
                 )
         except sqlite3.Error as exc:
             raise JournalError(f"cannot write the journal {self.path}: {exc}") from None
-        return int(cursor.lastrowid)
+        return int(cursor.lastrowid or 0)
 
-    def events(self, phase: int | None = None, kinds: Iterable[str] | None = None) -> list[Event]:
+    # -- cached, incremental reads ---------------------------------------------------------
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read the journal {self.path}: {exc}") from None
+
+    def _selection(self, phase: int | None, kinds: frozenset[str] | None) -> _Selection:
+        """The cached selection, brought up to date with rows newer than its last one
+        (including rows another cockpit appended). Call with the lock held."""
+        key = (phase, kinds)
+        selection = self._selections.get(key)
+        if selection is None:
+            if kinds is not None:  # (a phase of a kinds selection is served by its by_phase index)
+                selection = _Selection(_SELECT_KINDS, (self.target, json.dumps(sorted(kinds))))
+            elif phase is not None:
+                selection = _Selection(_SELECT_PHASE, (self.target, phase))
+            else:
+                selection = _Selection(_SELECT_ALL, (self.target,))
+            self._selections[key] = selection
+        rows = self._query(selection.sql, (*selection.params, selection.last_id))
+        if rows:
+            selection.extend([_event(r) for r in rows])
+        return selection
+
+    def events(self, phase: int | None = None, kinds: Iterable[str] | None = None) -> EventView:
         """This target's events, oldest first; optionally one phase's and/or some kinds.
 
-        The journal is append-only, so only rows newer than the last one seen are read
-        (including rows another cockpit appended): views call this on every redraw of a
-        day-long watch, and re-reading the whole history each time would grow with it."""
+        Returns a read-only view (a Sequence, compares equal to a list of the same
+        events), never a copy: views call this on every redraw of a day-long watch.
+        Filtering happens in SQL, and only rows newer than the last one seen are read."""
+        wanted = frozenset(kinds) if kinds else _SCOPE.get()
         with self._lock:
-            try:
-                rows = self._db.execute(
-                    "SELECT id, at, kind, operator, phase, step, data, target FROM event WHERE target = ? AND id > ? ORDER BY id",
-                    (self.target, self._seen_id),
-                ).fetchall()
-            except sqlite3.Error as exc:
-                raise JournalError(f"cannot read the journal {self.path}: {exc}") from None
-            for r in rows:
-                self._seen.append(Event(id=r[0], at=r[1], kind=r[2], operator=r[3], phase=r[4], step=r[5], data=json.loads(r[6] or "{}"), target=r[7]))
-            if rows:
-                self._seen_id = rows[-1][0]
-            seen = list(self._seen)
-        wanted = frozenset(kinds or ())
-        return [e for e in seen if (phase is None or e.phase == phase) and (not wanted or e.kind in wanted)]
+            if wanted:
+                selection = self._selection(None, wanted)
+                items = selection.items if phase is None else selection.by_phase.get(phase, [])
+            else:
+                items = self._selection(phase, None).items
+            return EventView(items)
+
+    @property
+    def last_id(self) -> int:
+        """The id of this target's newest event on disk (0 for none): one indexed read."""
+        with self._lock:
+            rows = self._query("SELECT id FROM event WHERE target = ? ORDER BY id DESC LIMIT 1", (self.target,))
+        return int(rows[0][0]) if rows else 0
+
+    def version(self, kinds: Iterable[str] | None = None) -> int:
+        """The newest event id among `kinds` (all kinds when None), after reading any new
+        rows: what a memo of state derived from those kinds is keyed on."""
+        wanted = frozenset(kinds) if kinds else None
+        with self._lock:
+            if wanted is None:
+                return self.last_id
+            return self._selection(None, wanted).last_id
+
+    @contextlib.contextmanager
+    def scoped(self, kinds: Iterable[str]) -> Iterator[None]:
+        """Within the block, `events()` without `kinds` reads only `kinds` (this thread or
+        task only): derived state that never looks at bulk kinds needs no bulk rows."""
+        token = _SCOPE.set(frozenset(kinds))
+        try:
+            yield
+        finally:
+            _SCOPE.reset(token)
+
+    # -- windows for the journal screen ----------------------------------------------------
+    def window(self, limit: int = 500, *, before_id: int | None = None, after_id: int | None = None,
+               phase: int | None = None, kinds: Iterable[str] | None = None) -> list[Event]:
+        """At most `limit` events, newest first, filtered in SQL: the latest (no bound),
+        the page older than `before_id`, or everything newer than `after_id`. Reads only
+        the rows returned, whatever the history's length (an index serves every filter)."""
+        wanted = json.dumps(sorted(frozenset(kinds))) if kinds else None
+        bounds = (before_id, after_id, int(limit))
+        with self._lock:
+            if phase is None and wanted is None:
+                rows = self._query(_WINDOW, (self.target, *bounds))
+            elif wanted is None:
+                rows = self._query(_WINDOW_PHASE, (self.target, phase, *bounds))
+            elif phase is None:
+                rows = self._query(_WINDOW_KINDS, (self.target, wanted, *bounds))
+            else:
+                rows = self._query(_WINDOW_PHASE_KINDS, (self.target, phase, wanted, *bounds))
+        return [_event(r) for r in rows]
+
+    def count(self, phase: int | None = None) -> int:
+        """How many events (of one phase): an index-only count, for the screen's title."""
+        with self._lock:
+            if phase is None:
+                return int(self._query("SELECT COUNT(*) FROM event WHERE target = ?", (self.target,))[0][0])
+            return int(self._query("SELECT COUNT(*) FROM event WHERE target = ? AND phase = ?", (self.target, phase))[0][0])
 
     def close(self) -> None:
         try:

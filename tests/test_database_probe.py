@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -200,15 +201,14 @@ async def test_permission_error_on_one_table_spares_the_rest(mariadb, mysql_sand
         mariadb.root_execute("DROP USER IF EXISTS 'limited'@'127.0.0.1'")
 
 
-async def test_slow_activity_check_is_abandoned_and_the_rest_still_refreshes(sandbox: Path) -> None:
+async def test_unindexed_activity_column_is_read_by_key_never_scanned(sandbox: Path) -> None:
     """An activity check on an unindexed column of a big table would scan production on
-    every tick: the refresh statement is bounded, the slow part is left out with its
-    error, and every other reading still refreshes."""
+    every tick: it is read on the newest rows by key instead, so it answers within a
+    statement limit a scan of the table cannot meet, and counts the recent writes."""
     import sqlite3
 
     plan = load_plan(sandbox)
     with sqlite3.connect(plan.target.path) as conn:
-        conn.execute("DROP INDEX IF EXISTS idx_assignment_log_created_at")
         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='assignment_log'").fetchall():
             if not name.startswith("sqlite_autoindex"):
                 conn.execute(f'DROP INDEX "{name}"')
@@ -217,17 +217,87 @@ async def test_slow_activity_check_is_abandoned_and_the_rest_still_refreshes(san
             "INSERT INTO assignment_log (token_id, node_id, account_id, rule, reason, created_at) "
             "SELECT i, i % 50, i % 25, 'auto', 'seed', '2020-01-01 00:00:00' FROM n"
         )
+        conn.executemany(
+            "INSERT INTO assignment_log (token_id, node_id, account_id, rule, reason, created_at) "
+            "VALUES (?, 1, 1, 'auto', 'now', datetime('now'))", [(i,) for i in range(3)],
+        )
     db = open_database(plan.target)
-    probe = DatabaseProbe(db, refresh_timeout_ms=5)
+    scan_limit = DatabaseProbe(db, refresh_timeout_ms=15)
     try:
-        facts = await probe.refresh(plan)
-        slow = facts.activity[(7, "assignment-log")]
-        assert slow.recent_rows is None and "time limit" in (slow.freshness.error or "")
-        assert facts.flags["enable_assignment_runtime"].state == "on"
-        assert facts.tables["mv_token_flow_summary"].has_rows is True
-        before = db.queries
-        again = await probe.refresh(plan)
-        assert db.queries - before == 2  # the slow part stays out: no re-scan every tick
-        assert again.activity[(7, "assignment-log")].recent_rows is None
+        async with db:
+            started = time.perf_counter()
+            scanned = await db.fetch_all("SELECT COUNT(*) FROM assignment_log WHERE created_at >= datetime('now', '-5 minutes')")
+            scan_s = time.perf_counter() - started
+            facts = await scan_limit.refresh(plan)
+        reading = facts.activity[(7, "assignment-log")]
+        assert scanned[0][0] == 3 and scan_s > 0.015, "the table is too small to prove anything"
+        assert reading.freshness.error is None and reading.recent_rows == 3
+        assert reading.method == "newest 1000 rows by key"
+        assert facts.connection.queries_last_refresh == 2
     finally:
         await db.close()
+
+
+async def test_check_names_unindexed_activity_columns_with_the_fix(sandbox: Path) -> None:
+    import sqlite3
+
+    from cockpit.probes.database import activity_index_results
+
+    plan = load_plan(sandbox)
+    db = open_database(plan.target)
+    async with db:
+        indexed = activity_index_results(plan, await db.table_facts(plan.all_tables))
+    assert [name for name, _, _ in indexed] == ["activity indexes"]
+    with sqlite3.connect(plan.target.path) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='assignment_log'").fetchall():
+            if not name.startswith("sqlite_autoindex"):
+                conn.execute(f'DROP INDEX "{name}"')
+    db = open_database(plan.target)
+    async with db:
+        results = activity_index_results(plan, await db.table_facts(plan.all_tables))
+    (name, ok, detail), = results
+    assert name == "activity index assignment_log.created_at" and ok
+    assert "CREATE INDEX `ix_assignment_log_created_at` ON `assignment_log` (`created_at`)" in detail
+
+
+@pytest.mark.mariadb
+async def test_mariadb_rows_read_per_refresh_do_not_grow_with_an_unindexed_table(mariadb, mysql_sandbox) -> None:
+    """Handler_read_* deltas of one refresh at 20k and at 200k rows in assignment_log,
+    its activity column indexed and not: equal within a few rows, and small."""
+    plan = load_plan(mysql_sandbox.config_path)
+    database = mysql_sandbox.database
+
+    async def rows_read() -> int:
+        async with open_database(plan.target) as db:
+            probe = DatabaseProbe(db)
+            await probe.refresh(plan)
+
+            async def handler() -> int:
+                return sum(int(v) for _, v in await db.fetch_all("SHOW SESSION STATUS LIKE 'Handler_read%'"))
+
+            overhead = -(await handler()) + await handler()
+            before = await handler()
+            facts = await probe.refresh(plan)
+            assert facts.connection.queries_last_refresh == 2
+            assert facts.activity[(7, "assignment-log")].recent_rows == 0
+            return await handler() - before - overhead
+
+    def grow(rows: int) -> None:
+        mariadb.root_execute(
+            "INSERT INTO assignment_log (token_id, node_id, account_id, rule, reason, created_at) "
+            f"SELECT seq, seq % 50, seq % 25, 'auto', 'seed', TIMESTAMP'2020-01-01 00:00:00' FROM seq_1_to_{rows}",
+            database=database,
+        )
+
+    grow(20_000)
+    indexed_small = await rows_read()
+    indexes = mariadb.root_execute(
+        "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = 'assignment_log' AND COLUMN_NAME = 'created_at'", database=database)
+    for (name,) in indexes:
+        mariadb.root_execute(f"DROP INDEX `{name}` ON assignment_log", database=database)
+    unindexed_small = await rows_read()
+    grow(180_000)
+    unindexed_big = await rows_read()
+    assert abs(unindexed_big - unindexed_small) <= 5, (unindexed_small, unindexed_big)
+    assert unindexed_big < 3_000 and indexed_small < 3_000, (indexed_small, unindexed_big)

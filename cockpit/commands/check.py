@@ -54,6 +54,9 @@ async def _check_database(plan: Plan) -> list[tuple[str, bool, str]]:
             missing = [name for name, fact in facts.items() if not fact.exists]
             detail = f"{len(facts) - len(missing)} of {len(facts)} plan tables present"
             results.append(("plan tables", True, detail + (f" (absent: {', '.join(missing)})" if missing else "")))
+            from cockpit.probes.database import activity_index_results
+
+            results.extend(activity_index_results(plan, facts))
         except DatabaseError as exc:
             results.append(("plan tables", False, str(exc)))
         if plan.flag_store.backend == "sql":

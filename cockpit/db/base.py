@@ -27,6 +27,8 @@ class TableFact:
     estimated_rows: int | None = None
     size_bytes: int | None = None
     columns: tuple[str, ...] = ()
+    indexed: tuple[str, ...] = ()  # columns that lead an index (a range on them reads no more rows than it returns)
+    primary_key: tuple[str, ...] = ()  # in key order; () when the table has none
 
 
 class Database(ABC):

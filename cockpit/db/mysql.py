@@ -224,15 +224,26 @@ class MysqlDatabase(Database):
             "UNION ALL "
             "SELECT c.TABLE_NAME, NULL, NULL, c.COLUMN_NAME, c.ORDINAL_POSITION "
             f"FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME IN ({marks}) "
+            "UNION ALL "  # index leaders and primary-key columns: activity checks must never scan
+            "SELECT s.TABLE_NAME, NULL, s.INDEX_NAME = 'PRIMARY', s.COLUMN_NAME, 100000 + s.SEQ_IN_INDEX "
+            f"FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME IN ({marks}) "
+            "AND (s.SEQ_IN_INDEX = 1 OR s.INDEX_NAME = 'PRIMARY') "
             "ORDER BY 1, 5",
-            [*names, *names],
+            [*names, *names, *names],
         )
         found: dict[str, dict[str, Any]] = {}
-        for name, estimate, size, column, _position in rows:
+        for name, estimate, size, column, position in rows:
             if column is None:  # the TABLES row sorts first (position 0)
-                found[str(name)] = {"rows": estimate, "size": size, "columns": []}
-            elif str(name) in found:
+                found[str(name)] = {"rows": estimate, "size": size, "columns": [], "indexed": [], "pk": []}
+            elif str(name) not in found:
+                continue
+            elif int(position) < 100000:
                 found[str(name)]["columns"].append(str(column))
+            else:
+                if int(position) == 100001:
+                    found[str(name)]["indexed"].append(str(column))
+                if size:
+                    found[str(name)]["pk"].append(str(column))
         facts = {}
         for name in names:
             e = found.get(name)
@@ -241,7 +252,8 @@ class MysqlDatabase(Database):
             else:
                 rows_estimate = None if e["rows"] is None else int(e["rows"])
                 size_bytes = None if e["size"] is None else int(e["size"])
-                facts[name] = TableFact(name, True, rows_estimate, size_bytes, tuple(e["columns"]))
+                facts[name] = TableFact(name, True, rows_estimate, size_bytes, tuple(e["columns"]),
+                                        tuple(dict.fromkeys(e["indexed"])), tuple(e["pk"]))
         return facts
 
     async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[tuple]:

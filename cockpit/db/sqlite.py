@@ -109,21 +109,29 @@ class SqliteDatabase(Database):
         # row count), size from dbstat when compiled in: catalogue reads only, no scan.
         estimate = "(SELECT CAST(s.stat AS INTEGER) FROM sqlite_stat1 s WHERE s.tbl = m.name LIMIT 1)" if self._has_stat1 else "NULL"
         size = "(SELECT SUM(d.pgsize) FROM dbstat d WHERE d.name = m.name)" if self._has_dbstat else "NULL"
+        # per column: its primary-key position and whether it leads an index (activity checks must never scan)
+        leads = ("EXISTS(SELECT 1 FROM pragma_index_list(m.name) il, pragma_index_info(il.name) ii "
+                 "WHERE ii.seqno = 0 AND ii.name = p.name)")
         sql = (
-            f"SELECT m.name, {estimate}, {size}, p.name FROM sqlite_master m "
+            f"SELECT m.name, {estimate}, {size}, p.name, p.pk, {leads} FROM sqlite_master m "
             f"LEFT JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN ({marks}) ORDER BY m.name, p.cid"
         )
         rows = await self.fetch_all(sql, names)
         found: dict[str, dict[str, Any]] = {}
-        for name, rows_estimate, size_bytes, column in rows:
-            entry = found.setdefault(name, {"rows": rows_estimate, "size": size_bytes, "columns": []})
+        for name, rows_estimate, size_bytes, column, pk, lead in rows:
+            entry = found.setdefault(name, {"rows": rows_estimate, "size": size_bytes, "columns": [], "indexed": [], "pk": {}})
             if column is not None:
                 entry["columns"].append(column)
+                if lead or pk == 1:  # a first primary-key column is the rowid or has its own index
+                    entry["indexed"].append(column)
+                if pk:
+                    entry["pk"][int(pk)] = column
         facts = {}
         for name in names:
             if name in found:
                 e = found[name]
-                facts[name] = TableFact(name, True, e["rows"], e["size"], tuple(e["columns"]))
+                facts[name] = TableFact(name, True, e["rows"], e["size"], tuple(e["columns"]), tuple(e["indexed"]),
+                                        tuple(e["pk"][k] for k in sorted(e["pk"])))
             else:
                 facts[name] = TableFact(name, False)
         return facts

@@ -18,7 +18,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from cockpit.db.errors import DatabaseError
 from cockpit.journal import Event, Journal
@@ -26,8 +26,12 @@ from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state, table_guards
+from .memo import derived
 from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
-from .steps import StepContext, kind_for
+if TYPE_CHECKING:
+    from .steps import StepContext, kind_for
+else:  # the step kinds load on first use: not needed for the first frame
+    from .lazy_steps import StepContext, kind_for
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
 
 PAUSE_HOOK = "COCKPIT_TEST_PAUSE_AFTER_INTENT"
@@ -471,6 +475,7 @@ class Engine:
         return Outcome(status, message, "verify" if bad else None, tuple(lines), {"flags": results})
 
     # -- derived state ------------------------------------------------------------------------
+    @derived()
     def step_views(self, phase_id: int, snapshot: Snapshot | None = None) -> list[StepView]:
         """Status of each step from the journal; for steps not yet run, a guard preview
         from the snapshot (no I/O: this runs on every refresh)."""
@@ -535,6 +540,7 @@ class Engine:
         inputs = table_guards.snapshot_inputs(self.plan, events, phase, step, snapshot, self.clock())
         return [f"{g.name}: {g.detail}" for g in functions[step.kind](inputs, phase, step) if not g.ok]
 
+    @derived(clocked=True)
     def phase_progress(self, phase_id: int) -> PhaseProgress:
         return state.phase_progress(self.journal.events(), self.plan.phase(phase_id), self.clock())
 
@@ -556,6 +562,7 @@ class Engine:
             raise EngineError(f"no \"{item_id}\" in the {which} checklist (items: {', '.join(sorted(items))})")
         self.journal.append("tick" if ticked else "untick", phase=phase.id, data={"which": which, "item": item_id, "note": note})
 
+    @derived(frozenset({"tick", "untick"}))
     def ticks(self, phase_id: int) -> dict[tuple[str, str], TickState]:
         return state.ticks(self.journal.events(phase_id), phase_id)
 
@@ -580,6 +587,7 @@ class Engine:
         self._writable()
         self.journal.append("alert_ack", data={"event_id": int(event_id)})
 
+    @derived(frozenset({"alert", "alert_ack"}))
     def open_alerts(self) -> list[AlertRecord]:
         return state.open_alerts(self.journal.events())
 
@@ -591,6 +599,7 @@ class Engine:
         self._writable()
         self.journal.append("watch_end")
 
+    @derived()
     def watch(self) -> WatchState | None:
         return state.watch(self.journal.events())
 

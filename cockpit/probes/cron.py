@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from croniter import croniter
-
 from cockpit.cron import scan
 from cockpit.cron.errors import CronError
 from cockpit.cron.source import CronText, read_crontab
@@ -63,6 +61,8 @@ def next_run(schedule: str, now: float) -> float | None:
     that have no next time, such as @reboot."""
     try:
         start = datetime.fromtimestamp(now).astimezone()
+        from croniter import croniter  # loaded on first use: ~50 ms of start-up
+
         return float(croniter(schedule, start).get_next(float))
     except (ValueError, KeyError, TypeError, ArithmeticError):  # CroniterError is a ValueError
         return None

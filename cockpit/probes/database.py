@@ -16,17 +16,25 @@ notice; everything else keeps refreshing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from ..db.base import Database, TableFact
 from ..db.errors import DatabaseUnavailable, QueryError
 from ..db.sql import quote_ident
 from ..plan.model import ActivityCheck, FlagStore, Phase, Plan
 from .flags import flag_value_sql, reading_from_raw
-from .snapshot import ActivityReading, ConnectionReading, FlagReading, Freshness, TableReading
+from .snapshot import (
+    ActivityReading,
+    ConnectionReading,
+    FlagReading,
+    Freshness,
+    TableReading,
+)
 
 ACTIVITY_CAP = 100  # activity counts stop here: "is anyone writing?" needs no exact number
+RECENCY_ROWS = 1000  # an unindexed activity column is judged on the newest rows by primary key only
 BACKOFF_START_S = 1.0
 BACKOFF_CAP_S = 30.0
 DENIED_RETRY_S = 300.0  # a part refused (permission, time limit) is retried this often, not every tick
@@ -169,7 +177,9 @@ class DatabaseProbe:
         activity: dict[ActivityKey, ActivityReading] = {}
         for phase in plan.phases:
             for check in phase.activity:
-                activity[(phase.id, check.id)] = self._activity_reading(phase.id, check, catalogue, values, errors, now)
+                reading = activity[(phase.id, check.id)] = self._activity_reading(phase.id, check, catalogue, values, errors, now)
+                if reading.method == "not checked" and reading.freshness.error:
+                    notices.append(reading.freshness.error)
         connection = ConnectionReading(
             target=self.db.target.label,
             state="connected",
@@ -189,13 +199,9 @@ class DatabaseProbe:
                 parts.append(_Part(f"flag:{key}", flag_value_sql(store), (key,)))
         for phase in plan.phases:
             for check in phase.activity:
-                fact = catalogue[check.table]
-                if fact.exists and check.column in fact.columns:
-                    parts.append(_Part(
-                        f"activity:{phase.id}:{check.id}",
-                        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {quote_ident(check.table)} "
-                        f"WHERE {quote_ident(check.column)} >= {self._cutoff(check.window_minutes)} LIMIT {ACTIVITY_CAP}) recent)",
-                    ))
+                sql = self._activity_sql(check, catalogue[check.table])
+                if sql:
+                    parts.append(_Part(f"activity:{phase.id}:{check.id}", sql))
         # parts refused for permission stay out until their retry time, keeping a
         # refresh at two statements instead of re-failing every tick
         keep = []
@@ -206,6 +212,31 @@ class DatabaseProbe:
             self._denied.pop(part.key, None)
             keep.append(part)
         return keep
+
+    def _recency_key(self, fact: TableFact) -> tuple[str, ...]:
+        """The key the newest rows are found by: the primary key (SQLite's rowid without one)."""
+        if fact.primary_key:
+            return fact.primary_key
+        return ("rowid",) if self.db.dialect == "sqlite" else ()
+
+    def _activity_sql(self, check: ActivityCheck, fact: TableFact) -> str | None:
+        """Rows read never depend on the table's size: a range on an indexed column stops
+        at ACTIVITY_CAP rows; an unindexed column is read on the newest RECENCY_ROWS rows
+        by key (recent writes of an auto-increment table are there); with neither, the
+        check is not run at all (`_activity_reading` says why and how to fix it)."""
+        if not fact.exists or check.column not in fact.columns:
+            return None
+        table, column = quote_ident(check.table), quote_ident(check.column)
+        cutoff = self._cutoff(check.window_minutes)
+        if check.column in fact.indexed:
+            return f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {column} >= {cutoff} LIMIT {ACTIVITY_CAP}) recent)"
+        key = self._recency_key(fact)
+        if not key:
+            return None
+        # the key's first column alone: its index is read backwards from the newest row
+        newest = quote_ident(key[0])
+        return (f"(SELECT COUNT(*) FROM (SELECT {column} AS c FROM {table} ORDER BY {newest} DESC LIMIT {RECENCY_ROWS}) newest "
+                f"WHERE c >= {cutoff})")
 
     async def _combined(self, parts: list[_Part], now: float) -> tuple[dict[str, Any], dict[str, str]]:
         errors = {key: message for key, (message, _) in self._denied.items()}
@@ -276,9 +307,15 @@ class DatabaseProbe:
         if check.column not in fact.columns:
             error = f"column {check.table}.{check.column} does not exist"
             return ActivityReading(check.id, check.text, None, check.window_minutes, Freshness(fetched_at=now, error=error))
+        method = "" if check.column in fact.indexed else f"newest {RECENCY_ROWS} rows by key"
+        if method and not self._recency_key(fact):
+            return ActivityReading(check.id, check.text, None, check.window_minutes,
+                                   Freshness(fetched_at=now, error=unindexed_warning(check, fact)), method="not checked")
         if key in errors or key not in values:
-            return ActivityReading(check.id, check.text, None, check.window_minutes, Freshness(fetched_at=now, error=errors.get(key)))
-        return ActivityReading(check.id, check.text, int(values[key]), check.window_minutes, Freshness(fetched_at=now))
+            return ActivityReading(check.id, check.text, None, check.window_minutes,
+                                   Freshness(fetched_at=now, error=errors.get(key)), method=method)
+        recent = min(int(values[key]), ACTIVITY_CAP)
+        return ActivityReading(check.id, check.text, recent, check.window_minutes, Freshness(fetched_at=now), method=method)
 
     @staticmethod
     def _flag_table_problem(fact: TableFact, store: FlagStore) -> str | None:
@@ -342,3 +379,39 @@ class DatabaseProbe:
             flags={k: replace(v, freshness=gone(v.freshness)) for k, v in last.flags.items()},
             activity={k: replace(v, freshness=gone(v.freshness)) for k, v in last.activity.items()},
         )
+
+
+def create_index_sql(check: ActivityCheck) -> str:
+    """The fix for an unindexed activity column, as the operator would type it."""
+    name = f"ix_{check.table}_{check.column}"[:64]
+    return f"CREATE INDEX {quote_ident(name)} ON {quote_ident(check.table)} ({quote_ident(check.column)})"
+
+
+def unindexed_warning(check: ActivityCheck, fact: TableFact) -> str:
+    return (f"activity check {check.id} not run: {check.table}.{check.column} has no index and the table no primary key, "
+            f"so it could only be answered by a scan; fix: {create_index_sql(check)}")
+
+
+def activity_index_results(plan: Plan, catalogue: dict[str, TableFact]) -> list[tuple[str, bool, str]]:
+    """For `cockpit check`: every activity column without an index, how it is read
+    instead (newest rows by key) or that it is not checked, and the CREATE INDEX that
+    fixes it. Indexed columns are summed up in one line."""
+    results: list[tuple[str, bool, str]] = []
+    checked = 0
+    for phase in plan.phases:
+        for check in phase.activity:
+            fact = catalogue.get(check.table)
+            if fact is None or not fact.exists or check.column not in fact.columns:
+                continue
+            checked += 1
+            if check.column in fact.indexed:
+                continue
+            has_key = bool(fact.primary_key) or plan.target.kind == "sqlite"
+            how = (f"read on the newest {RECENCY_ROWS} rows by primary key" if has_key
+                   else "NOT CHECKED (no primary key either: it would scan the table)")
+            # a warning, not a failure: the target is reachable and usable (exit 0)
+            results.append((f"activity index {check.table}.{check.column}", True,
+                            f"WARNING not indexed: {how}; fix: {create_index_sql(check)}"))
+    if checked and not results:
+        results.append(("activity indexes", True, f"all {checked} activity columns indexed"))
+    return results

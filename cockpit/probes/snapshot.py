@@ -100,6 +100,9 @@ class ActivityReading:
     recent_rows: int | None  # rows written inside the window; None when unknown
     window_minutes: int
     freshness: Freshness = field(default_factory=Freshness)
+    # how it was read: "" through an index on the column; "newest N rows by key" when the
+    # column has no index (never a scan of the table); the check is refused otherwise
+    method: str = ""
 
     @property
     def active(self) -> bool | None:

@@ -1,4 +1,9 @@
-"""Everything that happened, newest first: the audit trail the rollback log is built from."""
+"""Everything that happened, newest first: the audit trail the rollback log is built from.
+
+A 48-hour watch leaves a long journal, so the screen never loads it whole: it shows the
+latest WINDOW events (filtered by phase in SQL), loads the next older page on request,
+and on each refresh adds only the rows newer than the newest one shown.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,6 @@ from textual.widgets import DataTable, Static
 
 from cockpit.text import plain
 from cockpit.tui import format as fmt
-
 from cockpit.tui.screens.base import CockpitScreen
 
 KIND_STYLE = {
@@ -44,6 +48,21 @@ def describe(event: Any) -> str:
     return json.dumps(data, sort_keys=True, default=str)[:200] if data else ""
 
 
+WINDOW = 200
+
+
+class _Stamp(str):
+    """The "When" cell, carrying its event id so new rows sort above older ones."""
+
+    event_id: int = 0
+
+    @classmethod
+    def of(cls, event: Any) -> _Stamp:
+        stamp = cls(fmt.stamp(event.at))
+        stamp.event_id = event.id
+        return stamp
+
+
 class JournalScreen(CockpitScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -52,12 +71,16 @@ class JournalScreen(CockpitScreen):
         Binding("8", "filter(8)", "Ph8"),
         Binding("7", "filter(7)", "Ph7"),
         Binding("a", "filter(0)", "All"),
+        Binding("o", "older", "Older", show=False),  # named in the title while older rows exist
     ]
 
     def __init__(self) -> None:
         super().__init__(id="journal-screen")
         self.phase_filter: int | None = None
-        self._shown: tuple[int | None, int] = (None, -1)
+        self._newest = 0  # id of the newest row shown
+        self._oldest: int | None = None  # id of the oldest row shown
+        self._loaded_filter: int | None | bool = False  # False: nothing loaded yet
+        self._exhausted = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="journal-title")
@@ -77,25 +100,58 @@ class JournalScreen(CockpitScreen):
         self.phase_filter = phase_id or None
         self.redraw()
 
-    def redraw(self) -> None:
-        events = self.app.engine.events(self.phase_filter)
-        latest = events[-1].id if events else 0
-        if self._shown == (self.phase_filter, latest):
+    def action_older(self) -> None:
+        """The next WINDOW older events, added below the ones shown."""
+        if self._exhausted or self._oldest is None:
             return
-        self._shown = (self.phase_filter, latest)
-        label = f"phase {self.phase_filter}" if self.phase_filter else "all phases"
-        self.query_one("#journal-title", Static).update(
-            f"[b]Journal[/b] · {label} · {len(events)} events · newest first {fmt.styled('(7/8/9/0 filter, a all)', '$text-muted')}"
-        )
+        older = self.app.engine.journal.window(WINDOW, before_id=self._oldest, phase=self.phase_filter)
+        self._exhausted = len(older) < WINDOW
+        self._add(older)
+        self._title()
+
+    def _add(self, events: list[Any]) -> None:
+        """Add rows (newest first in `events`); ids already shown are skipped."""
         table = self.query_one("#journal", DataTable)
-        table.clear()
-        for event in reversed(events):
+        for event in events:
+            key = str(event.id)
+            if key in table.rows:
+                continue
             table.add_row(
-                fmt.stamp(event.at),
+                _Stamp.of(event),
                 "" if event.phase is None else str(event.phase),
                 plain(event.operator),  # str cells are parsed as markup; these are untrusted
                 Content.from_markup(fmt.styled(event.kind, KIND_STYLE.get(event.kind, ""))),
                 plain(event.step or ""),
                 plain(describe(event), limit=500),
-                key=str(event.id),
+                key=key,
             )
+            self._newest = max(self._newest, event.id)
+            self._oldest = event.id if self._oldest is None else min(self._oldest, event.id)
+
+    def _title(self) -> None:
+        label = f"phase {self.phase_filter}" if self.phase_filter else "all phases"
+        total = self.app.engine.journal.count(self.phase_filter)
+        shown = self.query_one("#journal", DataTable).row_count
+        more = "" if shown >= total else f" · showing the newest {shown} {fmt.styled('(o older)', '$text-muted')}"
+        self.query_one("#journal-title", Static).update(
+            f"[b]Journal[/b] · {label} · {total} events{more} · newest first {fmt.styled('(7/8/9/0 filter, a all)', '$text-muted')}"
+        )
+
+    def redraw(self) -> None:
+        journal = self.app.engine.journal
+        table = self.query_one("#journal", DataTable)
+        if self._loaded_filter is False or self._loaded_filter != self.phase_filter:
+            # a new view (first open or another filter): the latest window only
+            table.clear()
+            self._newest, self._oldest, self._loaded_filter = 0, None, self.phase_filter
+            latest = journal.window(WINDOW, phase=self.phase_filter)
+            self._exhausted = len(latest) < WINDOW
+            self._add(latest)
+            self._title()
+            return
+        newer = journal.window(WINDOW, after_id=self._newest, phase=self.phase_filter)
+        if not newer:
+            return
+        self._add(newer)
+        table.sort("at", key=lambda stamp: stamp.event_id, reverse=True)
+        self._title()

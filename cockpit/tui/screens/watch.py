@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
-from cockpit.text import clean, plain
+from cockpit.text import clean
 from cockpit.tui import format as fmt
 from cockpit.tui.evidence import spike
 from cockpit.tui.screens.base import CockpitScreen

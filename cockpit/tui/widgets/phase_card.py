@@ -1,25 +1,45 @@
-"""One phase on the board: everything that decides "is this phase still running?"."""
+"""One phase on the board: everything that decides "is this phase still running?".
+
+The card changes only when a reading does. Ages that move every second live in one
+place, the status strip's "refreshed HH:MM:SS (4s ago)": a reading read by that refresh
+shows no age of its own. A reading that is older than the refresh (stale after a lost
+connection, never read, carried over) keeps its age note, which is what the operator
+must notice. Exact counts show the clock time they were taken, not a moving age.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Static
-
 from cockpit.plan.model import Phase
-from cockpit.probes.snapshot import CronReading, PhaseSnapshot, TableReading
+from cockpit.probes.snapshot import CronReading, Freshness, PhaseSnapshot, TableReading
 from cockpit.tui import format as fmt
+from cockpit.tui.widgets.repaint import RepaintStatic
+
+FRESH_SLACK_S = 1.0  # a reading fetched this close before the refresh's time belongs to it
 
 
-def _cron_line(reading: CronReading, now: float) -> str:
+def _age(freshness: Freshness, now: float, refreshed_at: float | None) -> str:
+    """The age note, or "" for a reading the latest refresh read (the strip shows that age)."""
+    if (
+        refreshed_at is not None
+        and freshness.stale_since is None
+        and freshness.fetched_at is not None
+        and freshness.fetched_at >= refreshed_at - FRESH_SLACK_S
+    ):
+        return ""
+    return fmt.age_note(freshness, now)
+
+
+def _cron_line(reading: CronReading, now: float, refreshed_at: float | None = None) -> str:
     label = fmt.CRON_LABEL.get(reading.state, reading.state)
     parts = [f"{fmt.styled(reading.id, '')} {fmt.value(label, fmt.CRON_STYLE.get(reading.state, ''), reading.freshness)}"]
     if reading.state == "enabled" and reading.next_run:
         parts.append(fmt.styled(f"next {fmt.clock_time(reading.next_run)}", "$text-muted"))
     for run in reading.running:
         parts.append(fmt.styled(f"RUNNING pid {run.pid} {fmt.duration(run.elapsed(now))}", "b $warning"))
-    parts.append(fmt.age_note(reading.freshness, now))
-    return " ".join(parts)
+    parts.append(_age(reading.freshness, now, refreshed_at))
+    return " ".join(p for p in parts if p)
 
 
 def _table_text(reading: TableReading, now: float) -> str:
@@ -29,13 +49,15 @@ def _table_text(reading: TableReading, now: float) -> str:
         text = f"rows ~{fmt.count(reading.estimated_rows)}" if reading.estimated_rows else "rows"
     out = f"{fmt.styled(reading.name, '')} {fmt.value(text, fmt.TABLE_STYLE.get(state, ''), reading.freshness)}"
     if reading.exact_rows is not None:
-        exact_age = fmt.duration(now - reading.exact_at) if reading.exact_at else "?"
-        out += fmt.styled(f" (exact {reading.exact_rows}, {exact_age} ago)", "$text-muted")
+        taken = fmt.clock_time(reading.exact_at) if reading.exact_at else "?"
+        out += fmt.styled(f" (exact {reading.exact_rows} at {taken})", "$text-muted")
     return out
 
 
-def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: Any, now: float) -> str:
-    """The card body as markup. Kept a pure function so it can be tested without an app."""
+def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: Any, now: float,
+                    refreshed_at: float | None = None) -> str:
+    """The card body as markup. Kept a pure function so it can be tested without an app.
+    `refreshed_at`: the snapshot's time; readings it read carry no age of their own."""
     lines: list[str] = []
     state = snap.state if snap else "unknown"
     risk = fmt.styled(phase.data_loss_risk, fmt.RISK_STYLE.get(phase.data_loss_risk, ""))
@@ -58,19 +80,19 @@ def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: Any, now
             f"{fmt.styled(f.key, '')} {fmt.value(f.state, fmt.FLAG_STYLE.get(f.state, ''), f.freshness)}"
             for f in snap.flags
         )
-        lines.append(f"[b]flags[/]  {flags} {fmt.age_note(snap.flags[0].freshness, now)}")
+        lines.append(f"[b]flags[/]  {flags} {_age(snap.flags[0].freshness, now, refreshed_at)}".rstrip())
     for reading in snap.cron:
-        lines.append(f"[b]cron[/]   {_cron_line(reading, now)}")
+        lines.append(f"[b]cron[/]   {_cron_line(reading, now, refreshed_at)}")
     if snap.tables:
         tables = " · ".join(_table_text(t, now) for t in snap.tables)
-        lines.append(f"[b]tables[/] {tables} {fmt.age_note(snap.tables[0].freshness, now)}")
+        lines.append(f"[b]tables[/] {tables} {_age(snap.tables[0].freshness, now, refreshed_at)}".rstrip())
     for table, column, exists in snap.columns:
         shown = "present" if exists else ("absent" if exists is False else "unknown")
         lines.append(f"[b]column[/] {fmt.styled(f'{table}.{column}', '')} {fmt.styled(shown, '$text-muted')}")
     return "\n".join(lines)
 
 
-class PhaseCard(Static, can_focus=True):
+class PhaseCard(RepaintStatic, can_focus=True):
     """Focusable so the operator moves between phases with the arrow keys and opens one with enter."""
 
     def __init__(self, phase: Phase) -> None:
@@ -80,14 +102,20 @@ class PhaseCard(Static, can_focus=True):
         self._shown: tuple[str, str] | None = None
 
     def show(self, snap: PhaseSnapshot | None, progress: Any, now: float) -> None:
-        """Redraw only when the text changed: the board ticks every second for a day, and
-        an unchanged card must cost no layout or repaint."""
+        """Redraw only when the text changed, and lay out only when its shape did: the
+        board ticks every second for a day, and an age moving from 4s to 5s must cost a
+        repaint of this card, not a layout of the screen."""
         state = snap.state if snap else "unknown"
-        text = phase_card_text(self.phase, snap, progress, now)
+        snapshot = getattr(self.app, "snapshot", None)
+        refreshed_at = None
+        if snap is not None and snapshot is not None:  # readings are fetched during the refresh, before its time
+            refreshed_at = snapshot.taken_at - (snapshot.refresh_seconds or 0.0)
+        text = phase_card_text(self.phase, snap, progress, now, refreshed_at)
         if (state, text) == self._shown:
             return
+        if self._shown is None or self._shown[0] != state:
+            for name in ("live", "partly", "rolled", "unknown"):
+                self.set_class(state.split()[0] == name, f"state-{name}")
+            self.border_subtitle = state
         self._shown = (state, text)
-        for name in ("live", "partly", "rolled", "unknown"):
-            self.set_class(state.split()[0] == name, f"state-{name}")
-        self.border_subtitle = state
-        self.update(text)
+        self.show_text(text)

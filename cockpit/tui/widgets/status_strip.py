@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Static
-
 from cockpit.plan.model import Plan, Target
 from cockpit.probes.snapshot import Snapshot
 from cockpit.tui import format as fmt
+from cockpit.tui.widgets.repaint import RepaintStatic
 
 
 def target_text(target: Target) -> str:
@@ -54,8 +53,9 @@ def strip_text(
     return " · ".join(parts)
 
 
-class StatusStrip(Static):
-    """Redrawn from the app's state; holds nothing itself."""
+class StatusStrip(RepaintStatic):
+    """Redrawn from the app's state; holds nothing itself. Its ages move every second:
+    unchanged text costs nothing, and a changed age a repaint of the strip only."""
 
     def refresh_from(self, app: Any) -> None:
-        self.update(app.status_text())
+        self.show_text(app.status_text())
