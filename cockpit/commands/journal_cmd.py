@@ -13,7 +13,7 @@ import json
 import time
 
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, parse_phase, with_engine
+from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.text import clean
 
 

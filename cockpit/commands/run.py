@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, outcome_exit, parse_phase, with_engine
+from cockpit.commands.engine_cli import add_arguments, outcome_exit, parse_phase, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

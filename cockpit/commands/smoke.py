@@ -11,7 +11,7 @@ import json
 
 from cockpit.commands.common import EXIT_BAD_INPUT, fail
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, parse_phase, with_engine
+from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ import argparse
 import json
 
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, parse_phase, with_engine
+from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

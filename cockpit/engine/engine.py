@@ -84,14 +84,11 @@ class Engine:
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
-    async def open(cls, plan: Plan, *, operator: str | None = None, read_only: bool = False, interactive: bool = False,
+    async def open(cls, plan: Plan, *, operator: str, read_only: bool = False, interactive: bool = False,
                    clock: Callable[[], float] = time.time, connect: bool = True) -> "Engine":
         """Journal always; database if reachable (else db None, and steps needing it refuse);
         the operator lock unless read-only (held elsewhere -> read-only naming the holder)."""
-        from cockpit.commands.common import operator_name
-
-        who = operator or operator_name()
-        journal = Journal(plan.paths.journal, plan.target.label, who, clock=clock)
+        journal = Journal(plan.paths.journal, plan.target.label, operator, clock=clock)
         db, db_error, candidate = None, "", None
         if connect:
             from cockpit.db import open_database
@@ -107,7 +104,7 @@ class Engine:
         server_lock: ServerLock | None = None
         if not read_only:
             lock = OperatorLock(plan.paths.journal)
-            holder = lock.acquire(who, clock)
+            holder = lock.acquire(operator, clock)
             if holder is not None:
                 read_only, reason, lock = True, holder.describe(), None
             elif db is not None and db.dialect != "sqlite":
@@ -116,7 +113,7 @@ class Engine:
                     lock.release()
                     lock = None
                     read_only, reason = True, problem
-        engine = cls(plan, journal, db, who, read_only=read_only, read_only_reason=reason, lock=lock, clock=clock,
+        engine = cls(plan, journal, db, operator, read_only=read_only, read_only_reason=reason, lock=lock, clock=clock,
                      db_error=db_error, server_lock=server_lock, database=candidate)
         if not read_only:
             journal.append("session_start", data={"pid": os.getpid(), "host": socket.gethostname()})
@@ -595,28 +592,6 @@ class Engine:
         self._writable()
         self.journal.append("watch_start", phase=phase_id, data={"hours": float(hours)})
 
-    def end_watch(self) -> None:
-        self._writable()
-        self.journal.append("watch_end")
-
     @derived()
     def watch(self) -> WatchState | None:
         return state.watch(self.journal.events())
-
-    # -- the rollback log ---------------------------------------------------------------------
-    def log_preview(self, phase_id: int, reason: str, resolution: str) -> str:
-        from cockpit.report import render_entry
-
-        return render_entry(self.plan, self.journal.events(), self.plan.phase(phase_id), reason, resolution)
-
-    def append_log(self, phase_id: int, reason: str, resolution: str) -> Path:
-        from cockpit.report import append_entry
-
-        self._writable()
-        phase = self.plan.phase(phase_id)
-        if not state.phase_started(self.journal.events(), phase.id):
-            # the log is the audit trail: an entry for a rollback that never ran would lie
-            raise EngineRefused(f"phase {phase.id} has no rollback in the journal: nothing to log")
-        path = append_entry(self.plan, self.plan.log.file, self.log_preview(phase.id, reason, resolution))
-        self.journal.append("log_written", phase=phase.id, data={"path": str(path), "reason": reason, "resolution": resolution})
-        return path

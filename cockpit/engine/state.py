@@ -63,10 +63,6 @@ def phase_started(events: list[Event], phase_id: int) -> bool:
     return any(e.phase == phase_id and e.kind in ("step_intent", "override") for e in events)
 
 
-def overridden(events: list[Event], phase_id: int, guard: str) -> bool:
-    return any(e.kind == "override" and e.phase == phase_id and e.data.get("guard") == guard for e in events)
-
-
 def flags_off_event(events: list[Event], phase: Phase) -> Event | None:
     """The event at which the phase's flags last went off (its flags_off step or an
     emergency that covered all of them), unless a later flags_on turned them back on.

@@ -109,9 +109,10 @@ class CockpitApp(App[int]):
     async def on_mount(self) -> None:
         if self.engine is None:
             from cockpit.engine import Engine
+            from cockpit.operator import operator_name
 
             self.engine = await Engine.open(
-                self.plan, operator=self._operator, read_only=self._want_read_only, clock=self.clock
+                self.plan, operator=operator_name(self._operator), read_only=self._want_read_only, clock=self.clock
             )
         if self.live is None:
             from cockpit.live import LiveSystem

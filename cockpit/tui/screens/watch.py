@@ -54,7 +54,7 @@ def launch_watcher(app: Any, hours: float) -> None:
     observer: a read-only cockpit may start it too."""
 
     def spawn() -> None:
-        from cockpit.commands.common import operator_name
+        from cockpit.operator import operator_name
         from cockpit.watch.pidfile import pidfile_path
         from cockpit.watch.spawn import log_path, spawn_detached
 
