@@ -134,3 +134,12 @@ def test_known_exceptions_still_exist() -> None:
     edges = {(a, b) for a, _, b in _graph()}
     gone = sorted(KNOWN_EXCEPTIONS - edges)
     assert not gone, f"no longer imported, remove from KNOWN_EXCEPTIONS: {gone}"
+
+
+def test_tui_views_do_not_import_the_app() -> None:
+    """Screens and widgets are built by the app; they reach it as `self.app` at run time,
+    never by importing `cockpit.tui.app` (which imports them: a cycle held apart by
+    import order). Shared names live in modules of their own (tui/actions.py)."""
+    back = sorted(f"{importer} (line {line})" for importer, line, imported in _graph()
+                  if imported == "cockpit.tui.app" and importer.startswith("cockpit.tui."))
+    assert not back, f"these import cockpit.tui.app: {back}"

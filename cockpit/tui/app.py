@@ -35,19 +35,6 @@ from cockpit.tui.widgets.status_strip import strip_text
 
 Clock = Callable[[], float]
 
-# Actions that change the live system or the journal; greyed out in read-only mode.
-WRITE_ACTIONS = frozenset(
-    {
-        "run_step",
-        "override_step",
-        "tick",
-        "execute_emergency",
-        "append_log",
-        "start_watch",
-        "acknowledge",
-        "note",
-    }
-)
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
 
