@@ -30,12 +30,11 @@ from cockpit.commands.common import (
     fail,
     load_config,
 )
+from cockpit.engine import Engine, EngineError, EngineRefused
+from cockpit.engine.types import Outcome
 from cockpit.journal import JournalError
 from cockpit.operator import operator_name
 from cockpit.plan import Plan
-
-from cockpit.engine import Engine, EngineError, EngineRefused
-from cockpit.engine.types import Outcome
 
 IN_MEMORY = Path(":memory:")
 

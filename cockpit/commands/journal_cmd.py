@@ -12,8 +12,8 @@ import argparse
 import json
 import time
 
-from cockpit.engine import Engine
 from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
+from cockpit.engine import Engine
 from cockpit.text import clean
 
 

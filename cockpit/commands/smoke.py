@@ -10,8 +10,8 @@ import argparse
 import json
 
 from cockpit.commands.common import EXIT_BAD_INPUT, fail
-from cockpit.engine import Engine
 from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
+from cockpit.engine import Engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from cockpit.engine import Engine
 from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
+from cockpit.engine import Engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 from cockpit.commands.common import EXIT_REFUSED, add_common_arguments, fail, load_config, operator_name
 from cockpit.plan import Plan

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Iterable, Sequence
+from typing import Any
 
 import aiomysql
 import pymysql
@@ -146,7 +147,7 @@ class MysqlDatabase(Database):
             pool.close()
             try:
                 await asyncio.wait_for(pool.wait_closed(), timeout=2)
-            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing must not fail
+            except (TimeoutError, Exception):  # noqa: BLE001 - closing must not fail
                 pool.terminate()
 
     @asynccontextmanager

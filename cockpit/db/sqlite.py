@@ -11,8 +11,9 @@ import asyncio
 import hashlib
 import sqlite3
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..plan.model import Target
 from .base import Database, Params, TableFact

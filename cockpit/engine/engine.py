@@ -17,8 +17,8 @@ import asyncio
 import os
 import socket
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cockpit.db.errors import DatabaseError
 from cockpit.journal import Event, Journal
@@ -26,8 +26,9 @@ from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state, table_guards
-from .memo import derived
 from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
+from .memo import derived
+
 if TYPE_CHECKING:
     from .steps import StepContext, kind_for
 else:  # the step kinds load on first use: not needed for the first frame
@@ -85,7 +86,7 @@ class Engine:
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
     async def open(cls, plan: Plan, *, operator: str, read_only: bool = False, interactive: bool = False,
-                   clock: Callable[[], float] = time.time, connect: bool = True) -> "Engine":
+                   clock: Callable[[], float] = time.time, connect: bool = True) -> Engine:
         """Journal always; database if reachable (else db None, and steps needing it refuse);
         the operator lock unless read-only (held elsewhere -> read-only naming the holder)."""
         journal = Journal(plan.paths.journal, plan.target.label, operator, clock=clock)

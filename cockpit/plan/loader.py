@@ -323,7 +323,8 @@ class _Loader:
         self._check_unique_across(phases, lambda p: p.flags, "flag", "flags")
         self._check_unique_across(phases, lambda p: tuple(j.id for j in p.cron), "cron job", "cron")
         emergency = self._emergency(root.table("emergency", required=True), phases)
-        from .smoke import KEY as SMOKE, parse_smoke  # smoke checks (issue 12): kept in Plan.extra
+        from .smoke import KEY as SMOKE  # smoke checks (issue 12): kept in Plan.extra
+        from .smoke import parse_smoke
 
         smoke = parse_smoke(root.tables(SMOKE), {p.id for p in phases}, self)
         root.done()

@@ -244,7 +244,7 @@ class DatabaseProbe:
             return {}, errors
         try:
             row = await self._select(parts)
-            return dict(zip((p.key for p in parts), row)), errors
+            return dict(zip((p.key for p in parts), row, strict=False)), errors
         except DatabaseUnavailable:
             raise
         except QueryError:

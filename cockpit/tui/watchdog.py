@@ -18,7 +18,8 @@ import asyncio
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 8.0

@@ -154,7 +154,7 @@ async def run_tool(argv: list[str], stdin: Any = None, timeout: float = DUMP_TIM
                                                 env=env, start_new_session=True, preexec_fn=_die_with_parent)
     try:
         _, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except (asyncio.TimeoutError, asyncio.CancelledError):
+    except (TimeoutError, asyncio.CancelledError):
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -296,7 +296,7 @@ class BackupStep(StepKind):
             _discard(out, partial)
             ctx.emit(f"rejected: {exc}")
             return ctx.failed(f"backup not accepted: {exc}", guard="backup")
-        except (OSError, sqlite3.Error, DatabaseError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, sqlite3.Error, DatabaseError) as exc:
             _discard(out, partial)
             return ctx.failed(f"backup failed: {exc or exc.__class__.__name__}", guard="backup")
         events = ctx.journal.events()

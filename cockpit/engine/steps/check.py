@@ -81,7 +81,7 @@ class CheckStep(StepKind):
             return ctx.failed(f"cannot run {argv[0]}: {exc.strerror or exc}", guard="check")
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), COMMAND_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             return ctx.failed(f"{argv[0]} did not finish within {COMMAND_TIMEOUT_S:.0f}s", guard="check")

@@ -131,7 +131,7 @@ class QuarantineStep(StepKind):
                 return ctx.failed(f"blocked by a lock, nothing renamed: {exc}", guard="lock_wait")
             except DatabaseUnavailable:
                 after = await catalogue(ctx, names)
-                moved = None if after is None else all(not after[a].exists and after[b].exists for a, b in zip(rename.objects, [tables[o] for o in rename.objects]))
+                moved = None if after is None else all(not after[a].exists and after[b].exists for a, b in zip(rename.objects, [tables[o] for o in rename.objects], strict=True))
                 data = {"quarantined": {t: tables[t] for t in rename.objects}} if moved else {}
                 return interrupted(ctx, "the RENAME", moved, **data)
             ctx.emit(f"renamed in one statement: {', '.join(f'{t} -> {tables[t]}' for t in rename.objects)}", state="done",

@@ -23,11 +23,10 @@ from textual.widgets import DataTable, Log, Static
 from cockpit.text import clean, escape_markup
 from cockpit.tui import format as fmt
 from cockpit.tui.output import log_sink
-from cockpit.tui.wraplog import WrappingLog
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.prompt import PromptScreen
-
+from cockpit.tui.wraplog import WrappingLog
 
 TITLE_LIMIT = 120  # a plan's phase name is one line on screen, however long the plan made it
 
