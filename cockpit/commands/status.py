@@ -41,7 +41,8 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(render_text(snapshot))
     if snapshot.connection.state == "lost":
-        print(f"cockpit: database unreachable: {snapshot.connection.error or snapshot.target} (values are stale or unknown)", file=sys.stderr)
+        print(f"cockpit: database unreachable: {snapshot.connection.error or snapshot.target} (values are stale or unknown)",
+              file=sys.stderr)
         return EXIT_UNREACHABLE
     return EXIT_OK
 

@@ -132,7 +132,8 @@ class MysqlDatabase(Database):
     def _connect_error(self, exc: BaseException) -> DatabaseUnavailable:
         code, reason = _code_and_message(exc)
         if code == 1045:
-            password = "using a password" if self.settings.password else "without a password (set one in the option file, MYSQL_PWD or run interactively)"
+            password = ("using a password" if self.settings.password
+                        else "without a password (set one in the option file, MYSQL_PWD or run interactively)")
             reason = f"access denied for user {self.settings.user!r} {password}"
         return DatabaseUnavailable(self._scrub(f"cannot connect to mysql {self.where}: {reason}"), code)
 

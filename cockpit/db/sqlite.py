@@ -48,7 +48,8 @@ class SqliteDatabase(Database):
         if self._conn is not None:
             return
         if not self.path.is_file():
-            raise DatabaseUnavailable(f"sandbox database {self.path} does not exist (remove the sandbox folder and run `cockpit sandbox init` again)")
+            raise DatabaseUnavailable(f"sandbox database {self.path} does not exist "
+                                      "(remove the sandbox folder and run `cockpit sandbox init` again)")
 
         def opener() -> sqlite3.Connection:
             # mode=rw: never create an empty database by accident in place of the sandbox

@@ -303,7 +303,8 @@ class Engine:
         events = self.journal.events()
         target = step if step.kind in ("quarantine", "migration", "restore", "backup") else phase.quarantine_steps[0]
         if live and self.db is not None:
-            inputs = await table_guards.live_inputs(self.db, self.plan, events, phase, target, self.clock(), measure=step.kind == "migration")
+            inputs = await table_guards.live_inputs(self.db, self.plan, events, phase, target, self.clock(),
+                                                    measure=step.kind == "migration")
         else:
             inputs = table_guards.snapshot_inputs(self.plan, events, phase, target, snapshot, self.clock())
         data = inputs.as_json()
@@ -366,7 +367,8 @@ class Engine:
         overridable = [g for g in results if not g.ok and g.overridable]
         if overridable and reason:
             for guard in overridable:
-                self.journal.append("override", phase=phase.id, step=step.id, data={"guard": guard.name, "detail": guard.detail, "reason": reason})
+                self.journal.append("override", phase=phase.id, step=step.id,
+                                    data={"guard": guard.name, "detail": guard.detail, "reason": reason})
             results = [g for g in results if g not in overridable]
         failing = [g for g in results if not g.ok]
         if failing:

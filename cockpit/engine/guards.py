@@ -112,7 +112,8 @@ def abort_order_guard(events: list[Event], plan: Plan, phase: Phase) -> GuardRes
     while every earlier phase it builds on is live again."""
     held = [str(p.id) for p in sorted(plan.phases, key=lambda p: p.id) if p.id < phase.id and state.journal_rolled_back(events, p)]
     if held:
-        return GuardResult(ORDER, False, f"phase(s) {', '.join(held)} still rolled back: undo them first (forward order 7 -> 10)", overridable=True)
+        return GuardResult(ORDER, False, f"phase(s) {', '.join(held)} still rolled back: undo them first (forward order 7 -> 10)",
+                           overridable=True)
     return GuardResult(ORDER, True, "no earlier phase is rolled back", overridable=True)
 
 

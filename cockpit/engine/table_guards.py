@@ -68,7 +68,8 @@ def q_state(events: list[Event], phase: Phase, step: Step) -> state.QuarantineSt
     if quarantine is None:
         return state.QuarantineState("none")
     drop = next((s.id for s in phase.steps if s.kind == "migration" and s.protected_tables == quarantine.protected_tables), "drop")
-    restore = next((s.id for s in phase.abort_steps if s.kind == "restore" and s.protected_tables == quarantine.protected_tables), "restore")
+    restore = next((s.id for s in phase.abort_steps if s.kind == "restore" and s.protected_tables == quarantine.protected_tables),
+                   "restore")
     return state.quarantine_state(events, phase, quarantine.id, drop, restore)
 
 
@@ -97,12 +98,14 @@ def quarantine_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[Gua
     tables, columns = names_for(phase, step)
     if inputs.present is not None:
         clash = [t for t, q in tables.items() if inputs.present.get(t) and inputs.present.get(q)]
-        clash += [c for c, q in columns.items() if inputs.present.get(q) and c.split(".")[1] in (inputs.columns or {}).get(c.split(".")[0], ())]
+        known = inputs.columns or {}
+        clash += [c for c, q in columns.items() if inputs.present.get(q) and c.split(".")[1] in known.get(c.split(".")[0], ())]
         if clash:
             results.append(GuardResult(CATALOGUE, False, "both the table and its quarantine exist for " + ", ".join(clash)
                                        + ": resolve by hand before quarantining"))
         else:
-            results.append(GuardResult(CATALOGUE, True, "quarantine names free" + (" (catalogue read live)" if inputs.source == "live" else "")))
+            results.append(GuardResult(CATALOGUE, True,
+                                       "quarantine names free" + (" (catalogue read live)" if inputs.source == "live" else "")))
     return results
 
 
@@ -118,7 +121,8 @@ def backup_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[GuardRe
     if current.status == "dropped":
         return [GuardResult(QUARANTINE, False, "the quarantined tables were already dropped")]
     quarantine = phase.quarantine_for(step)
-    return [GuardResult(QUARANTINE, False, f"run {quarantine.id if quarantine else 'quarantine'} first: a backup is taken from the quarantined tables")]
+    return [GuardResult(QUARANTINE, False,
+                        f"run {quarantine.id if quarantine else 'quarantine'} first: a backup is taken from the quarantined tables")]
 
 
 def drop_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[GuardResult]:

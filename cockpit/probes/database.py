@@ -369,7 +369,8 @@ class DatabaseProbe:
                 tables={t: TableReading(t, None, freshness=unknown) for t in plan.all_tables},
                 columns={(c.table, c.column): None for p in plan.phases for c in p.columns},
                 flags={k: FlagReading(k, "unknown", freshness=unknown) for k in plan.all_flags} if plan.flag_store.backend == "sql" else {},
-                activity={(p.id, a.id): ActivityReading(a.id, a.text, None, a.window_minutes, unknown) for p in plan.phases for a in p.activity},
+                activity={(p.id, a.id): ActivityReading(a.id, a.text, None, a.window_minutes, unknown)
+                          for p in plan.phases for a in p.activity},
             )
         return DatabaseFacts(
             now,

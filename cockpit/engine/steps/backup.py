@@ -226,7 +226,8 @@ def _sqlite_restore_check(dump: Path, scratch: Path, tables: tuple[str, ...]) ->
 class BackupStep(StepKind):
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
         results = table_guards.backup_guards(
-            table_guards.snapshot_inputs(ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, None, ctx.engine.clock()), ctx.phase, ctx.step)
+            table_guards.snapshot_inputs(ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, None,
+                                         ctx.engine.clock()), ctx.phase, ctx.step)
         if ctx.db is not None and ctx.db.dialect != "sqlite":
             if dump_tool() is None:
                 results.append(GuardResult("dump_tool", False, "neither mariadb-dump nor mysqldump is installed"))

@@ -70,7 +70,8 @@ class CheckStep(StepKind):
             return ctx.failed(f"check could not run: {exc}", guard="database")
         ctx.emit(f"{check.table}: {recent} rows in the last {check.window_minutes} minutes")
         if recent:
-            return ctx.failed(f"still active: {recent} rows written to {check.table} in the last {check.window_minutes} minutes", guard="check")
+            return ctx.failed(f"still active: {recent} rows written to {check.table} in the last {check.window_minutes} minutes",
+                              guard="check")
         return ctx.done(f"no activity: {check.text} — 0 rows")
 
     async def _command(self, ctx: StepContext) -> Outcome:

@@ -88,7 +88,8 @@ class PhaseScreen(CockpitScreen):
         lines += [f"• {fmt.styled(s.title, '')}" for s in code] or ["• none"]
         lines.append(fmt.styled("Fallback", "b"))
         lines += [f"• {fmt.styled(note, '')}" for note in phase.fallback]
-        lines.append(fmt.styled(f"Budget ~{phase.budget_minutes:g} min · data-loss risk {phase.data_loss_risk} ({phase.data_loss_reason})", "$text-muted"))
+        lines.append(fmt.styled(f"Budget ~{phase.budget_minutes:g} min · data-loss risk {phase.data_loss_risk} ({phase.data_loss_reason})",
+                                "$text-muted"))
         return "\n".join(lines)
 
     def on_mount(self) -> None:
@@ -131,7 +132,8 @@ class PhaseScreen(CockpitScreen):
         if progress.started_at:
             elapsed = f" · {progress.status} {fmt.duration(progress.elapsed_s)} of ~{phase.budget_minutes:g}m"
         self.query_one("#phase-title", Static).update(
-            f"[b]{fmt.styled(phase.title, '', multiline=False, limit=TITLE_LIMIT)}[/b] · {fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
+            f"[b]{fmt.styled(phase.title, '', multiline=False, limit=TITLE_LIMIT)}[/b] · "
+            f"{fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
         )
         table = self.query_one("#steps", DataTable)
         for view in app.engine.step_views(phase.id, snap):
@@ -186,7 +188,8 @@ class PhaseScreen(CockpitScreen):
 
     @work(group="note", exit_on_error=False)
     async def action_note(self) -> None:
-        text = await self.app.push_screen_wait(PromptScreen(f"Note for phase {self.phase_id}", "Goes into the journal with your name.", "what happened"))
+        text = await self.app.push_screen_wait(PromptScreen(f"Note for phase {self.phase_id}", "Goes into the journal with your name.",
+                                                            "what happened"))
         if text:
             self.app.engine.note(text, self.phase_id)
             self.app.journal_changed()
@@ -210,7 +213,8 @@ class PhaseScreen(CockpitScreen):
         dry = await engine.dry_run(self.phase_id, step_id)
         token = dry.confirm_token if dry.destructive or dry.confirm_token else None
         warning = fmt.styled("Guards say this would be refused.", "b $error") if dry.would_refuse else ""
-        confirmed = await app.push_screen_wait(ConfirmScreen(f"Run {self.phase_id}/{step_id}: {dry.title}", dry_run_markup(dry), token, warning))
+        confirmed = await app.push_screen_wait(ConfirmScreen(f"Run {self.phase_id}/{step_id}: {dry.title}", dry_run_markup(dry), token,
+                                                             warning))
         if not confirmed:
             self.notify("Cancelled; nothing was run.")
             return
