@@ -17,7 +17,7 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cockpit.db.errors import DatabaseError
@@ -243,7 +243,7 @@ class Engine:
         except KeyError:
             raise EngineError(f"phase {phase.id} has no step \"{step_id}\" (steps: {', '.join(s.id for s in phase.all_steps)})") from None
 
-    def events(self, phase_id: int | None = None) -> list[Event]:
+    def events(self, phase_id: int | None = None) -> Sequence[Event]:
         return self.journal.events(phase_id)
 
     # -- cron change cache: the dry-run's change is the one applied ------------------------
@@ -283,7 +283,7 @@ class Engine:
                 results.append(GuardResult(guards.DATABASE, False, f"live check failed: {exc}"))
         return results
 
-    async def _abort_table_guard(self, ctx: StepContext, events: list[Event]) -> list[GuardResult]:
+    async def _abort_table_guard(self, ctx: StepContext, events: Sequence[Event]) -> list[GuardResult]:
         """flags-on / cron-start refused while the phase's tables are quarantined or dropped."""
         if not ctx.phase.quarantine_steps:
             return []
@@ -499,7 +499,7 @@ class Engine:
                                   record.started_at, record.finished_at))
         return views
 
-    def _preview_blocks(self, events: list[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
+    def _preview_blocks(self, events: Sequence[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
         blocks = []
         if step.aborts:
             order = guards.abort_order_guard(events, self.plan, phase)
@@ -524,7 +524,7 @@ class Engine:
             blocks.append(f"database: unreachable{': ' + self.db_error if self.db_error else ''}")
         return blocks
 
-    def _table_blocks(self, events: list[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
+    def _table_blocks(self, events: Sequence[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
         """The table guards, evaluated over the snapshot and the journal: the same pure
         functions the execution runs over live inputs, with no query and no file I/O."""
         if not phase.quarantine_steps:

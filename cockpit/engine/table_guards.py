@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,7 +39,7 @@ class GuardInputs:
 
     source: str  # "live" | "snapshot"
     now: float
-    events: list[Event] = field(repr=False)
+    events: Sequence[Event] = field(repr=False)
     watch_hours: float = 24.0
     in_flight: tuple[str, ...] | None = None  # "pid 123 (x.php, started 12:00:01)"
     present: dict[str, bool | None] | None = None  # catalogue: table -> exists
@@ -62,7 +63,7 @@ def names_for(phase: Phase, step: Step) -> tuple[dict[str, str], dict[str, str]]
     return tables, columns
 
 
-def q_state(events: list[Event], phase: Phase, step: Step) -> state.QuarantineState:
+def q_state(events: Sequence[Event], phase: Phase, step: Step) -> state.QuarantineState:
     """The quarantine state of the tables `step` works on."""
     quarantine = phase.quarantine_for(step)
     if quarantine is None:
@@ -247,7 +248,7 @@ def _describe_runs(runs: dict[str, tuple[Any, ...]]) -> tuple[str, ...]:
                  for script, found in runs.items() for run in found)
 
 
-def snapshot_inputs(plan: Plan, events: list[Event], phase: Phase, step: Step, snapshot: Any | None, now: float) -> GuardInputs:
+def snapshot_inputs(plan: Plan, events: Sequence[Event], phase: Phase, step: Step, snapshot: Any | None, now: float) -> GuardInputs:
     """From the latest snapshot and the journal: no query, no file I/O."""
     present: dict[str, bool | None] | None = None
     columns: dict[str, tuple[str, ...]] | None = None
@@ -274,7 +275,7 @@ def snapshot_inputs(plan: Plan, events: list[Event], phase: Phase, step: Step, s
     return GuardInputs("snapshot", now, events, plan.watch.hours, runs, present, columns, counts, checksums, files)
 
 
-async def live_inputs(db: Any, plan: Plan, events: list[Event], phase: Phase, step: Step, now: float, *,
+async def live_inputs(db: Any, plan: Plan, events: Sequence[Event], phase: Phase, step: Step, now: float, *,
                       measure: bool, wait_s: float = 0.0) -> GuardInputs:
     """Read now: the catalogue for the originals and their quarantine names, in-flight runs
     (waiting up to `wait_s` for them), and with `measure` the exact counts and checksums of

@@ -156,7 +156,7 @@ class DatabaseProbe:
         for name in plan.all_tables:
             fact = catalogue[name]
             tables[name] = self._table_reading(fact, values, errors, fresh)
-        columns = {
+        columns: dict[tuple[str, str], bool | None] = {
             (c.table, c.column): c.column in catalogue[c.table].columns for phase in plan.phases for c in phase.columns
         }
         flags: dict[str, FlagReading] = {}

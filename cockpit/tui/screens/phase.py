@@ -12,7 +12,7 @@ screen through `fmt.styled` (cleaned + exactly escaped markup) or `cockpit.text.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -27,6 +27,9 @@ from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.prompt import PromptScreen
 from cockpit.tui.wraplog import WrappingLog
+
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
 
 TITLE_LIMIT = 120  # a plan's phase name is one line on screen, however long the plan made it
 
@@ -243,7 +246,7 @@ class PhaseScreen(CockpitScreen):
             for line in outcome.output:
                 log.write_line(clean(line))
         log.write_line(clean(f"== {outcome.status.upper()}: {outcome.message}"))
-        severity = "information" if outcome.status == "done" else "error"
+        severity: SeverityLevel = "information" if outcome.status == "done" else "error"
         self.notify(f"{step_id}: {outcome.status} — {outcome.message}", severity=severity, timeout=10)
         self.load_dry_run(self.selected_step())
 
