@@ -9,7 +9,7 @@ without any variable the MySQL/MariaDB clients read for connection or credential
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 # Prefixes the mysql/mariadb clients (and the cockpit itself) read: MYSQL_PWD,
 # MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MARIADB_*, COCKPIT_MYSQL_USER, ...

@@ -144,7 +144,7 @@ class EventView(Sequence[Event]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (EventView, list, tuple)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     def __repr__(self) -> str:

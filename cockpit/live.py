@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from cockpit.db.base import Database
 from cockpit.plan import Plan
@@ -102,7 +102,8 @@ class LiveSystem:
             connection = ConnectionReading(target=self.plan.target.label, state="unconfigured")
         phases = []
         for phase in self.plan.rollback_order:
-            flag_readings = tuple(flags.get(key) or FlagReading(key=key, state="unknown", freshness=Freshness(error="not read")) for key in phase.flags)
+            flag_readings = tuple(flags.get(key) or FlagReading(key=key, state="unknown", freshness=Freshness(error="not read"))
+                                  for key in phase.flags)
             cron_readings = tuple(cron.get(job.id) or CronReading(id=job.id, script=job.script, state="unknown") for job in phase.cron)
             tables = tuple(
                 (facts.tables.get(name) if facts is not None else None) or TableReading(name=name, exists=None)
@@ -112,7 +113,8 @@ class LiveSystem:
                 (ref.table, ref.column, facts.columns.get((ref.table, ref.column)) if facts is not None else None)
                 for ref in phase.columns
             )
-            activity = tuple(facts.activity[(phase.id, a.id)] for a in phase.activity if facts is not None and (phase.id, a.id) in facts.activity)
+            activity = tuple(facts.activity[(phase.id, a.id)] for a in phase.activity
+                             if facts is not None and (phase.id, a.id) in facts.activity)
             phases.append(
                 PhaseSnapshot(
                     id=phase.id,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from cockpit.engine import state
@@ -39,7 +40,7 @@ def _budget(value: float) -> str:
     return f"{value:g}"
 
 
-def duration_text(events: list[Event], phase: Phase) -> str:
+def duration_text(events: Sequence[Event], phase: Phase) -> str:
     start, end = state.phase_span(events, phase.id)
     budget = f"budget ~{_budget(phase.budget_minutes)} minutes"
     if start is None:
@@ -49,7 +50,7 @@ def duration_text(events: list[Event], phase: Phase) -> str:
     return f"{_minutes(end - start)} ({budget})"
 
 
-def data_loss_text(events: list[Event], phase: Phase) -> str:
+def data_loss_text(events: Sequence[Event], phase: Phase) -> str:
     """"Yes — table: n rows, ..." when the migration destroyed rows, naming the backup."""
     lost = {name: rows for name, rows in state.drop_counts(events, phase.id).items() if rows}
     if not lost:
@@ -60,7 +61,7 @@ def data_loss_text(events: list[Event], phase: Phase) -> str:
     return f"Yes — {parts}{where}"
 
 
-def issues(events: list[Event], phase: Phase) -> list[str]:
+def issues(events: Sequence[Event], phase: Phase) -> list[str]:
     """Refusals, failures, overrides, interruptions, alerts and notes, in journal order."""
     found: list[str] = []
     aborts = {s.id for s in phase.all_steps if s.aborts}
@@ -91,7 +92,7 @@ def _one_line(text: str) -> str:
     return " ".join(clean(text, multiline=True).split())
 
 
-def render_entry(plan: Plan, events: list[Event], phase: Phase, reason: str, resolution: str) -> str:
+def render_entry(plan: Plan, events: Sequence[Event], phase: Phase, reason: str, resolution: str) -> str:
     """The filled template for one phase (not written anywhere)."""
     start, _ = state.phase_span(events, phase.id)
     listed = issues(events, phase)

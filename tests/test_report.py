@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.drill import logbook
 from cockpit.report import HEADING
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -44,7 +45,7 @@ async def _drill_phase_10(engine, clock) -> None:
 async def test_log_entry_matches_golden(sandbox, open_engine, clock, utc):
     engine = await open_engine(sandbox, operator="alice")
     await _drill_phase_10(engine, clock)
-    path = engine.append_log(10, "dashboard queries overloaded the primary", "phase 10 rolled back; monitoring 24h")
+    path = logbook.append(engine, 10, "dashboard queries overloaded the primary", "phase 10 rolled back; monitoring 24h").path
     text = path.read_text().replace(str(sandbox.parent), "<SANDBOX>")
     golden = GOLDEN / "rollback_log_phase10.md"
     if os.environ.get("UPDATE_GOLDEN"):  # regenerate deliberately, then review the diff
@@ -60,8 +61,8 @@ async def test_log_is_append_only(sandbox, open_engine, clock, utc):
     log.write_text(HEADING + "\n## Rollback Log Entry\n\n**Date:** 2025-01-01 00:00\n")
     earlier = log.read_text()
     await engine.execute(10, "flags-off")
-    engine.append_log(10, "r", "s")
-    engine.append_log(10, "r2", "s2")
+    assert logbook.append(engine, 10, "r", "s").written
+    assert logbook.append(engine, 10, "r2", "s2").written
     text = log.read_text()
     assert text.startswith(earlier) and text.count("## Rollback Log Entry") == 3
 
@@ -74,7 +75,7 @@ async def test_phase_without_data_loss_says_no(sandbox, open_engine, clock, utc)
         await engine.execute(9, step)
     clock.advance(600)
     assert (await engine.execute(9, "quarantine", confirm="9")).status == "done"
-    entry = engine.log_preview(9, "sync bug", "rolled back")
+    entry = logbook.preview(engine, 9, "sync bug", "rolled back")
     assert "**Data Loss:** No" in entry
     assert "**Duration:** 10 minutes (budget ~15 minutes)" in entry
     assert "**Issues Encountered:** None" in entry

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from cockpit.engine import Engine
 from cockpit.plan import load_plan
-from cockpit.tui.app import WRITE_ACTIONS, CockpitApp
+from cockpit.tui.actions import WRITE_ACTIONS
+from cockpit.tui.app import CockpitApp
 from tests.fixtures.tui import settle
 
 

@@ -10,10 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cockpit.commands.common import EXIT_BAD_INPUT, fail, load_config, operator_name
 from cockpit.text import clean
+
+if TYPE_CHECKING:  # the journal is imported lazily: the CLI's start-up stays light
+    from cockpit.journal import Event
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +44,7 @@ def list_main(args: argparse.Namespace) -> int:
 
     plan = load_config(args.config)
     now = time.time()
-    events = []
+    events: Sequence[Event] = []
     if Path(plan.paths.journal).exists():  # read-only: never create a journal to list nothing
         journal = Journal(plan.paths.journal, plan.target.label, operator_name())
         try:

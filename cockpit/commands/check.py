@@ -145,7 +145,8 @@ def _check_files(plan: Plan) -> list[tuple[str, bool, str]]:
 
 def main(args: argparse.Namespace) -> int:
     plan = load_config(args.config)
-    print(f"plan {plan.path}: ok ({len(plan.phases)} phases, {len(plan.all_flags)} flags, {len(plan.all_tables)} tables, {len(plan.all_cron_jobs)} cron jobs)")
+    print(f"plan {plan.path}: ok ({len(plan.phases)} phases, {len(plan.all_flags)} flags, {len(plan.all_tables)} tables, "
+          f"{len(plan.all_cron_jobs)} cron jobs)")
     results = asyncio.run(_check_database(plan)) + _check_flag_command(plan) + _check_cron(plan) + _check_files(plan)
     width = max(len(name) for name, _, _ in results)
     for name, ok, detail in results:

@@ -14,12 +14,12 @@ would otherwise have acted on the production target of the shipped plan.
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from pathlib import Path
 from typing import NoReturn
 
+from cockpit.operator import operator_name as operator_name  # re-exported: commands import it from here
 from cockpit.plan import Plan, PlanError, load_plan
 
 EXIT_OK = 0
@@ -67,17 +67,6 @@ def load_config(path: str | Path | None, *, acting: bool = False, quiet: bool = 
     if not quiet:
         print(f"cockpit: reading ./{DEFAULT_CONFIG} (target {plan.target.label}); name a plan with --config", file=sys.stderr)
     return plan
-
-
-def operator_name(explicit: str | None = None) -> str:
-    """Who is at the keyboard: --operator, then COCKPIT_OPERATOR, then the sudo caller, then the login."""
-    for candidate in (explicit, os.environ.get("COCKPIT_OPERATOR"), os.environ.get("SUDO_USER"), os.environ.get("USER")):
-        if candidate:
-            return candidate
-    try:
-        return getpass.getuser()
-    except Exception:  # getuser raises various errors on exotic systems; a name is still needed
-        return "unknown"
 
 
 CONFIG_HELP = f"the plan file (or ${CONFIG_ENV}); ./phases.toml is read by default but never acted on"

@@ -8,8 +8,8 @@ import json
 import sys
 
 from cockpit.commands.common import EXIT_BAD_INPUT, fail
+from cockpit.commands.engine_cli import add_arguments, with_engine
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

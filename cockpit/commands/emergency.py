@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from cockpit.commands.engine_cli import add_arguments, outcome_exit, with_engine
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, outcome_exit, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

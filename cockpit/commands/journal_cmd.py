@@ -12,8 +12,8 @@ import argparse
 import json
 import time
 
+from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, parse_phase, with_engine
 from cockpit.text import clean
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine, EngineError
-from cockpit.engine.session import add_arguments, parse_phase, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from cockpit.commands.engine_cli import add_arguments, outcome_exit, parse_phase, with_engine
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, outcome_exit, parse_phase, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="go past an overridable guard (reverse order, the watch window before a final drop, "
                              "in-flight cron runs); the reason is journalled. Guards that protect rows never give way")
     parser.add_argument("--note", metavar="TEXT", help="a note journalled with the step")
-    parser.add_argument("--wait", metavar="SECONDS", type=float, default=0.0, help="wait up to SECONDS for in-flight runs of the phase's jobs (cron-stop, quarantine, drop)")
+    parser.add_argument("--wait", metavar="SECONDS", type=float, default=0.0,
+                        help="wait up to SECONDS for in-flight runs of the phase's jobs (cron-stop, quarantine, drop)")
     add_arguments(parser)
     parser.set_defaults(handler=main)
 

@@ -29,7 +29,8 @@ def parse_mysql_spec(text: str, user: str | None, option_file: str | None = None
     match = re.fullmatch(r"(?P<host>[^:/]+)(?::(?P<port>\d+))?/(?P<database>[A-Za-z_][A-Za-z0-9_]*)", text)
     if not match:
         fail(f"--mysql must look like HOST:PORT/DATABASE, got \"{text}\"", EXIT_BAD_INPUT)
-    return MysqlSpec(host=match["host"], port=int(match["port"] or 3306), database=match["database"], user=user or "", option_file=option_file or "")
+    return MysqlSpec(host=match["host"], port=int(match["port"] or 3306), database=match["database"], user=user or "",
+                     option_file=option_file or "")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -10,8 +10,8 @@ import argparse
 import json
 
 from cockpit.commands.common import EXIT_BAD_INPUT, fail
+from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, parse_phase, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +42,8 @@ def main(args: argparse.Namespace) -> int:
                 fail(f"unknown phase {args.phase}", EXIT_BAD_INPUT)
         checks = smoke_checks(engine.plan, args.phase)
         if not checks:
-            fail(f"{engine.plan.path.name} declares no [[smoke]] checks" + (f" for phase {args.phase}" if args.phase else ""), EXIT_BAD_INPUT)
+            fail(f"{engine.plan.path.name} declares no [[smoke]] checks" + (f" for phase {args.phase}" if args.phase else ""),
+                 EXIT_BAD_INPUT)
         results = await run_smoke(checks)
         if args.record:
             record(engine, args.phase, results)
@@ -51,7 +52,8 @@ def main(args: argparse.Namespace) -> int:
         else:
             for r in results:
                 scope = f"phase {r.phase}" if r.phase else "platform"
-                print(f"{'ok  ' if r.ok else 'FAIL'}  {clean(r.id):<20} {scope:<9} {clean(r.detail)}  ({r.seconds * 1000:.0f} ms)  {clean(r.url)}")
+                print(f"{'ok  ' if r.ok else 'FAIL'}  {clean(r.id):<20} {scope:<9} {clean(r.detail)}  "
+                      f"({r.seconds * 1000:.0f} ms)  {clean(r.url)}")
             print(summary(results))
         return 0 if all(r.ok for r in results) else 1
 

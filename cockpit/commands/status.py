@@ -41,7 +41,8 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(render_text(snapshot))
     if snapshot.connection.state == "lost":
-        print(f"cockpit: database unreachable: {snapshot.connection.error or snapshot.target} (values are stale or unknown)", file=sys.stderr)
+        print(f"cockpit: database unreachable: {snapshot.connection.error or snapshot.target} (values are stale or unknown)",
+              file=sys.stderr)
         return EXIT_UNREACHABLE
     return EXIT_OK
 
@@ -80,9 +81,9 @@ def render_text(snapshot: Snapshot) -> str:
                 rows = f" ~{table.estimated_rows} rows"
             stale = " (stale)" if table.freshness.stale and table.exists is not None else ""
             lines.append(f"  table {table.name:<40} {table.state}{rows}{stale}")
-        for table, column, exists in phase.columns:
+        for table_name, column, exists in phase.columns:
             state = "unknown" if exists is None else ("present" if exists else "absent")
-            lines.append(f"  column {table + '.' + column:<39} {state}")
+            lines.append(f"  column {table_name + '.' + column:<39} {state}")
         for check in phase.activity:
             value = "unknown" if check.recent_rows is None else ("ACTIVE" if check.active else "quiet")
             lines.append(f"  activity {check.id:<37} {value} ({check.text})")

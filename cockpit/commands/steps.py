@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine
-from cockpit.engine.session import add_arguments, parse_phase, with_engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 from cockpit.commands.common import EXIT_REFUSED, add_common_arguments, fail, load_config, operator_name
 from cockpit.plan import Plan
@@ -40,7 +40,7 @@ def run_tui(
     """Open the engine and the live system, run the app until it exits, close them again.
     `welcome` is shown as a notice once the board is up (e.g. where the sandbox lives)."""
     if read_only:
-        from cockpit.engine.session import reading_plan
+        from cockpit.commands.engine_cli import reading_plan
 
         plan = reading_plan(plan)  # looking never creates a journal
     return asyncio.run(_run(plan, read_only, operator_name(operator), clock, auto_refresh, welcome))

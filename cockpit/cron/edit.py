@@ -236,7 +236,7 @@ def _check_safe(change: CronChange) -> None:
     if len(before) != len(after):
         raise CronError(f"refusing to write {change.label}: the change would add or remove lines; nothing written")
     edited = {e.number for e in change.edits}
-    changed = {number for number, (old, new) in enumerate(zip(before, after), start=1) if old != new}
+    changed = {number for number, (old, new) in enumerate(zip(before, after, strict=True), start=1) if old != new}
     if changed != edited:
         raise CronError(f"refusing to write {change.label}: the change touches lines it does not name; nothing written")
     for edit in change.edits:

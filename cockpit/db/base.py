@@ -8,8 +8,9 @@ MySQL backend translates them); identifiers go through `quote_ident`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..plan.model import Target
 from .errors import StatementTimeout
@@ -56,7 +57,7 @@ class Database(ABC):
     def connected(self) -> bool:
         return bool(self.dialect)
 
-    async def __aenter__(self) -> "Database":
+    async def __aenter__(self) -> Database:
         await self.connect()
         return self
 

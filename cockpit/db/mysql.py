@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Iterable, Sequence
+from typing import Any
 
 import aiomysql
 import pymysql
@@ -131,7 +132,8 @@ class MysqlDatabase(Database):
     def _connect_error(self, exc: BaseException) -> DatabaseUnavailable:
         code, reason = _code_and_message(exc)
         if code == 1045:
-            password = "using a password" if self.settings.password else "without a password (set one in the option file, MYSQL_PWD or run interactively)"
+            password = ("using a password" if self.settings.password
+                        else "without a password (set one in the option file, MYSQL_PWD or run interactively)")
             reason = f"access denied for user {self.settings.user!r} {password}"
         return DatabaseUnavailable(self._scrub(f"cannot connect to mysql {self.where}: {reason}"), code)
 
@@ -146,7 +148,7 @@ class MysqlDatabase(Database):
             pool.close()
             try:
                 await asyncio.wait_for(pool.wait_closed(), timeout=2)
-            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing must not fail
+            except (TimeoutError, Exception):  # noqa: BLE001 - closing must not fail
                 pool.terminate()
 
     @asynccontextmanager

@@ -11,9 +11,9 @@ from __future__ import annotations
 import configparser
 import getpass
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from ..plan.model import Target
 

@@ -11,8 +11,9 @@ import asyncio
 import hashlib
 import sqlite3
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..plan.model import Target
 from .base import Database, Params, TableFact
@@ -47,7 +48,8 @@ class SqliteDatabase(Database):
         if self._conn is not None:
             return
         if not self.path.is_file():
-            raise DatabaseUnavailable(f"sandbox database {self.path} does not exist (remove the sandbox folder and run `cockpit sandbox init` again)")
+            raise DatabaseUnavailable(f"sandbox database {self.path} does not exist "
+                                      "(remove the sandbox folder and run `cockpit sandbox init` again)")
 
         def opener() -> sqlite3.Connection:
             # mode=rw: never create an empty database by accident in place of the sandbox

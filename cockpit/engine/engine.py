@@ -17,8 +17,8 @@ import asyncio
 import os
 import socket
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cockpit.db.errors import DatabaseError
 from cockpit.journal import Event, Journal
@@ -26,8 +26,9 @@ from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state, table_guards
-from .memo import derived
 from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
+from .memo import derived
+
 if TYPE_CHECKING:
     from .steps import StepContext, kind_for
 else:  # the step kinds load on first use: not needed for the first frame
@@ -84,14 +85,11 @@ class Engine:
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
-    async def open(cls, plan: Plan, *, operator: str | None = None, read_only: bool = False, interactive: bool = False,
-                   clock: Callable[[], float] = time.time, connect: bool = True) -> "Engine":
+    async def open(cls, plan: Plan, *, operator: str, read_only: bool = False, interactive: bool = False,
+                   clock: Callable[[], float] = time.time, connect: bool = True) -> Engine:
         """Journal always; database if reachable (else db None, and steps needing it refuse);
         the operator lock unless read-only (held elsewhere -> read-only naming the holder)."""
-        from cockpit.commands.common import operator_name
-
-        who = operator or operator_name()
-        journal = Journal(plan.paths.journal, plan.target.label, who, clock=clock)
+        journal = Journal(plan.paths.journal, plan.target.label, operator, clock=clock)
         db, db_error, candidate = None, "", None
         if connect:
             from cockpit.db import open_database
@@ -107,7 +105,7 @@ class Engine:
         server_lock: ServerLock | None = None
         if not read_only:
             lock = OperatorLock(plan.paths.journal)
-            holder = lock.acquire(who, clock)
+            holder = lock.acquire(operator, clock)
             if holder is not None:
                 read_only, reason, lock = True, holder.describe(), None
             elif db is not None and db.dialect != "sqlite":
@@ -116,7 +114,7 @@ class Engine:
                     lock.release()
                     lock = None
                     read_only, reason = True, problem
-        engine = cls(plan, journal, db, who, read_only=read_only, read_only_reason=reason, lock=lock, clock=clock,
+        engine = cls(plan, journal, db, operator, read_only=read_only, read_only_reason=reason, lock=lock, clock=clock,
                      db_error=db_error, server_lock=server_lock, database=candidate)
         if not read_only:
             journal.append("session_start", data={"pid": os.getpid(), "host": socket.gethostname()})
@@ -245,7 +243,7 @@ class Engine:
         except KeyError:
             raise EngineError(f"phase {phase.id} has no step \"{step_id}\" (steps: {', '.join(s.id for s in phase.all_steps)})") from None
 
-    def events(self, phase_id: int | None = None) -> list[Event]:
+    def events(self, phase_id: int | None = None) -> Sequence[Event]:
         return self.journal.events(phase_id)
 
     # -- cron change cache: the dry-run's change is the one applied ------------------------
@@ -285,7 +283,7 @@ class Engine:
                 results.append(GuardResult(guards.DATABASE, False, f"live check failed: {exc}"))
         return results
 
-    async def _abort_table_guard(self, ctx: StepContext, events: list[Event]) -> list[GuardResult]:
+    async def _abort_table_guard(self, ctx: StepContext, events: Sequence[Event]) -> list[GuardResult]:
         """flags-on / cron-start refused while the phase's tables are quarantined or dropped."""
         if not ctx.phase.quarantine_steps:
             return []
@@ -305,7 +303,8 @@ class Engine:
         events = self.journal.events()
         target = step if step.kind in ("quarantine", "migration", "restore", "backup") else phase.quarantine_steps[0]
         if live and self.db is not None:
-            inputs = await table_guards.live_inputs(self.db, self.plan, events, phase, target, self.clock(), measure=step.kind == "migration")
+            inputs = await table_guards.live_inputs(self.db, self.plan, events, phase, target, self.clock(),
+                                                    measure=step.kind == "migration")
         else:
             inputs = table_guards.snapshot_inputs(self.plan, events, phase, target, snapshot, self.clock())
         data = inputs.as_json()
@@ -368,7 +367,8 @@ class Engine:
         overridable = [g for g in results if not g.ok and g.overridable]
         if overridable and reason:
             for guard in overridable:
-                self.journal.append("override", phase=phase.id, step=step.id, data={"guard": guard.name, "detail": guard.detail, "reason": reason})
+                self.journal.append("override", phase=phase.id, step=step.id,
+                                    data={"guard": guard.name, "detail": guard.detail, "reason": reason})
             results = [g for g in results if g not in overridable]
         failing = [g for g in results if not g.ok]
         if failing:
@@ -499,7 +499,7 @@ class Engine:
                                   record.started_at, record.finished_at))
         return views
 
-    def _preview_blocks(self, events: list[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
+    def _preview_blocks(self, events: Sequence[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
         blocks = []
         if step.aborts:
             order = guards.abort_order_guard(events, self.plan, phase)
@@ -524,7 +524,7 @@ class Engine:
             blocks.append(f"database: unreachable{': ' + self.db_error if self.db_error else ''}")
         return blocks
 
-    def _table_blocks(self, events: list[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
+    def _table_blocks(self, events: Sequence[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
         """The table guards, evaluated over the snapshot and the journal: the same pure
         functions the execution runs over live inputs, with no query and no file I/O."""
         if not phase.quarantine_steps:
@@ -595,28 +595,6 @@ class Engine:
         self._writable()
         self.journal.append("watch_start", phase=phase_id, data={"hours": float(hours)})
 
-    def end_watch(self) -> None:
-        self._writable()
-        self.journal.append("watch_end")
-
     @derived()
     def watch(self) -> WatchState | None:
         return state.watch(self.journal.events())
-
-    # -- the rollback log ---------------------------------------------------------------------
-    def log_preview(self, phase_id: int, reason: str, resolution: str) -> str:
-        from cockpit.report import render_entry
-
-        return render_entry(self.plan, self.journal.events(), self.plan.phase(phase_id), reason, resolution)
-
-    def append_log(self, phase_id: int, reason: str, resolution: str) -> Path:
-        from cockpit.report import append_entry
-
-        self._writable()
-        phase = self.plan.phase(phase_id)
-        if not state.phase_started(self.journal.events(), phase.id):
-            # the log is the audit trail: an entry for a rollback that never ran would lie
-            raise EngineRefused(f"phase {phase.id} has no rollback in the journal: nothing to log")
-        path = append_entry(self.plan, self.plan.log.file, self.log_preview(phase.id, reason, resolution))
-        self.journal.append("log_written", phase=phase.id, data={"path": str(path), "reason": reason, "resolution": resolution})
-        return path

@@ -12,6 +12,7 @@ for the step list, which must stay free of I/O.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ def _cron_all_stopped_live(plan: Plan, phase: Phase) -> bool:
     return all(readings[job.id].state not in ("enabled", "unknown") for job in phase.cron if job.id in readings)
 
 
-async def order_guard(events: list[Event], plan: Plan, phase: Phase, db: Any | None) -> GuardResult:
+async def order_guard(events: Sequence[Event], plan: Plan, phase: Phase, db: Any | None) -> GuardResult:
     """Reverse order: a later phase must be rolled back — in the journal, or live (every
     flag off and no cron job of it enabled, e.g. after an emergency rollback and a
     hand-edited crontab)."""
@@ -83,7 +84,7 @@ async def order_guard(events: list[Event], plan: Plan, phase: Phase, db: Any | N
     return GuardResult(ORDER, True, "every later phase is rolled back", overridable=True)
 
 
-def preview_order_guard(events: list[Event], plan: Plan, phase: Phase, snapshot: Snapshot | None) -> GuardResult:
+def preview_order_guard(events: Sequence[Event], plan: Plan, phase: Phase, snapshot: Snapshot | None) -> GuardResult:
     if state.phase_started(events, phase.id):
         return GuardResult(ORDER, True, f"phase {phase.id} already started", overridable=True)
     pending = []
@@ -107,16 +108,17 @@ def preview_order_guard(events: list[Event], plan: Plan, phase: Phase, snapshot:
     return GuardResult(ORDER, True, "every later phase is rolled back", overridable=True)
 
 
-def abort_order_guard(events: list[Event], plan: Plan, phase: Phase) -> GuardResult:
+def abort_order_guard(events: Sequence[Event], plan: Plan, phase: Phase) -> GuardResult:
     """Undoing a rollback goes the other way (7 -> 10): a phase's features come back only
     while every earlier phase it builds on is live again."""
     held = [str(p.id) for p in sorted(plan.phases, key=lambda p: p.id) if p.id < phase.id and state.journal_rolled_back(events, p)]
     if held:
-        return GuardResult(ORDER, False, f"phase(s) {', '.join(held)} still rolled back: undo them first (forward order 7 -> 10)", overridable=True)
+        return GuardResult(ORDER, False, f"phase(s) {', '.join(held)} still rolled back: undo them first (forward order 7 -> 10)",
+                           overridable=True)
     return GuardResult(ORDER, True, "no earlier phase is rolled back", overridable=True)
 
 
-def prerequisite_guard(events: list[Event], phase: Phase, step: Step) -> GuardResult:
+def prerequisite_guard(events: Sequence[Event], phase: Phase, step: Step) -> GuardResult:
     """Within a phase: the quarantine only after flags_off (and cron_stop when the phase
     has cron); the later table steps follow from the quarantine (engine/table_guards.py)."""
     if step.kind != "quarantine":

@@ -105,7 +105,7 @@ def derived(kinds: frozenset[str] = STATE_KINDS, *, clocked: bool = False) -> Ca
                 entry = memo.entries.get(key)
                 if (entry is not None and entry.version == version and entry.engine_state == state
                         and len(entry.objects) == len(objects)
-                        and all(a is b for a, b in zip(entry.objects, objects))):
+                        and all(a is b for a, b in zip(entry.objects, objects, strict=True))):
                     memo.hits += 1
                     result = entry.result
                 else:

@@ -8,6 +8,7 @@ picture as the one acting.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cockpit.journal import Event
@@ -27,7 +28,7 @@ class StepRecord:
     last_intent_id: int | None = None
 
 
-def step_record(events: list[Event], phase_id: int | None, step_id: str) -> StepRecord:
+def step_record(events: Sequence[Event], phase_id: int | None, step_id: str) -> StepRecord:
     """Pair intents with outcomes. An intent with no outcome after it is `interrupted`:
     the process died mid-action and nobody knows whether the effect happened. A refusal
     changes nothing live, so it never hides an earlier `done` or `interrupted`."""
@@ -58,16 +59,12 @@ def step_record(events: list[Event], phase_id: int | None, step_id: str) -> Step
     return StepRecord(status, message, started, finished, intent_id)
 
 
-def phase_started(events: list[Event], phase_id: int) -> bool:
+def phase_started(events: Sequence[Event], phase_id: int) -> bool:
     """A phase has started once any of its steps was attempted or an override opened it."""
     return any(e.phase == phase_id and e.kind in ("step_intent", "override") for e in events)
 
 
-def overridden(events: list[Event], phase_id: int, guard: str) -> bool:
-    return any(e.kind == "override" and e.phase == phase_id and e.data.get("guard") == guard for e in events)
-
-
-def flags_off_event(events: list[Event], phase: Phase) -> Event | None:
+def flags_off_event(events: Sequence[Event], phase: Phase) -> Event | None:
     """The event at which the phase's flags last went off (its flags_off step or an
     emergency that covered all of them), unless a later flags_on turned them back on.
     "After the flags went off" is judged by journal order (event id), not by clocks."""
@@ -87,12 +84,12 @@ def flags_off_event(events: list[Event], phase: Phase) -> Event | None:
     return found
 
 
-def flags_off_at(events: list[Event], phase: Phase) -> float | None:
+def flags_off_at(events: Sequence[Event], phase: Phase) -> float | None:
     found = flags_off_event(events, phase)
     return found.at if found else None
 
 
-def cron_stopped(events: list[Event], phase: Phase) -> bool:
+def cron_stopped(events: Sequence[Event], phase: Phase) -> bool:
     """True when the phase has no cron_stop step or its last cron change was a stop."""
     stops = {s.id for s in phase.all_steps if s.kind == "cron_stop"}
     starts = {s.id for s in phase.all_steps if s.kind == "cron_start"}
@@ -108,16 +105,16 @@ def cron_stopped(events: list[Event], phase: Phase) -> bool:
     return state
 
 
-def journal_rolled_back(events: list[Event], phase: Phase) -> bool:
+def journal_rolled_back(events: Sequence[Event], phase: Phase) -> bool:
     """The journal shows the phase's flags off and its cron stopped."""
     return flags_off_at(events, phase) is not None and cron_stopped(events, phase)
 
 
-def verified_backups(events: list[Event], phase_id: int | None = None) -> list[Event]:
+def verified_backups(events: Sequence[Event], phase_id: int | None = None) -> list[Event]:
     return [e for e in events if e.kind == "backup_verified" and (phase_id is None or e.phase == phase_id)]
 
 
-def ticks(events: list[Event], phase_id: int) -> dict[tuple[str, str], TickState]:
+def ticks(events: Sequence[Event], phase_id: int) -> dict[tuple[str, str], TickState]:
     """The latest tick/untick per (which, item) of one phase."""
     state: dict[tuple[str, str], TickState] = {}
     for event in events:
@@ -127,7 +124,7 @@ def ticks(events: list[Event], phase_id: int) -> dict[tuple[str, str], TickState
     return state
 
 
-def open_alerts(events: list[Event]) -> list[AlertRecord]:
+def open_alerts(events: Sequence[Event]) -> list[AlertRecord]:
     acknowledged = {e.data.get("event_id") for e in events if e.kind == "alert_ack"}
     return [
         AlertRecord(e.id, e.at, e.data.get("kind", ""), e.phase, e.data.get("subject", ""), e.data.get("message", ""))
@@ -136,7 +133,7 @@ def open_alerts(events: list[Event]) -> list[AlertRecord]:
     ]
 
 
-def watch(events: list[Event]) -> WatchState | None:
+def watch(events: Sequence[Event]) -> WatchState | None:
     """The watch in force: the last watch_start not followed by a watch_end."""
     current: WatchState | None = None
     for event in events:
@@ -151,7 +148,7 @@ def watch(events: list[Event]) -> WatchState | None:
     return current
 
 
-def phase_span(events: list[Event], phase_id: int) -> tuple[float | None, float | None]:
+def phase_span(events: Sequence[Event], phase_id: int) -> tuple[float | None, float | None]:
     """First step intent and last step outcome of the phase: the operator's working time."""
     intents = [e.at for e in events if e.phase == phase_id and e.kind == "step_intent"]
     outcomes = [e.at for e in events if e.phase == phase_id and e.kind == "step_outcome" and e.data.get("status") != "refused"]
@@ -162,7 +159,7 @@ def phase_span(events: list[Event], phase_id: int) -> tuple[float | None, float 
     return start, end
 
 
-def phase_progress(events: list[Event], phase: Phase, now: float) -> PhaseProgress:
+def phase_progress(events: Sequence[Event], phase: Phase, now: float) -> PhaseProgress:
     """Rolled back once every required (non-optional) step is done; the clock stops then."""
     start, end = phase_span(events, phase.id)
     required = [s for s in phase.steps if not s.optional]
@@ -174,7 +171,7 @@ def phase_progress(events: list[Event], phase: Phase, now: float) -> PhaseProgre
     return PhaseProgress(phase.id, start, None, now - start, phase.budget_minutes, "in progress")
 
 
-def operators(events: list[Event], phase_id: int) -> list[str]:
+def operators(events: Sequence[Event], phase_id: int) -> list[str]:
     """Who acted on the phase, in order of first action."""
     names: list[str] = []
     for event in events:
@@ -183,7 +180,7 @@ def operators(events: list[Event], phase_id: int) -> list[str]:
     return names
 
 
-def drop_counts(events: list[Event], phase_id: int) -> dict[str, int]:
+def drop_counts(events: Sequence[Event], phase_id: int) -> dict[str, int]:
     """Rows per table (or table.column) the final drop removed from the database (kept in
     the verified backup), named as production knew them."""
     counts: dict[str, int] = {}
@@ -227,7 +224,7 @@ class QuarantineState:
         return (*(self.tables or {}).values(), *(c["copy"] for c in self.columns))
 
 
-def quarantine_state(events: list[Event], phase: Phase, quarantine_step: str, drop_step: str, restore_step: str) -> QuarantineState:
+def quarantine_state(events: Sequence[Event], phase: Phase, quarantine_step: str, drop_step: str, restore_step: str) -> QuarantineState:
     """Fold the outcomes of the three steps that move a phase's tables, in journal order."""
     current = QuarantineState("none")
     for event in events:
@@ -252,6 +249,6 @@ def quarantine_state(events: list[Event], phase: Phase, quarantine_step: str, dr
     return current
 
 
-def backups_after(events: list[Event], event_id: int | None, phase_id: int) -> list[Event]:
+def backups_after(events: Sequence[Event], event_id: int | None, phase_id: int) -> list[Event]:
     """Verified backups of the phase journalled after `event_id` (the quarantine), newest first."""
     return [e for e in reversed(verified_backups(events, phase_id)) if event_id is not None and e.id > event_id]

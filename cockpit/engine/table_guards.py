@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,7 +39,7 @@ class GuardInputs:
 
     source: str  # "live" | "snapshot"
     now: float
-    events: list[Event] = field(repr=False)
+    events: Sequence[Event] = field(repr=False)
     watch_hours: float = 24.0
     in_flight: tuple[str, ...] | None = None  # "pid 123 (x.php, started 12:00:01)"
     present: dict[str, bool | None] | None = None  # catalogue: table -> exists
@@ -62,13 +63,14 @@ def names_for(phase: Phase, step: Step) -> tuple[dict[str, str], dict[str, str]]
     return tables, columns
 
 
-def q_state(events: list[Event], phase: Phase, step: Step) -> state.QuarantineState:
+def q_state(events: Sequence[Event], phase: Phase, step: Step) -> state.QuarantineState:
     """The quarantine state of the tables `step` works on."""
     quarantine = phase.quarantine_for(step)
     if quarantine is None:
         return state.QuarantineState("none")
     drop = next((s.id for s in phase.steps if s.kind == "migration" and s.protected_tables == quarantine.protected_tables), "drop")
-    restore = next((s.id for s in phase.abort_steps if s.kind == "restore" and s.protected_tables == quarantine.protected_tables), "restore")
+    restore = next((s.id for s in phase.abort_steps if s.kind == "restore" and s.protected_tables == quarantine.protected_tables),
+                   "restore")
     return state.quarantine_state(events, phase, quarantine.id, drop, restore)
 
 
@@ -97,12 +99,14 @@ def quarantine_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[Gua
     tables, columns = names_for(phase, step)
     if inputs.present is not None:
         clash = [t for t, q in tables.items() if inputs.present.get(t) and inputs.present.get(q)]
-        clash += [c for c, q in columns.items() if inputs.present.get(q) and c.split(".")[1] in (inputs.columns or {}).get(c.split(".")[0], ())]
+        known = inputs.columns or {}
+        clash += [c for c, q in columns.items() if inputs.present.get(q) and c.split(".")[1] in known.get(c.split(".")[0], ())]
         if clash:
             results.append(GuardResult(CATALOGUE, False, "both the table and its quarantine exist for " + ", ".join(clash)
                                        + ": resolve by hand before quarantining"))
         else:
-            results.append(GuardResult(CATALOGUE, True, "quarantine names free" + (" (catalogue read live)" if inputs.source == "live" else "")))
+            results.append(GuardResult(CATALOGUE, True,
+                                       "quarantine names free" + (" (catalogue read live)" if inputs.source == "live" else "")))
     return results
 
 
@@ -118,7 +122,8 @@ def backup_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[GuardRe
     if current.status == "dropped":
         return [GuardResult(QUARANTINE, False, "the quarantined tables were already dropped")]
     quarantine = phase.quarantine_for(step)
-    return [GuardResult(QUARANTINE, False, f"run {quarantine.id if quarantine else 'quarantine'} first: a backup is taken from the quarantined tables")]
+    return [GuardResult(QUARANTINE, False,
+                        f"run {quarantine.id if quarantine else 'quarantine'} first: a backup is taken from the quarantined tables")]
 
 
 def drop_guards(inputs: GuardInputs, phase: Phase, step: Step) -> list[GuardResult]:
@@ -243,7 +248,7 @@ def _describe_runs(runs: dict[str, tuple[Any, ...]]) -> tuple[str, ...]:
                  for script, found in runs.items() for run in found)
 
 
-def snapshot_inputs(plan: Plan, events: list[Event], phase: Phase, step: Step, snapshot: Any | None, now: float) -> GuardInputs:
+def snapshot_inputs(plan: Plan, events: Sequence[Event], phase: Phase, step: Step, snapshot: Any | None, now: float) -> GuardInputs:
     """From the latest snapshot and the journal: no query, no file I/O."""
     present: dict[str, bool | None] | None = None
     columns: dict[str, tuple[str, ...]] | None = None
@@ -270,7 +275,7 @@ def snapshot_inputs(plan: Plan, events: list[Event], phase: Phase, step: Step, s
     return GuardInputs("snapshot", now, events, plan.watch.hours, runs, present, columns, counts, checksums, files)
 
 
-async def live_inputs(db: Any, plan: Plan, events: list[Event], phase: Phase, step: Step, now: float, *,
+async def live_inputs(db: Any, plan: Plan, events: Sequence[Event], phase: Phase, step: Step, now: float, *,
                       measure: bool, wait_s: float = 0.0) -> GuardInputs:
     """Read now: the catalogue for the originals and their quarantine names, in-flight runs
     (waiting up to `wait_s` for them), and with `measure` the exact counts and checksums of

@@ -232,7 +232,8 @@ class _Reader:
 
     def tables(self, key: str) -> list[_Reader]:
         values = self._list(key, False, "a list of tables")
-        return [_Reader(self.loader, item, (*self.path, key, index), f"{self.label} {key}[{index + 1}]".strip()) for index, item in enumerate(values)]
+        return [_Reader(self.loader, item, (*self.path, key, index), f"{self.label} {key}[{index + 1}]".strip())
+                for index, item in enumerate(values)]
 
     def table(self, key: str, required: bool = False) -> _Reader:
         value = self._get(key, required, {})
@@ -323,7 +324,8 @@ class _Loader:
         self._check_unique_across(phases, lambda p: p.flags, "flag", "flags")
         self._check_unique_across(phases, lambda p: tuple(j.id for j in p.cron), "cron job", "cron")
         emergency = self._emergency(root.table("emergency", required=True), phases)
-        from .smoke import KEY as SMOKE, parse_smoke  # smoke checks (issue 12): kept in Plan.extra
+        from .smoke import KEY as SMOKE  # smoke checks (issue 12): kept in Plan.extra
+        from .smoke import parse_smoke
 
         smoke = parse_smoke(root.tables(SMOKE), {p.id for p in phases}, self)
         root.done()
@@ -457,7 +459,8 @@ class _Loader:
             item_id = self.slug(r, "id", f"checklist {which}: id \"{{}}\"", seen, f"checklist {which}: duplicate item id \"{{}}\"")
             item = ChecklistItem(id=item_id, text=r.line("text", required=True), evidence=r.line("evidence"))
             if item.evidence and item.evidence not in EVIDENCE_KINDS:
-                self.fail((*r.path, "evidence"), f"checklist {which} \"{item.id}\": unknown evidence \"{shown(item.evidence)}\" (one of {', '.join(EVIDENCE_KINDS)})")
+                self.fail((*r.path, "evidence"), f"checklist {which} \"{item.id}\": unknown evidence \"{shown(item.evidence)}\" "
+                                                 f"(one of {', '.join(EVIDENCE_KINDS)})")
             r.done()
             items.append(item)
         return tuple(items)
@@ -551,7 +554,8 @@ class _Loader:
         seen: set[str] = set()
         for a in r.tables("activity"):
             a.label = f"phase {phase_id} activity"
-            check_id = self.slug(a, "id", f"phase {phase_id} activity: id \"{{}}\"", seen, f"phase {phase_id}: duplicate activity id \"{{}}\"")
+            check_id = self.slug(a, "id", f"phase {phase_id} activity: id \"{{}}\"", seen,
+                                 f"phase {phase_id}: duplicate activity id \"{{}}\"")
             ref = self.table_column(a, _fixed(f"phase {phase_id} activity \"{check_id}\""), tables)
             check = ActivityCheck(
                 id=check_id,

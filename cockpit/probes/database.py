@@ -156,7 +156,7 @@ class DatabaseProbe:
         for name in plan.all_tables:
             fact = catalogue[name]
             tables[name] = self._table_reading(fact, values, errors, fresh)
-        columns = {
+        columns: dict[tuple[str, str], bool | None] = {
             (c.table, c.column): c.column in catalogue[c.table].columns for phase in plan.phases for c in phase.columns
         }
         flags: dict[str, FlagReading] = {}
@@ -244,7 +244,7 @@ class DatabaseProbe:
             return {}, errors
         try:
             row = await self._select(parts)
-            return dict(zip((p.key for p in parts), row)), errors
+            return dict(zip((p.key for p in parts), row, strict=False)), errors
         except DatabaseUnavailable:
             raise
         except QueryError:
@@ -369,7 +369,8 @@ class DatabaseProbe:
                 tables={t: TableReading(t, None, freshness=unknown) for t in plan.all_tables},
                 columns={(c.table, c.column): None for p in plan.phases for c in p.columns},
                 flags={k: FlagReading(k, "unknown", freshness=unknown) for k in plan.all_flags} if plan.flag_store.backend == "sql" else {},
-                activity={(p.id, a.id): ActivityReading(a.id, a.text, None, a.window_minutes, unknown) for p in plan.phases for a in p.activity},
+                activity={(p.id, a.id): ActivityReading(a.id, a.text, None, a.window_minutes, unknown)
+                          for p in plan.phases for a in p.activity},
             )
         return DatabaseFacts(
             now,

@@ -108,7 +108,8 @@ def _cron(phase: PhaseSnapshot, before: PhaseSnapshot | None, at: float) -> list
     for job in phase.cron:
         prior = old.get(job.id)
         if job.state == "enabled" and (prior is None or prior.state != "enabled"):
-            alerts.append(Alert("cron_enabled", phase.id, job.id, f"phase {phase.id} is rolled back but cron job {job.id} is enabled again: {job.line}", at))
+            alerts.append(Alert("cron_enabled", phase.id, job.id,
+                                f"phase {phase.id} is rolled back but cron job {job.id} is enabled again: {job.line}", at))
     return alerts
 
 
@@ -121,7 +122,8 @@ def _processes(phase: PhaseSnapshot, before: PhaseSnapshot | None, at: float) ->
         new = [run for run in job.running if run.pid not in seen]
         if new:
             pids = ", ".join(str(run.pid) for run in new)
-            alerts.append(Alert("process_running", phase.id, job.script, f"phase {phase.id} is rolled back but {job.script} is running (pid {pids})", at))
+            alerts.append(Alert("process_running", phase.id, job.script,
+                                f"phase {phase.id} is rolled back but {job.script} is running (pid {pids})", at))
     return alerts
 
 
@@ -133,14 +135,16 @@ def _tables(phase: PhaseSnapshot, before: PhaseSnapshot | None, at: float, guard
         if prior is None or table.exists is not True:
             continue
         if prior.exists is False:
-            alerts.append(Alert("table_back", phase.id, table.name, f"table {table.name} was dropped in the rollback of phase {phase.id} and exists again", at))
+            alerts.append(Alert("table_back", phase.id, table.name,
+                                f"table {table.name} was dropped in the rollback of phase {phase.id} and exists again", at))
             continue
         if guards is not None and table.name not in guards:
             continue
         if prior.has_rows is False and table.has_rows is True:
             alerts.append(Alert("table_refilling", phase.id, table.name, f"table {table.name} was empty and has rows again", at))
         elif _grew(prior.estimated_rows, table.estimated_rows):
-            alerts.append(Alert("table_refilling", phase.id, table.name, f"table {table.name} is growing: about {prior.estimated_rows} -> {table.estimated_rows} rows", at))
+            alerts.append(Alert("table_refilling", phase.id, table.name,
+                                f"table {table.name} is growing: about {prior.estimated_rows} -> {table.estimated_rows} rows", at))
     return alerts
 
 
@@ -156,7 +160,8 @@ def _activity(phase: PhaseSnapshot, before: PhaseSnapshot | None, at: float) -> 
     for check in phase.activity:
         prior = old.get(check.id)
         if check.active and (prior is None or not prior.active):
-            alerts.append(Alert("activity", phase.id, check.id, f"phase {phase.id} is rolled back but {check.recent_rows} rows were written in the last {check.window_minutes} min ({check.text})", at))
+            alerts.append(Alert("activity", phase.id, check.id, f"phase {phase.id} is rolled back but {check.recent_rows} rows were "
+                                f"written in the last {check.window_minutes} min ({check.text})", at))
     return alerts
 
 
@@ -168,5 +173,6 @@ def _logs(phase: PhaseSnapshot, before: PhaseSnapshot | None, at: float, thresho
         spiking = log.matches_last_minute > threshold
         was = prior is not None and prior.matches_last_minute > threshold
         if spiking and not was:
-            alerts.append(Alert("log_spike", phase.id, log.path, f"{log.matches_last_minute} errors matching /{log.pattern}/ in {log.path} in the last minute (threshold {threshold})", at))
+            alerts.append(Alert("log_spike", phase.id, log.path, f"{log.matches_last_minute} errors matching /{log.pattern}/ in "
+                                f"{log.path} in the last minute (threshold {threshold})", at))
     return alerts

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..childenv import child_environment
 from ..db.base import Database
@@ -98,15 +98,16 @@ async def read_flags(db: Database | None, store: FlagStore, keys: Iterable[str])
         return {}
     if store.backend == "command":
         results = await asyncio.gather(*(_read_command(store, key) for key in keys))
-        return dict(zip(keys, results))
+        return dict(zip(keys, results, strict=True))
     if db is None:
         raise FlagError("the sql flag store needs a database connection")
     expression = flag_value_sql(store)
     rows = await db.fetch_all("SELECT " + ", ".join(expression for _ in keys), keys)
     now = time.time()
     values = rows[0] if rows else (None,) * len(keys)
-    # positional: value i belongs to key i; the database did the matching
-    return {key: reading_from_raw(key, raw, raw is not None, now) for key, raw in zip(keys, values)}
+    # positional: value i belongs to key i; the database did the matching (a short row
+    # leaves the missing keys unread rather than failing the probe)
+    return {key: reading_from_raw(key, raw, raw is not None, now) for key, raw in zip(keys, values, strict=False)}
 
 
 async def flag_matches(db: Database, store: FlagStore, keys: Iterable[str]) -> dict[str, list[str]]:

@@ -88,7 +88,7 @@ class LogFollower:
         self._first_poll = True
         self._drop_to_newline = False
         self._partial = b""
-        self._last = deque(maxlen=keep)
+        self._last: deque[str] = deque(maxlen=keep)
         self._buckets: deque[tuple[int, int]] = deque()  # (minute, matches), oldest first
         self._recent: deque[tuple[float, int]] = deque()  # (poll time, matches) within 60 s
         self.total = 0

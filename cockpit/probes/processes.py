@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import psutil
 
 from cockpit.cron.scan import script_pattern
 from cockpit.probes.snapshot import ProcessRun
+
 
 def find_runs(scripts: Iterable[str]) -> dict[str, tuple[ProcessRun, ...]]:
     """Processes whose command line runs each script, keyed by script.

@@ -54,8 +54,10 @@ async def _one(client: httpx.AsyncClient, check: SmokeCheck) -> SmokeResult:
     if status != check.status:
         return SmokeResult(check.id, check.url, check.phase, False, status, f"HTTP {status}, expected {check.status}", elapsed)
     if check.contains and check.contains not in body.decode("utf-8", "replace"):
-        return SmokeResult(check.id, check.url, check.phase, False, status, f"HTTP {status} but the page lacks \"{check.contains}\"", elapsed)
-    return SmokeResult(check.id, check.url, check.phase, True, status, f"HTTP {status}" + (" with the expected text" if check.contains else ""), elapsed)
+        return SmokeResult(check.id, check.url, check.phase, False, status, f"HTTP {status} but the page lacks \"{check.contains}\"",
+                           elapsed)
+    return SmokeResult(check.id, check.url, check.phase, True, status,
+                       f"HTTP {status}" + (" with the expected text" if check.contains else ""), elapsed)
 
 
 async def run_smoke(checks: tuple[SmokeCheck, ...]) -> list[SmokeResult]:

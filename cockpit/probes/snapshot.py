@@ -32,7 +32,7 @@ class Freshness:
             return None
         return max(0.0, (now or time.time()) - self.fetched_at)
 
-    def went_stale(self, at: float, error: str) -> "Freshness":
+    def went_stale(self, at: float, error: str) -> Freshness:
         return replace(self, stale_since=self.stale_since or at, error=error)
 
 

@@ -68,7 +68,8 @@ def create_sandbox(directory: Path, plan_path: Path | None = None, mysql: MysqlS
         existing = load_plan(config_path).target
         if existing.kind == "sqlite" and existing.path is not None and not existing.path.exists():
             # recreating the data under an existing journal would make the journal lie
-            raise SandboxError(f"the sandbox in {directory} is incomplete ({DB_NAME} is missing): remove the folder and run `cockpit sandbox init` again")
+            raise SandboxError(f"the sandbox in {directory} is incomplete ({DB_NAME} is missing): remove the folder and run "
+                               "`cockpit sandbox init` again")
         return SandboxResult(config_path, False, f"sandbox already exists in {directory}; nothing changed")
     plan_path = Path(plan_path) if plan_path else default_plan_path()
     plan = load_plan(plan_path)  # a broken plan fails here, before anything is written

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -35,19 +36,6 @@ from cockpit.tui.widgets.status_strip import strip_text
 
 Clock = Callable[[], float]
 
-# Actions that change the live system or the journal; greyed out in read-only mode.
-WRITE_ACTIONS = frozenset(
-    {
-        "run_step",
-        "override_step",
-        "tick",
-        "execute_emergency",
-        "append_log",
-        "start_watch",
-        "acknowledge",
-        "note",
-    }
-)
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
 
@@ -109,9 +97,10 @@ class CockpitApp(App[int]):
     async def on_mount(self) -> None:
         if self.engine is None:
             from cockpit.engine import Engine
+            from cockpit.operator import operator_name
 
             self.engine = await Engine.open(
-                self.plan, operator=self._operator, read_only=self._want_read_only, clock=self.clock
+                self.plan, operator=operator_name(self._operator), read_only=self._want_read_only, clock=self.clock
             )
         if self.live is None:
             from cockpit.live import LiveSystem

@@ -7,8 +7,9 @@ functions over a snapshot, the journal's events and the watch: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from cockpit.probes.snapshot import LogReading, PhaseSnapshot
 from cockpit.text import clean

@@ -7,7 +7,7 @@ and control bytes in it cannot act on the terminal. `streamed` keeps the raw lin
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from textual.app import App
 from textual.widgets import Log

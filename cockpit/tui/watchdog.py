@@ -18,7 +18,8 @@ import asyncio
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 8.0
@@ -132,12 +133,13 @@ class TerminalWatchdog:
 
     def _force(self) -> None:
         """The event loop did not react: journal what we can, then leave for good."""
-        if self._last_words is not None:
+        last_words = self._last_words
+        if last_words is not None:
             done = threading.Event()
 
             def speak() -> None:
                 try:
-                    self._last_words()
+                    last_words()
                 except Exception:  # noqa: BLE001 - nothing may stop the exit now
                     pass
                 done.set()

@@ -154,7 +154,7 @@ async def run_tool(argv: list[str], stdin: Any = None, timeout: float = DUMP_TIM
                                                 env=env, start_new_session=True, preexec_fn=_die_with_parent)
     try:
         _, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except (asyncio.TimeoutError, asyncio.CancelledError):
+    except (TimeoutError, asyncio.CancelledError):
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -226,7 +226,8 @@ def _sqlite_restore_check(dump: Path, scratch: Path, tables: tuple[str, ...]) ->
 class BackupStep(StepKind):
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
         results = table_guards.backup_guards(
-            table_guards.snapshot_inputs(ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, None, ctx.engine.clock()), ctx.phase, ctx.step)
+            table_guards.snapshot_inputs(ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, None,
+                                         ctx.engine.clock()), ctx.phase, ctx.step)
         if ctx.db is not None and ctx.db.dialect != "sqlite":
             if dump_tool() is None:
                 results.append(GuardResult("dump_tool", False, "neither mariadb-dump nor mysqldump is installed"))
@@ -296,7 +297,7 @@ class BackupStep(StepKind):
             _discard(out, partial)
             ctx.emit(f"rejected: {exc}")
             return ctx.failed(f"backup not accepted: {exc}", guard="backup")
-        except (OSError, sqlite3.Error, DatabaseError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, sqlite3.Error, DatabaseError) as exc:
             _discard(out, partial)
             return ctx.failed(f"backup failed: {exc or exc.__class__.__name__}", guard="backup")
         events = ctx.journal.events()

@@ -6,8 +6,9 @@ kept together so the text shown to the operator cannot drift from what actually 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from cockpit.journal import Journal
 from cockpit.plan.model import Phase, Plan, Step
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class StepContext:
-    engine: "Engine"
+    engine: Engine
     phase: Phase
     step: Step
     on_output: Callable[[str], None] | None = None

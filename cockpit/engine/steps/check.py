@@ -70,7 +70,8 @@ class CheckStep(StepKind):
             return ctx.failed(f"check could not run: {exc}", guard="database")
         ctx.emit(f"{check.table}: {recent} rows in the last {check.window_minutes} minutes")
         if recent:
-            return ctx.failed(f"still active: {recent} rows written to {check.table} in the last {check.window_minutes} minutes", guard="check")
+            return ctx.failed(f"still active: {recent} rows written to {check.table} in the last {check.window_minutes} minutes",
+                              guard="check")
         return ctx.done(f"no activity: {check.text} — 0 rows")
 
     async def _command(self, ctx: StepContext) -> Outcome:
@@ -81,7 +82,7 @@ class CheckStep(StepKind):
             return ctx.failed(f"cannot run {argv[0]}: {exc.strerror or exc}", guard="check")
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), COMMAND_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             return ctx.failed(f"{argv[0]} did not finish within {COMMAND_TIMEOUT_S:.0f}s", guard="check")

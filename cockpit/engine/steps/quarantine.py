@@ -101,7 +101,8 @@ class QuarantineStep(StepKind):
                 continue
             if dialect != "sqlite":
                 keys = ", ".join(quote_ident(k) for k in ctx.scratch.get("pk", {}).get(ref.table, ()))
-                lines.append(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} FROM {quote_ident(ref.table)} WHERE 1 = 0;")
+                lines.append(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} "
+                             f"FROM {quote_ident(ref.table)} WHERE 1 = 0;")
             lines.append(script.describe())
         lines.append("-- then exact counts and checksums of the quarantined tables are journalled; `restore` undoes all of it")
         return "\n".join(lines)
@@ -131,7 +132,8 @@ class QuarantineStep(StepKind):
                 return ctx.failed(f"blocked by a lock, nothing renamed: {exc}", guard="lock_wait")
             except DatabaseUnavailable:
                 after = await catalogue(ctx, names)
-                moved = None if after is None else all(not after[a].exists and after[b].exists for a, b in zip(rename.objects, [tables[o] for o in rename.objects]))
+                pairs = zip(rename.objects, [tables[o] for o in rename.objects], strict=True)
+                moved = None if after is None else all(not after[a].exists and after[b].exists for a, b in pairs)
                 data = {"quarantined": {t: tables[t] for t in rename.objects}} if moved else {}
                 return interrupted(ctx, "the RENAME", moved, **data)
             ctx.emit(f"renamed in one statement: {', '.join(f'{t} -> {tables[t]}' for t in rename.objects)}", state="done",
@@ -176,7 +178,8 @@ class QuarantineStep(StepKind):
         definition = await db.column_definition(ref.table, ref.column) or ""
         keys = ", ".join(quote_ident(k) for k in pk)
         if db.dialect != "sqlite":
-            await db.ddl(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} FROM {quote_ident(ref.table)} WHERE 1 = 0")
+            await db.ddl(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} "
+                         f"FROM {quote_ident(ref.table)} WHERE 1 = 0")
         script = column_copy_script(db.dialect, ref.table, ref.column, pk, copy)
         record = {"table": ref.table, "column": ref.column, "copy": copy, "definition": definition, "pk": list(pk)}
         ctx.journal.append("step_output", phase=ctx.phase.id, step=ctx.step.id,

@@ -74,4 +74,5 @@ class RestoreStep(StepKind):
         missing += [f"{c['table']}.{c['column']}" for c in current.columns if c["column"] not in facts[c["table"]].columns]
         if missing:
             return ctx.failed("not back after the restore: " + ", ".join(missing), guard="verify")
-        return ctx.done("restored under the original names: " + ", ".join([*(current.tables or {}), *(f"{c['table']}.{c['column']}" for c in current.columns)]))
+        names = [*(current.tables or {}), *(f"{c['table']}.{c['column']}" for c in current.columns)]
+        return ctx.done("restored under the original names: " + ", ".join(names))

@@ -10,7 +10,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from cockpit.tui.app import WRITE_ACTIONS
+from cockpit.tui.actions import WRITE_ACTIONS
 from cockpit.tui.widgets.status_strip import StatusStrip
 
 

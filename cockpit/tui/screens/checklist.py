@@ -91,7 +91,8 @@ class ChecklistScreen(CockpitScreen):
                 table.update_cell(key, "by", Content.from_markup(fmt.styled(by, "$text-muted")), update_width=False)
                 table.update_cell(key, "evidence", Content.from_markup(evidence), update_width=False)
                 ticked = f"ticked by {state.by} at {fmt.clock_time(state.at)}" if state and state.ticked else "not ticked"
-                self._details[key] = f"[b]{fmt.styled(item.text, '')}[/b] · {fmt.styled(ticked, '')}" + (f"\n{evidence}" if evidence else "")
+                detail = f"[b]{fmt.styled(item.text, '')}[/b] · {fmt.styled(ticked, '')}"
+                self._details[key] = detail + (f"\n{evidence}" if evidence else "")
         self._show_detail()
 
     def _show_detail(self) -> None:

@@ -12,7 +12,7 @@ screen through `fmt.styled` (cleaned + exactly escaped markup) or `cockpit.text.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -23,11 +23,13 @@ from textual.widgets import DataTable, Log, Static
 from cockpit.text import clean, escape_markup
 from cockpit.tui import format as fmt
 from cockpit.tui.output import log_sink
-from cockpit.tui.wraplog import WrappingLog
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.prompt import PromptScreen
+from cockpit.tui.wraplog import WrappingLog
 
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
 
 TITLE_LIMIT = 120  # a plan's phase name is one line on screen, however long the plan made it
 
@@ -89,7 +91,8 @@ class PhaseScreen(CockpitScreen):
         lines += [f"• {fmt.styled(s.title, '')}" for s in code] or ["• none"]
         lines.append(fmt.styled("Fallback", "b"))
         lines += [f"• {fmt.styled(note, '')}" for note in phase.fallback]
-        lines.append(fmt.styled(f"Budget ~{phase.budget_minutes:g} min · data-loss risk {phase.data_loss_risk} ({phase.data_loss_reason})", "$text-muted"))
+        lines.append(fmt.styled(f"Budget ~{phase.budget_minutes:g} min · data-loss risk {phase.data_loss_risk} ({phase.data_loss_reason})",
+                                "$text-muted"))
         return "\n".join(lines)
 
     def on_mount(self) -> None:
@@ -132,7 +135,8 @@ class PhaseScreen(CockpitScreen):
         if progress.started_at:
             elapsed = f" · {progress.status} {fmt.duration(progress.elapsed_s)} of ~{phase.budget_minutes:g}m"
         self.query_one("#phase-title", Static).update(
-            f"[b]{fmt.styled(phase.title, '', multiline=False, limit=TITLE_LIMIT)}[/b] · {fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
+            f"[b]{fmt.styled(phase.title, '', multiline=False, limit=TITLE_LIMIT)}[/b] · "
+            f"{fmt.styled(state, fmt.STATE_STYLE.get(state, ''))}{fmt.styled(elapsed, '$text-muted')}"
         )
         table = self.query_one("#steps", DataTable)
         for view in app.engine.step_views(phase.id, snap):
@@ -187,7 +191,8 @@ class PhaseScreen(CockpitScreen):
 
     @work(group="note", exit_on_error=False)
     async def action_note(self) -> None:
-        text = await self.app.push_screen_wait(PromptScreen(f"Note for phase {self.phase_id}", "Goes into the journal with your name.", "what happened"))
+        text = await self.app.push_screen_wait(PromptScreen(f"Note for phase {self.phase_id}", "Goes into the journal with your name.",
+                                                            "what happened"))
         if text:
             self.app.engine.note(text, self.phase_id)
             self.app.journal_changed()
@@ -211,7 +216,8 @@ class PhaseScreen(CockpitScreen):
         dry = await engine.dry_run(self.phase_id, step_id)
         token = dry.confirm_token if dry.destructive or dry.confirm_token else None
         warning = fmt.styled("Guards say this would be refused.", "b $error") if dry.would_refuse else ""
-        confirmed = await app.push_screen_wait(ConfirmScreen(f"Run {self.phase_id}/{step_id}: {dry.title}", dry_run_markup(dry), token, warning))
+        confirmed = await app.push_screen_wait(ConfirmScreen(f"Run {self.phase_id}/{step_id}: {dry.title}", dry_run_markup(dry), token,
+                                                             warning))
         if not confirmed:
             self.notify("Cancelled; nothing was run.")
             return
@@ -240,7 +246,7 @@ class PhaseScreen(CockpitScreen):
             for line in outcome.output:
                 log.write_line(clean(line))
         log.write_line(clean(f"== {outcome.status.upper()}: {outcome.message}"))
-        severity = "information" if outcome.status == "done" else "error"
+        severity: SeverityLevel = "information" if outcome.status == "done" else "error"
         self.notify(f"{step_id}: {outcome.status} — {outcome.message}", severity=severity, timeout=10)
         self.load_dry_run(self.selected_step())
 

@@ -54,7 +54,7 @@ def launch_watcher(app: Any, hours: float) -> None:
     observer: a read-only cockpit may start it too."""
 
     def spawn() -> None:
-        from cockpit.commands.common import operator_name
+        from cockpit.operator import operator_name
         from cockpit.watch.pidfile import pidfile_path
         from cockpit.watch.spawn import log_path, spawn_detached
 
@@ -123,11 +123,13 @@ def health_markup(snap: Any, now: float) -> str:
             )
     conn = snap.connection
     if conn.state == "connected":
-        lines.append(f"[b]db[/b]    {fmt.styled('connected', '$success')} {fmt.styled(conn.server, '$text-muted')} · {conn.queries_last_refresh} queries/refresh · refresh took {snap.refresh_seconds:.2f}s")
+        lines.append(f"[b]db[/b]    {fmt.styled('connected', '$success')} {fmt.styled(conn.server, '$text-muted')} · "
+                     f"{conn.queries_last_refresh} queries/refresh · refresh took {snap.refresh_seconds:.2f}s")
     else:
         since = f" for {fmt.duration(now - conn.lost_since)}" if conn.lost_since else ""
         retry = f", retry {fmt.clock_time(conn.next_retry_at)}" if conn.next_retry_at else ""
-        lines.append(f"[b]db[/b]    {fmt.styled(conn.state.upper() + since, 'b $error')} {fmt.styled((conn.error or '') + retry, '$text-muted')}")
+        lines.append(f"[b]db[/b]    {fmt.styled(conn.state.upper() + since, 'b $error')} "
+                     f"{fmt.styled((conn.error or '') + retry, '$text-muted')}")
     for notice in conn.notices:
         lines.append(f"[b]note[/b]  {fmt.styled(notice, '$warning')}")
     host = snap.host

@@ -43,7 +43,8 @@ def strip_text(
         else:
             lost = f" {fmt.duration(now - conn.lost_since)}" if conn.lost_since else ""
             parts.append(fmt.styled(f"{conn.state.upper()}{lost}: {conn.error or ''}".rstrip(": "), "b $error"))
-        parts.append(fmt.styled(f"refreshed {fmt.clock_time(snapshot.taken_at)} ({fmt.duration(now - snapshot.taken_at)} ago)", "$text-muted"))
+        parts.append(fmt.styled(f"refreshed {fmt.clock_time(snapshot.taken_at)} ({fmt.duration(now - snapshot.taken_at)} ago)",
+                                "$text-muted"))
     if watch is not None:
         left = watch.ends_at - now
         label = "watch done" if left <= 0 else f"watch {fmt.countdown(left)} left"

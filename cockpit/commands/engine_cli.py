@@ -1,5 +1,8 @@
 """The CLI's way into the engine: load the plan, open the engine, run, always close.
 
+CLI glue (argparse, exit codes, way-out hints), so it lives with the commands: the
+engine knows nothing of the CLI (layers point one way, DESIGN.md).
+
 Kept here so every engine command shares one error mapping: bad input exit 2, refusal
 exit 1, unreachable source exit 3 — each as one line on stderr.
 
@@ -26,13 +29,12 @@ from cockpit.commands.common import (
     EXIT_UNREACHABLE,
     fail,
     load_config,
-    operator_name,
 )
+from cockpit.engine import Engine, EngineError, EngineRefused
+from cockpit.engine.types import Outcome
 from cockpit.journal import JournalError
+from cockpit.operator import operator_name
 from cockpit.plan import Plan
-
-from .engine import Engine, EngineError, EngineRefused
-from .types import Outcome
 
 IN_MEMORY = Path(":memory:")
 
