@@ -81,12 +81,14 @@ def expectation(plan: Plan, events: list[Event], now: float) -> Expectation:
     settling = {phase for (phase, _step), at in in_flight.items() if at is not None and now - at < SETTLE_SECONDS and phase is not None}
     if emergency_at is not None and now - emergency_at < SETTLE_SECONDS:
         settling |= {p.id for p in plan.phases}
-    absent = {p.id: gone for p in plan.phases if (gone := absent_by_intent(p, events))}
+    outcomes = [e for e in events if e.kind == "step_outcome"]  # all that the table states fold
+    absent = {p.id: gone for p in plan.phases if (gone := absent_by_intent(p, outcomes))}
     return Expectation(watched, frozenset(settling), marks, absent)
 
 
 def absent_by_intent(phase: Phase, events: list[Event]) -> dict[str, str]:
-    """The phase's tables that must not exist under their names, per the journal, with
+    """The phase's tables that must not exist under their names, per the journal (its
+    step outcomes are enough: `expectation` passes only those), with
     why: quarantined (until a restore), dropped by the final drop. An interrupted
     quarantine claims only the tables its catalogue check saw moved: the rest is for
     the operator's reconciling re-run to settle, not for the watcher to guess; so does
