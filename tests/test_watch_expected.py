@@ -134,3 +134,24 @@ async def test_a_table_recreated_before_the_watchers_first_reading_is_still_drif
         assert watch.cleared() == 1 and len(watch.alerts()) == 1
     finally:
         await watch.close()
+
+
+@pytest.mark.parametrize(("took_effect", "claimed"), [(None, False), (True, False), (False, True)])
+async def test_an_interrupted_restore_leaves_the_tables_to_the_operator(sandbox: Path, took_effect: bool | None,
+                                                                       claimed: bool) -> None:
+    """A restore whose connection was lost after its RENAME may have run: the journal
+    still says "quarantined", the tables may be back by the operator's own step, so the
+    watcher does not call them re-created by someone; known not to have run, they stay
+    absent by intent."""
+    from cockpit.watch.expected import expectation
+
+    await _engine_steps(sandbox, "flags-off", "cron-stop", "quarantine")
+    watch = _Watch(sandbox)
+    try:
+        intent = watch.journal.append("step_intent", phase=10, step="restore", operator="alice")
+        watch.journal.append("step_outcome", phase=10, step="restore", operator="alice",
+                             data={"status": "interrupted", "intent_id": intent, "took_effect": took_effect})
+        absent = expectation(watch.plan, watch.journal.events(), 0.0).absent.get(10, {})
+        assert (set(absent) == set(TABLES)) if claimed else absent == {}
+    finally:
+        await watch.close()
