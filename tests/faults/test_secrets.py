@@ -6,8 +6,9 @@ backup with the dump tool, the journal, the rollback log — plus connections th
 cockpit wrote (journal and its WAL, log, backups and their names, crash files) and in no
 child process's argv or environment: the dump tool gets it through a 0600
 defaults-extra-file. A wrapper placed first in PATH stands in for `mariadb-dump`: it
-records its argv, environment and the full `ps` listing while it runs, then execs the
-real tool, so the check covers the real process table, not a mock.
+records its argv, environment, its own /proc cmdline and environ and the full-width
+`ps` listing while it runs (so the listing holds the dump process itself), then execs
+the real tool, so the check covers the real process table, not a mock.
 """
 
 from __future__ import annotations
@@ -46,7 +47,13 @@ def _dump_wrapper(bin_dir: Path, record: Path) -> None:
         'for a in "$@"; do case "$a" in --defaults-file=*) f="${a#--defaults-file=}";'
         ' stat -c "%a" "$f" > "$REC/optmode"; echo "$f" > "$REC/optpath"; stat -c "%a" "$(dirname "$f")" > "$REC/dirmode";;'
         ' esac; done\n'
-        'ps -eo pid,args > "$REC/ps"\n'
+        # the process table as another local user sees it, while this very process (the
+        # dump tool's argv) is in it: -ww, full width whatever COLUMNS says (ps cuts lines
+        # at $COLUMNS otherwise, and a cut line would hide exactly the tail a secret sits in)
+        'echo $$ > "$REC/pid"\n'
+        'tr "\\0" "\\n" < /proc/$$/cmdline > "$REC/cmdline"\n'
+        'tr "\\0" "\\n" < /proc/$$/environ > "$REC/environ"\n'
+        'ps -ww -eo pid,args > "$REC/ps"\n'
         f'exec "{real}" "$@"\n',
         encoding="utf-8",
     )
@@ -135,8 +142,15 @@ def test_the_password_appears_nowhere(mariadb, mysql_sandbox, tmp_path: Path) ->
     assert (record / "dirmode").read_text().strip() == "700", "the option file lives in a private 0700 directory"
     assert not str(option_path).startswith(str(tmp_path / "tmp")), "never in a shared temporary directory"
     assert password not in (record / "env").read_text(), "the password reached the dump tool's environment"
+    # what the kernel shows anyone for the dump process: its argv and its environment
+    cmdline = (record / "cmdline").read_text()
+    assert "mariadb-dump" in cmdline and argv.splitlines()[0] in cmdline.splitlines(), cmdline
+    assert password not in cmdline and password not in (record / "environ").read_text()
     ps = (record / "ps").read_text()
-    assert "mariadb-dump" in ps or "mysqldump" in ps
+    pid = (record / "pid").read_text().strip()
+    own = [line for line in ps.splitlines() if line.split(None, 1)[0] == pid]
+    assert own, f"the dump process {pid} is missing from the listing it took of itself"
+    assert all(arg in own[0] for arg in argv.splitlines()), f"the listing cut the dump's argv: {own[0]}"
     assert password not in ps, "the password is visible in the process table"
 
     backups = list((sandbox_dir / "backups").glob("*.sql"))
