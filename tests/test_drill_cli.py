@@ -136,8 +136,22 @@ def test_refusal_names_the_way_out(sandbox: Path, capsys) -> None:
     assert code == 1 and "--override REASON" in err
     run(capsys, "run", "10", "flags-off", "--execute", "--config", c)
     run(capsys, "run", "10", "cron-stop", "--execute", "--config", c)
+    # the final drop before anything is quarantined names the quarantine as the way out
     code, _, err = run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)
-    assert code == 1 and "backup" in err and "cockpit run PHASE backup --execute" in err
+    assert code == 1 and "refused [quarantine]" in err and "cockpit run PHASE quarantine --execute --confirm PHASE" in err
+    code, _, err = run(capsys, "run", "10", "backup", "--execute", "--config", c)
+    assert code == 1 and "cockpit run PHASE quarantine --execute --confirm PHASE" in err
+    assert run(capsys, "run", "10", "quarantine", "--execute", "--confirm", "10", "--config", c)[0] == 0
+    # refused by two guards (the watch, rows with no backup): each one's way out is named
+    code, _, err = run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)
+    assert code == 1 and err.count("\n") == 1
+    assert "--override REASON" in err and "cockpit run PHASE backup --execute" in err
+    # an override gives way on the watch, never on the rows: the backup is still named
+    code, _, err = run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--override", "drill", "--config", c)
+    assert code == 1 and "refused [data]" in err and "cockpit run PHASE backup --execute" in err
+    # rolling forward while the tables are quarantined names the restore
+    code, _, err = run(capsys, "run", "10", "flags-on", "--execute", "--config", c)
+    assert code == 1 and "cockpit run PHASE restore --execute" in err
 
 
 def test_drill_start_end_report(sandbox: Path, capsys, monkeypatch) -> None:
