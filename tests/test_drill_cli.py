@@ -167,9 +167,13 @@ def test_drill_start_end_report(sandbox: Path, capsys, monkeypatch) -> None:
     run(capsys, "tick", "10", "backup", "--config", c)
     assert run(capsys, "run", "10", "flags-off", "--execute", "--config", c)[0] == 0
     assert run(capsys, "run", "10", "cron-stop", "--execute", "--config", c)[0] == 0
-    assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 1  # rows, no backup
+    drop = ("run", "10", "drop", "--execute", "--confirm", "10", "--config", c)
+    assert run(capsys, *drop)[0] == 1  # nothing quarantined yet
+    assert run(capsys, "run", "10", "quarantine", "--execute", "--confirm", "10", "--config", c)[0] == 0
+    early = ("--override", "drill: no 24 h watch")
+    assert run(capsys, *drop, *early)[0] == 1  # past the watch by override, but rows and no backup
     assert run(capsys, "run", "10", "backup", "--execute", "--config", c)[0] == 0
-    assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 0
+    assert run(capsys, *drop, *early)[0] == 0
     for step in plan.phase(10).steps:
         if step.kind in ("manual", "check") and not step.optional:
             assert run(capsys, "run", "10", step.id, "--execute", "--config", c)[0] == 0, step.id
@@ -203,14 +207,21 @@ def test_drill_start_end_report(sandbox: Path, capsys, monkeypatch) -> None:
     assert score["drill"] == 1 and score["verdict"] == "pass with findings" and score["not_attempted"] == [9, 8, 7]
     (p10,) = score["phases"]
     assert p10["phase"] == 10 and p10["completed"] is True and p10["within_budget"] is True and p10["budget_minutes"] == 10
-    assert [(r["step"], r["guard"], r["resolved"]) for r in p10["refusals"]] == [("drop", "data", True)]
-    assert p10["refusals"][0]["resolution"] == "done after backup"
+    assert [(r["step"], r["guard"], r["resolved"]) for r in p10["refusals"]] == [("drop", "quarantine", True), ("drop", "data", True)]
+    # each refusal is resolved by what really got past it: the override of the watch
+    # window does not count for the refusals by the quarantine and data guards
+    assert [r["resolution"] for r in p10["refusals"]] == ["done after quarantine, backup", "done after backup"]
+    assert p10["overrides"] == ["watch_window: drill: no 24 h watch"] * 2
     steps = {s["step"]: s for s in p10["steps"]}
-    assert steps["drop"]["attempts"] == 2 and steps["drop"]["status"] == "done" and steps["drop"]["seconds"] >= 0
+    assert steps["drop"]["attempts"] == 3 and steps["drop"]["status"] == "done" and steps["drop"]["seconds"] >= 0
+    assert steps["quarantine"]["attempts"] == 1 and steps["backup"]["status"] == "done"
+    assert p10["tables"].startswith("quarantined and dropped (kept in ") and "phase10-backup" in p10["tables"]
     assert "before: backup" not in p10["unticked"] and "before: flags" in p10["unticked"]
-    assert any("unticked" in f for f in score["findings"])
+    assert any("unticked" in f for f in score["findings"]) and "phase 10: 2 override(s)" in score["findings"]
     code, out, _ = run(capsys, "drill", "report", "1", "--config", c)
-    assert "| drop | done | 2 |" in out and "drop [data]" in out and "→ done after backup" in out
+    assert "| drop | done | 3 |" in out and "| quarantine | done | 1 |" in out
+    assert "drop [quarantine]" in out and "→ done after quarantine, backup" in out
+    assert "drop [data]" in out and "→ done after backup" in out and "Tables: quarantined and dropped" in out
     code, _, err = run(capsys, "drill", "report", "7", "--config", c)
     assert code == 2 and "no drill 7" in err
 
