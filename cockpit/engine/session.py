@@ -97,8 +97,8 @@ WAY_OUT = {
 QUARANTINE_WAY_OUT = (
     ("run quarantine", "run the phase's quarantine step first (cockpit run PHASE quarantine --execute --confirm PHASE)"),
     ("interrupted", "run quarantine again to reconcile (cockpit run PHASE quarantine --execute --confirm PHASE)"),
-    ("already quarantined", "back it up (cockpit run PHASE backup --execute) and drop after the watch, "
-                            "or put it back (cockpit run PHASE restore --execute)"),
+    ("already quarantined", ("back it up (cockpit run PHASE backup --execute) and drop after the watch, "
+                             "or put it back (cockpit run PHASE restore --execute)")),
 )
 
 
