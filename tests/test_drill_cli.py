@@ -266,3 +266,38 @@ def test_check_warns_about_placeholder_contacts_and_the_review_date(sandbox: Pat
     sandbox.write_text(sandbox.read_text().replace('next_review = "2026-02-11"', 'next_review = "2020-01-01"'))
     code, out, _ = run(capsys, "check", "--config", str(sandbox))
     assert code == 0 and "warn  plan review overdue since 2020-01-01 (plan next_review)" in out
+
+
+def test_drill_score_reads_the_quarantine_path(sandbox: Path, capsys) -> None:
+    """Phase 10 quarantined and backed up, its final drop refused by the watch alone: left
+    for after the watch, not a wrong turn. Phase 9 (empty tables: no backup needed) the same.
+    Phase 8 quarantined with rows and no verified backup: a finding, and its drop refused
+    by the watch AND the data guard stays unresolved."""
+    c = str(sandbox)
+    assert run(capsys, "drill", "start", "--config", c)[0] == 0
+    for phase, steps in ((10, ("flags-off", "cron-stop")), (9, ("flags-off", "cron-stop")), (8, ("flags-off",))):
+        for step in steps:
+            assert run(capsys, "run", str(phase), step, "--execute", "--config", c)[0] == 0, (phase, step)
+        assert run(capsys, "run", str(phase), "quarantine", "--execute", "--confirm", str(phase), "--config", c)[0] == 0, phase
+    assert run(capsys, "run", "10", "backup", "--execute", "--config", c)[0] == 0
+    assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 1
+    assert run(capsys, "run", "9", "drop", "--execute", "--confirm", "9", "--config", c)[0] == 1
+    assert run(capsys, "run", "8", "drop", "--execute", "--confirm", "8", "--config", c)[0] == 1
+    code, out, err = run(capsys, "drill", "end", "--config", c)
+    assert code == 0, err
+    code, out, err = run(capsys, "drill", "report", "--json", "--config", c)
+    score = {p["phase"]: p for p in json.loads(out)["phases"]}
+    (p10_drop,) = score[10]["refusals"]
+    assert (p10_drop["guard"], p10_drop["resolved"]) == ("watch_window", True)
+    assert p10_drop["resolution"].startswith("left for after the watch")
+    assert score[10]["tables"] == "quarantined, backup verified by restore; final drop after the watch"
+    (p9_drop,) = score[9]["refusals"]
+    assert p9_drop["guard"] == "watch_window" and p9_drop["resolved"] is True  # empty tables: nothing to back up
+    assert score[9]["tables"] == "quarantined, no verified backup; final drop after the watch"
+    assert score[8]["tables"] == "quarantined, no verified backup; final drop after the watch"
+    findings = json.loads(out)["findings"]
+    assert any(f.startswith("phase 8: ") and "quarantined rows without a backup verified by restore" in f for f in findings)
+    assert not any(f.startswith("phase 9: ") and "quarantined rows" in f for f in findings)
+    (p8_drop,) = score[8]["refusals"]
+    assert p8_drop["guard"] == "watch_window" and "data:" in p8_drop["message"] and p8_drop["resolved"] is False
+    assert [f for f in findings if "refusal(s) unresolved" in f] == ["phase 8: 1 refusal(s) unresolved"]
