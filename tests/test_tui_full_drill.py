@@ -121,7 +121,7 @@ async def test_full_drill_by_keys_at_80x24(sandbox: Path) -> None:
     drill_log = plan.log.file.with_name("ROLLBACK_LOG.drill.md").read_text()
     assert drill_log.count("## Drill Log Entry — drill 1") == 1 and not plan.log.file.exists()
     # ~110 key presses, 30 live dry-runs and 28 real steps (dumps verified by restore):
-    # measured 52 s on 2 cores at a load average of ~4 (the old backup-then-drop drill: 63 s at
+    # measured 39 s on 2 cores at a load average of ~2.3, 52 s at ~4 (the old backup-then-drop drill: 63 s at
     # the same load), 72 s at ~6, 124 s at ~17; a bound against a
     # hang, not a benchmark
     assert elapsed < 300, f"the keyed drill took {elapsed:.1f}s"
