@@ -136,8 +136,22 @@ def test_refusal_names_the_way_out(sandbox: Path, capsys) -> None:
     assert code == 1 and "--override REASON" in err
     run(capsys, "run", "10", "flags-off", "--execute", "--config", c)
     run(capsys, "run", "10", "cron-stop", "--execute", "--config", c)
+    # the final drop before anything is quarantined names the quarantine as the way out
     code, _, err = run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)
-    assert code == 1 and "backup" in err and "cockpit run PHASE backup --execute" in err
+    assert code == 1 and "refused [quarantine]" in err and "cockpit run PHASE quarantine --execute --confirm PHASE" in err
+    code, _, err = run(capsys, "run", "10", "backup", "--execute", "--config", c)
+    assert code == 1 and "cockpit run PHASE quarantine --execute --confirm PHASE" in err
+    assert run(capsys, "run", "10", "quarantine", "--execute", "--confirm", "10", "--config", c)[0] == 0
+    # refused by two guards (the watch, rows with no backup): each one's way out is named
+    code, _, err = run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)
+    assert code == 1 and err.count("\n") == 1
+    assert "--override REASON" in err and "cockpit run PHASE backup --execute" in err
+    # an override gives way on the watch, never on the rows: the backup is still named
+    code, _, err = run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--override", "drill", "--config", c)
+    assert code == 1 and "refused [data]" in err and "cockpit run PHASE backup --execute" in err
+    # rolling forward while the tables are quarantined names the restore
+    code, _, err = run(capsys, "run", "10", "flags-on", "--execute", "--config", c)
+    assert code == 1 and "cockpit run PHASE restore --execute" in err
 
 
 def test_drill_start_end_report(sandbox: Path, capsys, monkeypatch) -> None:
@@ -153,9 +167,13 @@ def test_drill_start_end_report(sandbox: Path, capsys, monkeypatch) -> None:
     run(capsys, "tick", "10", "backup", "--config", c)
     assert run(capsys, "run", "10", "flags-off", "--execute", "--config", c)[0] == 0
     assert run(capsys, "run", "10", "cron-stop", "--execute", "--config", c)[0] == 0
-    assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 1  # rows, no backup
+    drop = ("run", "10", "drop", "--execute", "--confirm", "10", "--config", c)
+    assert run(capsys, *drop)[0] == 1  # nothing quarantined yet
+    assert run(capsys, "run", "10", "quarantine", "--execute", "--confirm", "10", "--config", c)[0] == 0
+    early = ("--override", "drill: no 24 h watch")
+    assert run(capsys, *drop, *early)[0] == 1  # past the watch by override, but rows and no backup
     assert run(capsys, "run", "10", "backup", "--execute", "--config", c)[0] == 0
-    assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 0
+    assert run(capsys, *drop, *early)[0] == 0
     for step in plan.phase(10).steps:
         if step.kind in ("manual", "check") and not step.optional:
             assert run(capsys, "run", "10", step.id, "--execute", "--config", c)[0] == 0, step.id
@@ -189,14 +207,21 @@ def test_drill_start_end_report(sandbox: Path, capsys, monkeypatch) -> None:
     assert score["drill"] == 1 and score["verdict"] == "pass with findings" and score["not_attempted"] == [9, 8, 7]
     (p10,) = score["phases"]
     assert p10["phase"] == 10 and p10["completed"] is True and p10["within_budget"] is True and p10["budget_minutes"] == 10
-    assert [(r["step"], r["guard"], r["resolved"]) for r in p10["refusals"]] == [("drop", "data", True)]
-    assert p10["refusals"][0]["resolution"] == "done after backup"
+    assert [(r["step"], r["guard"], r["resolved"]) for r in p10["refusals"]] == [("drop", "quarantine", True), ("drop", "data", True)]
+    # each refusal is resolved by what really got past it: the override of the watch
+    # window does not count for the refusals by the quarantine and data guards
+    assert [r["resolution"] for r in p10["refusals"]] == ["done after quarantine, backup", "done after backup"]
+    assert p10["overrides"] == ["watch_window: drill: no 24 h watch"] * 2
     steps = {s["step"]: s for s in p10["steps"]}
-    assert steps["drop"]["attempts"] == 2 and steps["drop"]["status"] == "done" and steps["drop"]["seconds"] >= 0
+    assert steps["drop"]["attempts"] == 3 and steps["drop"]["status"] == "done" and steps["drop"]["seconds"] >= 0
+    assert steps["quarantine"]["attempts"] == 1 and steps["backup"]["status"] == "done"
+    assert p10["tables"].startswith("quarantined and dropped (kept in ") and "phase10-backup" in p10["tables"]
     assert "before: backup" not in p10["unticked"] and "before: flags" in p10["unticked"]
-    assert any("unticked" in f for f in score["findings"])
+    assert any("unticked" in f for f in score["findings"]) and "phase 10: 2 override(s)" in score["findings"]
     code, out, _ = run(capsys, "drill", "report", "1", "--config", c)
-    assert "| drop | done | 2 |" in out and "drop [data]" in out and "→ done after backup" in out
+    assert "| drop | done | 3 |" in out and "| quarantine | done | 1 |" in out
+    assert "drop [quarantine]" in out and "→ done after quarantine, backup" in out
+    assert "drop [data]" in out and "→ done after backup" in out and "Tables: quarantined and dropped" in out
     code, _, err = run(capsys, "drill", "report", "7", "--config", c)
     assert code == 2 and "no drill 7" in err
 
@@ -241,3 +266,38 @@ def test_check_warns_about_placeholder_contacts_and_the_review_date(sandbox: Pat
     sandbox.write_text(sandbox.read_text().replace('next_review = "2026-02-11"', 'next_review = "2020-01-01"'))
     code, out, _ = run(capsys, "check", "--config", str(sandbox))
     assert code == 0 and "warn  plan review overdue since 2020-01-01 (plan next_review)" in out
+
+
+def test_drill_score_reads_the_quarantine_path(sandbox: Path, capsys) -> None:
+    """Phase 10 quarantined and backed up, its final drop refused by the watch alone: left
+    for after the watch, not a wrong turn. Phase 9 (empty tables: no backup needed) the same.
+    Phase 8 quarantined with rows and no verified backup: a finding, and its drop refused
+    by the watch AND the data guard stays unresolved."""
+    c = str(sandbox)
+    assert run(capsys, "drill", "start", "--config", c)[0] == 0
+    for phase, steps in ((10, ("flags-off", "cron-stop")), (9, ("flags-off", "cron-stop")), (8, ("flags-off",))):
+        for step in steps:
+            assert run(capsys, "run", str(phase), step, "--execute", "--config", c)[0] == 0, (phase, step)
+        assert run(capsys, "run", str(phase), "quarantine", "--execute", "--confirm", str(phase), "--config", c)[0] == 0, phase
+    assert run(capsys, "run", "10", "backup", "--execute", "--config", c)[0] == 0
+    assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 1
+    assert run(capsys, "run", "9", "drop", "--execute", "--confirm", "9", "--config", c)[0] == 1
+    assert run(capsys, "run", "8", "drop", "--execute", "--confirm", "8", "--config", c)[0] == 1
+    code, out, err = run(capsys, "drill", "end", "--config", c)
+    assert code == 0, err
+    code, out, err = run(capsys, "drill", "report", "--json", "--config", c)
+    score = {p["phase"]: p for p in json.loads(out)["phases"]}
+    (p10_drop,) = score[10]["refusals"]
+    assert (p10_drop["guard"], p10_drop["resolved"]) == ("watch_window", True)
+    assert p10_drop["resolution"].startswith("left for after the watch")
+    assert score[10]["tables"] == "quarantined, backup verified by restore; final drop after the watch"
+    (p9_drop,) = score[9]["refusals"]
+    assert p9_drop["guard"] == "watch_window" and p9_drop["resolved"] is True  # empty tables: nothing to back up
+    assert score[9]["tables"] == "quarantined, no verified backup; final drop after the watch"
+    assert score[8]["tables"] == "quarantined, no verified backup; final drop after the watch"
+    findings = json.loads(out)["findings"]
+    assert any(f.startswith("phase 8: ") and "quarantined rows without a backup verified by restore" in f for f in findings)
+    assert not any(f.startswith("phase 9: ") and "quarantined rows" in f for f in findings)
+    (p8_drop,) = score[8]["refusals"]
+    assert p8_drop["guard"] == "watch_window" and "data:" in p8_drop["message"] and p8_drop["resolved"] is False
+    assert [f for f in findings if "refusal(s) unresolved" in f] == ["phase 8: 1 refusal(s) unresolved"]

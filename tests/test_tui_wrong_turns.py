@@ -48,14 +48,17 @@ async def test_arrows_choose_a_phase(sandbox: Path) -> None:
 
 async def test_no_toast_covers_a_dialog_or_its_box(sandbox: Path) -> None:
     app = make_app(sandbox)
+    steps = app.plan.phase(10).all_steps
+    index = next(i for i, s in enumerate(steps) if s.kind == "quarantine")
+    assert steps[index].destructive
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         app.notify("a long alert that would sit on the dialog " * 3, title="ALERT", severity="error", timeout=30)
-        await pilot.press("enter", "down", "down", "down")  # phase 10, step drop (destructive: typed token)
+        await pilot.press("enter", *["down"] * index)  # phase 10, step quarantine (destructive: typed token)
         await settle(pilot)
         await pilot.press("x")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.title_text.startswith(f"Run 10/{steps[index].id}:")
         app.notify("another toast arriving while the dialog is open", timeout=30)
         for _ in range(5):
             await pilot.pause()
@@ -116,6 +119,9 @@ async def test_footer_at_80_columns_keeps_emergency_help_and_journal(sandbox: Pa
 
 async def test_a_refused_step_is_never_offered_as_plain_run(sandbox: Path) -> None:
     app = make_app(sandbox)
+    steps = app.plan.phase(10).all_steps
+    drop = next(i for i, s in enumerate(steps) if s.kind == "migration")  # the final drop: refused before a quarantine
+    assert steps[drop].destructive
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("down", "down", "down", "enter")  # phase 7: later phases not rolled back
@@ -131,8 +137,9 @@ async def test_a_refused_step_is_never_offered_as_plain_run(sandbox: Path) -> No
         await settle(pilot)
         assert app.engine.step_views(7)[0].status == "refused"
         # a destructive step that would be refused says so where the token is typed
-        await pilot.press("escape", "up", "up", "up", "enter", "down", "down", "down", "x")
+        await pilot.press("escape", "up", "up", "up", "enter", *["down"] * drop, "x")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.title_text.startswith(f"Run 10/{steps[drop].id}:")
         hint = text_of(app.screen.query_one("#dialog-hint", Static))
         assert "will be refused" in hint and "Guards say this would be refused" in text_of(app.screen.query_one("#dialog-warning", Static))
         await pilot.press("escape")

@@ -89,17 +89,53 @@ WAY_OUT = {
     "running": "wait for the job to finish, or pass --wait SECONDS",
     "lock_wait": "another session holds a lock on the table: wait for it (cockpit status), then run again",
     "dump_tool": "install mariadb-dump or mysqldump",
+    "watch_window": "wait until the watch has passed (`restore` is the way back meanwhile), "
+                    "or add --override REASON (journalled) to drop earlier",
+    "tables": "put the tables back first (cockpit run PHASE restore --execute)",
+    "catalogue": "resolve the name clash by hand (cockpit steps PHASE --json shows what the catalogue holds)",
 }
 
+# The quarantine guard refuses for several reasons; the way out depends on which.
+QUARANTINE_WAY_OUT = (
+    ("run quarantine", "run the phase's quarantine step first (cockpit run PHASE quarantine --execute --confirm PHASE)"),
+    ("interrupted", "run quarantine again to reconcile (cockpit run PHASE quarantine --execute --confirm PHASE)"),
+    ("already quarantined", ("back it up (cockpit run PHASE backup --execute) and drop after the watch, "
+                             "or put it back (cockpit run PHASE restore --execute)")),
+)
 
-def way_out(guard: str | None, message: str = "") -> str:
-    """One short hint naming what to do about a refusal; '' when there is none to give."""
-    if not guard:
-        return ""
+
+def _one_way_out(guard: str, message: str) -> str:
+    if guard == "quarantine":
+        return next((hint for cue, hint in QUARANTINE_WAY_OUT if cue in message), "")
     hint = WAY_OUT.get(guard, "")
     if not hint and "running" in message and "cron" in guard:
         hint = WAY_OUT["running"]
     return hint
+
+
+def way_out(guard: str | None, message: str = "") -> str:
+    """Short hints naming what to do about a refusal; '' when there is none to give.
+
+    A refusal by several guards reads "g1: why; g2: why" (engine._execute): every guard
+    named there gets its own hint, so an operator past the first is not refused again
+    without having been told the second way out."""
+    if not guard:
+        return ""
+    parts = [(guard, message)]
+    if message.startswith(f"{guard}: "):
+        parts = []
+        for chunk in message.split("; "):
+            name, sep, detail = chunk.partition(": ")
+            if sep and name.isidentifier():
+                parts.append((name, detail))
+            elif parts:
+                parts[-1] = (parts[-1][0], parts[-1][1] + "; " + chunk)
+    hints: list[str] = []
+    for name, detail in parts:
+        hint = _one_way_out(name, detail)
+        if hint and hint not in hints:
+            hints.append(hint)
+    return "; ".join(hints)
 
 
 def outcome_exit(outcome: Outcome) -> int:

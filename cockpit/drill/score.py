@@ -10,7 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from cockpit.engine import state
+from cockpit.engine import state, table_guards
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan
 
@@ -53,6 +53,9 @@ class PhaseScore:
     overrides: list[str] = field(default_factory=list)
     unticked: list[str] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
+    # where the phase's tables are at the drill's end (quarantine → backup → final drop):
+    # "" when the phase has no tables to move or they were never touched
+    tables: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,13 +92,26 @@ def _step_scores(events: list[Event], phase: Phase) -> list[StepScore]:
     return scores
 
 
+def _refused_guards(refusal: Event) -> set[str]:
+    """Every guard a refusal names: the first in `guard`, the others in "g: why; g: why"."""
+    first = str(refusal.data.get("guard") or "")
+    names = {first}
+    message = str(refusal.data.get("message", ""))
+    if message.startswith(f"{first}: "):
+        names |= {chunk.partition(": ")[0] for chunk in message.split("; ") if ": " in chunk}
+    return names
+
+
 def _resolution(events: list[Event], refusal: Event) -> tuple[str, bool]:
-    """What came after a refusal: the same step done later (naming what ran in between),
-    an override with its reason, or nothing."""
+    """What came after a refusal: an override of the same step past a guard that refused
+    it (with its reason), the same step done later (naming what ran in between), or nothing.
+    An override of another step or another guard does not resolve this refusal."""
     later = [e for e in events if e.id > refusal.id]
     between: list[str] = []
+    guards = _refused_guards(refusal)
     for event in later:
-        if event.kind == "override" and event.phase == refusal.phase:
+        if (event.kind == "override" and event.phase == refusal.phase and event.step == refusal.step
+                and event.data.get("guard") in guards):
             return f"overridden by {event.operator}: {event.data.get('reason', '')}", True
         if event.kind == "step_outcome" and event.data.get("status") == "done":
             if event.phase == refusal.phase and event.step == refusal.step:
@@ -107,6 +123,44 @@ def _resolution(events: list[Event], refusal: Event) -> tuple[str, bool]:
     return "unresolved", False
 
 
+def _deferred_drop(events: list[Event], phase: Phase, refusal: Event) -> str | None:
+    """A final drop refused only by the watch window, on tables still quarantined at the
+    drill's end, was not a wrong turn: the plan marks the drop optional and the cockpit
+    offers it after the watch. Returns how to read it, or None when it does not apply."""
+    step = next((s for s in phase.all_steps if s.id == refusal.step), None)
+    if step is None or step.kind != "migration" or not step.optional or phase.quarantine_for(step) is None:
+        return None
+    if refusal.data.get("guard") != table_guards.WATCH or _refused_guards(refusal) != {table_guards.WATCH}:
+        return None
+    if not table_guards.q_state(events, phase, step).held:
+        return None
+    return "left for after the watch (the final drop is optional; `restore` is the way back meanwhile)"
+
+
+def _tables(events: list[Event], phase: Phase) -> tuple[str, list[str]]:
+    """Where the phase's tables ended the drill, and what in that is a finding."""
+    words: list[str] = []
+    findings: list[str] = []
+    for quarantine in phase.quarantine_steps:
+        if not any(e.phase == phase.id and e.step == quarantine.id for e in events):
+            continue
+        current = table_guards.q_state(events, phase, quarantine)
+        if current.status == "quarantined":
+            backed = bool(state.backups_after(events, current.event_id, phase.id))
+            rows = sum((current.counts or {}).values())
+            words.append("quarantined, " + ("backup verified by restore" if backed else "no verified backup")
+                         + "; final drop after the watch")
+            if rows and not backed:
+                findings.append(f"phase {phase.id}: {rows} quarantined rows without a backup verified by restore")
+        elif current.status == "dropped":
+            words.append("quarantined and dropped" + (f" (kept in {current.dropped_backup})" if current.dropped_backup else ""))
+        elif current.status == "uncertain":
+            words.append("quarantine interrupted — verify")  # the interrupted step is a finding already
+        else:
+            words.append("restored under their names")
+    return "; ".join(words), findings
+
+
 def _phase_score(plan: Plan, events: list[Event], phase: Phase) -> PhaseScore:
     progress = state.phase_progress(events, phase, events[-1].at if events else 0.0)
     minutes = None if progress.elapsed_s is None else progress.elapsed_s / 60
@@ -115,16 +169,21 @@ def _phase_score(plan: Plan, events: list[Event], phase: Phase) -> PhaseScore:
     for event in events:
         if event.phase == phase.id and event.kind == "step_outcome" and event.data.get("status") == "refused":
             resolution, resolved = _resolution(events, event)
+            if not resolved:
+                deferred = _deferred_drop(events, phase, event)
+                if deferred:
+                    resolution, resolved = deferred, True
             refusals.append(Refusal(event.step or "", str(event.data.get("guard") or ""), str(event.data.get("message", "")), resolution, resolved))
     overrides = [f"{e.data.get('guard')}: {e.data.get('reason', '')}" for e in events if e.kind == "override" and e.phase == phase.id]
     ticks = state.ticks(events, phase.id)
     unticked = [f"{which}: {item.id}" for which in ("before", "after") for item in plan.checklist(which)
                 if not (ticks.get((which, item.id)) and ticks[(which, item.id)].ticked)]
     interrupted = [s.id for s in phase.all_steps if state.step_record(events, phase.id, s.id).status == "interrupted"]
+    tables, _ = _tables(events, phase)
     return PhaseScore(
         phase.id, phase.name, phase.budget_minutes, None if minutes is None else round(minutes, 2),
         None if minutes is None or not completed else minutes <= phase.budget_minutes, completed,
-        _step_scores(events, phase), refusals, overrides, unticked, interrupted,
+        _step_scores(events, phase), refusals, overrides, unticked, interrupted, tables,
     )
 
 
@@ -151,6 +210,7 @@ def score(plan: Plan, events: list[Event], drill: Drill) -> DrillScore:
             findings.append(f"phase {p.phase}: {len(p.overrides)} override(s)")
         if p.unticked:
             findings.append(f"phase {p.phase}: {len(p.unticked)} checklist item(s) unticked")
+        findings.extend(_tables(mine, plan.phase(p.phase))[1])
     if not phases:
         verdict = INCOMPLETE
         findings.append("no phase was attempted")
@@ -206,6 +266,8 @@ def to_markdown(result: DrillScore) -> str:
             lines += ["Overrides:", *[f"- {_md(o)}" for o in p.overrides], ""]
         if p.interrupted:
             lines += [f"Interrupted: {', '.join(p.interrupted)}", ""]
+        if p.tables:
+            lines += [f"Tables: {_md(p.tables)}", ""]
         lines += [f"Checklist left unticked: {', '.join(p.unticked) if p.unticked else 'none'}", ""]
     if result.emergency:
         lines += ["Emergency rollback:", *[f"- {_md(e)}" for e in result.emergency], ""]

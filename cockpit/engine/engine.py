@@ -544,6 +544,26 @@ class Engine:
     def phase_progress(self, phase_id: int) -> PhaseProgress:
         return state.phase_progress(self.journal.events(), self.plan.phase(phase_id), self.clock())
 
+    @derived()
+    def table_custody(self, phase_id: int) -> dict[str, str]:
+        """Where the phase's moved tables are by the journal: original name -> "quarantined"
+        (renamed away, `restore` puts it back), "dropped" (the final drop ran; the verified
+        backup keeps it) or "uncertain" (a quarantine interrupted). Tables never moved, or
+        restored, are absent from the answer: the catalogue alone says where they are."""
+        phase = self.plan.phase(phase_id)
+        events = self.journal.events()
+        custody: dict[str, str] = {}
+        for quarantine in phase.quarantine_steps:
+            current = table_guards.q_state(events, phase, quarantine)
+            if current.status == "none":
+                continue
+            names = current.tables or dict(table_guards.names_for(phase, quarantine)[0])
+            for table in names:
+                custody[table] = current.status
+            for column in current.columns:
+                custody[f"{column['table']}.{column['column']}"] = current.status
+        return custody
+
     # -- operator records -----------------------------------------------------------------------
     def _writable(self) -> None:
         if self.read_only:

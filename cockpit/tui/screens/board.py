@@ -71,7 +71,7 @@ class BoardScreen(CockpitScreen):
                     phase_snap = snap.phase(card.phase.id)
                 except KeyError:
                     phase_snap = None
-            card.show(phase_snap, app.engine.phase_progress(card.phase.id), now)
+            card.show(phase_snap, app.engine.phase_progress(card.phase.id), now, app.engine.table_custody(card.phase.id))
         banner = self.query_one("#alerts-banner", Static)
         count = app.open_alert_count
         banner.display = bool(count)

@@ -42,8 +42,17 @@ def _cron_line(reading: CronReading, now: float, refreshed_at: float | None = No
     return " ".join(p for p in parts if p)
 
 
-def _table_text(reading: TableReading, now: float) -> str:
+# a table the catalogue no longer shows, by where the journal says it went (engine.table_custody)
+CUSTODY_TEXT = {"quarantined": "quarantined", "dropped": "dropped (backed up)", "uncertain": "quarantine? verify"}
+CUSTODY_STYLE = {"quarantined": "b $accent", "dropped": "$text-muted", "uncertain": "b $warning"}
+
+
+def _table_text(reading: TableReading, now: float, custody: dict[str, str] | None = None) -> str:
     state = reading.state
+    where = (custody or {}).get(reading.name)
+    if where in CUSTODY_TEXT and state in ("absent", "unknown"):
+        # "absent" would read as lost: the rows are in the quarantine, or in the verified backup
+        return f"{fmt.styled(reading.name, '')} {fmt.styled(CUSTODY_TEXT[where], CUSTODY_STYLE[where])}"
     text = state
     if state == "rows":
         text = f"rows ~{fmt.count(reading.estimated_rows)}" if reading.estimated_rows else "rows"
@@ -55,9 +64,10 @@ def _table_text(reading: TableReading, now: float) -> str:
 
 
 def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: Any, now: float,
-                    refreshed_at: float | None = None) -> str:
+                    refreshed_at: float | None = None, custody: dict[str, str] | None = None) -> str:
     """The card body as markup. Kept a pure function so it can be tested without an app.
-    `refreshed_at`: the snapshot's time; readings it read carry no age of their own."""
+    `refreshed_at`: the snapshot's time; readings it read carry no age of their own.
+    `custody`: where the journal says moved tables are (quarantined, dropped)."""
     lines: list[str] = []
     state = snap.state if snap else "unknown"
     risk = fmt.styled(phase.data_loss_risk, fmt.RISK_STYLE.get(phase.data_loss_risk, ""))
@@ -84,10 +94,12 @@ def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: Any, now
     for reading in snap.cron:
         lines.append(f"[b]cron[/]   {_cron_line(reading, now, refreshed_at)}")
     if snap.tables:
-        tables = " · ".join(_table_text(t, now) for t in snap.tables)
+        tables = " · ".join(_table_text(t, now, custody) for t in snap.tables)
         lines.append(f"[b]tables[/] {tables} {_age(snap.tables[0].freshness, now, refreshed_at)}".rstrip())
     for table, column, exists in snap.columns:
         shown = "present" if exists else ("absent" if exists is False else "unknown")
+        if not exists and (custody or {}).get(f"{table}.{column}") in CUSTODY_TEXT:
+            shown = CUSTODY_TEXT[(custody or {})[f"{table}.{column}"]]
         lines.append(f"[b]column[/] {fmt.styled(f'{table}.{column}', '')} {fmt.styled(shown, '$text-muted')}")
     return "\n".join(lines)
 
@@ -101,7 +113,7 @@ class PhaseCard(RepaintStatic, can_focus=True):
         self.border_title = f"Phase {phase.id} · {fmt.styled(phase.name, '', multiline=False)}"
         self._shown: tuple[str, str] | None = None
 
-    def show(self, snap: PhaseSnapshot | None, progress: Any, now: float) -> None:
+    def show(self, snap: PhaseSnapshot | None, progress: Any, now: float, custody: dict[str, str] | None = None) -> None:
         """Redraw only when the text changed, and lay out only when its shape did: the
         board ticks every second for a day, and an age moving from 4s to 5s must cost a
         repaint of this card, not a layout of the screen."""
@@ -110,7 +122,7 @@ class PhaseCard(RepaintStatic, can_focus=True):
         refreshed_at = None
         if snap is not None and snapshot is not None:  # readings are fetched during the refresh, before its time
             refreshed_at = snapshot.taken_at - (snapshot.refresh_seconds or 0.0)
-        text = phase_card_text(self.phase, snap, progress, now, refreshed_at)
+        text = phase_card_text(self.phase, snap, progress, now, refreshed_at, custody)
         if (state, text) == self._shown:
             return
         if self._shown is None or self._shown[0] != state:
