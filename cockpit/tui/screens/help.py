@@ -12,11 +12,11 @@ HELP = """\
 [b]Everywhere[/b]   [b]?[/b] help  [b]![/b]/[b]ctrl+e[/b] EMERGENCY  [b]j[/b] journal  [b]r[/b] refresh
              [b]ctrl+p[/b] command palette  [b]esc[/b] back  [b]q[/b] quit
 [b]Board[/b]        [b]↑↓[/b] choose phase  [b]enter[/b] open  [b]c[/b] checklist
-             [b]w[/b] watch (start 24/48 h)  [b]l[/b] rollback log  [b]e[/b] exact counts
+             [b]w[/b] watch  [b]l[/b] rollback log  [b]e[/b] exact counts  [b]D[/b] drill
 [b]Phase[/b]        [b]↑↓[/b] step (its dry-run shows below)  [b]x[/b]/[b]enter[/b] run
-             [b]o[/b] run out of order (asks a reason)  [b]n[/b] journal a note
-[b]Checklist[/b]    [b]space[/b] tick/untick (journalled with your name)
-[b]Watch[/b]        [b]a[/b] acknowledge alert  [b]s[/b] start watch
+             [b]o[/b] override (asks a reason)  [b]n[/b] note  [b]c[/b] [b]l[/b] [b]w[/b]
+[b]Checklist[/b]    [b]space[/b] tick/untick  [b]s[/b] run the smoke checks
+[b]Watch[/b]        [b]a[/b] acknowledge alert  [b]s[/b] start a detached watcher
 [b]Emergency[/b]    [b]x[/b] every flag off (type EMERGENCY)
 [b]Log[/b]          type reason, [b]enter[/b], resolution, [b]ctrl+s[/b] append
 [b]Journal[/b]      [b]7 8 9 0[/b] one phase  [b]a[/b] all

@@ -56,11 +56,14 @@ def dry_run_markup(dry: Any) -> str:
 class PhaseScreen(CockpitScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("x", "run_step", "Run step"),
-        Binding("o", "override_step", "Override order"),
-        Binding("c", "checklist", "Checklist"),
-        Binding("l", "log", "Log"),
-        Binding("w", "watch", "Watch"),
+        Binding("x", "run_step", "Run"),
+        # passes every overridable guard (reverse order, the watch window, in-flight runs)
+        # with a journalled reason; never a guard that protects rows
+        Binding("o", "override_step", "Override"),
+        # in the help screen and the palette; off the footer so `!`, `?` and `j` fit at 80 columns
+        Binding("c", "checklist", "Checklist", show=False),
+        Binding("l", "log", "Log", show=False),
+        Binding("w", "watch", "Watch", show=False),
         Binding("n", "note", "Note"),
     ]
 
@@ -114,6 +117,9 @@ class PhaseScreen(CockpitScreen):
         self.query_one("#output", Log).border_title = "Output"
         self.query_one("#dryrun-box").border_title = "Dry-run"
         self.query_one("#notes-box").border_title = "Notes"
+        from textual.widgets import Footer
+
+        self.query_one(Footer).compact = True  # `!` EMERGENCY, `?` and `j` stay visible at 80 columns
 
     def selected_step(self) -> str:
         table = self.query_one("#steps", DataTable)
