@@ -50,7 +50,7 @@ async def shoot(config: Path, size: tuple[int, int], out: Path, suffix: str) -> 
         save("board")
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("down", "down", "down")
+        await pilot.press("down", "down")  # the quarantine: destructive, asks for the phase id
         await settle(pilot)
         save("phase")
         await pilot.press("x")
