@@ -40,6 +40,8 @@ from .base import StepContext, StepKind
 COMPLETED = "-- Dump completed"
 DUMP_TIMEOUT_S = 3600.0
 PR_SET_PDEATHSIG = 1
+TIMING_LABELS = {"measure": "measuring the source", "dump": "dump", "check": "file check",
+                 "restore": "restore and compare"}
 _CREATE = re.compile(rb"^CREATE TABLE (?:IF NOT EXISTS )?[`\"]?([A-Za-z0-9_]+)[`\"]?[\s(]")
 
 
@@ -259,6 +261,8 @@ class BackupStep(StepKind):
 
     async def run(self, ctx: StepContext) -> Outcome:
         wanted = backup_tables(ctx)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
         try:
             facts = await ctx.db.table_facts(wanted)
             tables = tuple(t for t in wanted if facts[t].exists)
@@ -268,6 +272,7 @@ class BackupStep(StepKind):
             return ctx.failed(f"cannot measure the tables: {exc}", guard="database")
         if not tables:
             return ctx.done("nothing to back up: every table is absent")
+        timings["measure"] = time.perf_counter() - started
         try:
             out = _claim(self._out_path(ctx))
         except OSError as exc:
@@ -279,11 +284,17 @@ class BackupStep(StepKind):
         try:
             os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             if ctx.db.dialect == "sqlite":
+                mark = time.perf_counter()
                 await asyncio.to_thread(_sqlite_dump, Path(str(ctx.plan.target.path)), tables, partial)
+                timings["dump"] = time.perf_counter() - mark
+                mark = time.perf_counter()
                 size, digest = verify_dump(partial, tables)
+                timings["check"] = time.perf_counter() - mark
+                mark = time.perf_counter()
                 restored = await asyncio.to_thread(_sqlite_restore_check, partial, private_dir(ctx) / "verify.sqlite3", tables)
+                timings["restore"] = time.perf_counter() - mark
             else:
-                size, digest, restored = await self._mysql(ctx, tables, partial)
+                size, digest, restored = await self._mysql(ctx, tables, partial, timings)
             bad = [f"{t}: {source[t][0]} rows in the source, {restored.get(t, (None,))[0]} restored"
                    + ("" if restored.get(t, (None, None))[1] == source[t][1] else ", content differs")
                    for t in tables if restored.get(t) != source[t]]
@@ -309,10 +320,15 @@ class BackupStep(StepKind):
             "verified_by_restore": True, "after_flags_off": flags_off is not None, "flags_off_at": flags_off,
         })
         ctx.emit(f"verified by restore: {out} ({size} bytes, sha256 {digest[:12]}…, {sum(counts.values())} rows)")
+        # Where the time went (a big table's restore dominates): shown and journalled so an
+        # operator can size the next one, and the benchmark reads the split from here.
+        ctx.emit("took " + ", ".join(f"{TIMING_LABELS[k]} {v:.1f} s" for k, v in timings.items()),
+                 timings={k: round(v, 4) for k, v in timings.items()})
         return ctx.done(f"backup verified by restore: {out} ({size} bytes; "
                         + ", ".join(f"{t}: {n}" for t, n in counts.items()) + ")", path=str(out), sha256=digest)
 
-    async def _mysql(self, ctx: StepContext, tables: tuple[str, ...], partial: Path) -> tuple[int, str, dict[str, tuple[int, str]]]:
+    async def _mysql(self, ctx: StepContext, tables: tuple[str, ...], partial: Path,
+                     timings: dict[str, float]) -> tuple[int, str, dict[str, tuple[int, str]]]:
         tool, client = dump_tool(), client_tool()
         if tool is None or client is None:
             raise BackupInvalid("mariadb-dump and the mariadb client are both needed")
@@ -326,10 +342,15 @@ class BackupStep(StepKind):
                 if settings.password:
                     escaped = settings.password.replace("\\", "\\\\").replace('"', '\\"')
                     handle.write(f"password=\"{escaped}\"\n")
+            mark = time.perf_counter()
             code, reason = await run_tool(dump_argv(tool, str(option_file), settings, tables, partial))
             if code != 0:
                 raise BackupInvalid(f"{Path(tool).name} exited {code}: {reason}")
+            timings["dump"] = time.perf_counter() - mark
+            mark = time.perf_counter()
             size, digest = verify_dump(partial, tables)
+            timings["check"] = time.perf_counter() - mark
+            mark = time.perf_counter()
             schema = scratch_schema(settings.database)
             if await ctx.db.fetch_value("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)):
                 await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")  # left by a killed run
@@ -352,6 +373,7 @@ class BackupStep(StepKind):
                     await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")
                 except DatabaseError:
                     pass
+            timings["restore"] = time.perf_counter() - mark
             return size, digest, restored
         finally:
             try:

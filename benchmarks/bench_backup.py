@@ -1,0 +1,220 @@
+"""Backup time and memory vs dump size, against a raw `mariadb-dump` of the same tables.
+
+Issue 14's targets: the backup (dump + streaming file check) within 1.2x a raw
+`mariadb-dump` of the same tables, and the cockpit's peak RSS at most 60 MB whatever
+the dump size. For dumps of about 10, 50 and 100 MB this starts a throwaway MariaDB
+(the test fixture's server), creates the MariaDB sandbox in a fresh database, grows
+phase 10's `mv_token_flow_summary` with one INSERT ... SELECT from the Sequence engine,
+rolls phase 10 through flags-off, cron-stop and quarantine with the real engine, then,
+alternately:
+
+- baseline: `mariadb-dump` of the quarantined tables with the options the cockpit uses
+  (`--single-transaction --skip-lock-tables --result-file`), its wall time and peak RSS
+  (ru_maxrss of the reaped process, `os.wait4`);
+- cockpit: `python -m cockpit run 10 backup --execute --config F` in a child process —
+  what an operator runs. The step's own timing line (journalled with the step) splits
+  its time into measuring the source (exact count + CHECKSUM TABLE), the dump, the
+  streaming file check and the restore into the scratch schema with its comparison.
+  Peak RSS: the cockpit process's own high-water mark (VmHWM, read by the child as it
+  exits) and, from `os.wait4`, the largest in its process tree (the dump and client
+  tools included).
+
+Every figure is printed with its ratio to the baseline measured in the same run. The
+restore is the price of "verified by restore" and is reported apart from the 1.2x target.
+The data folder (server, sandboxes, dumps) is removed at the end, whatever happens.
+
+    .venv/bin/python -m benchmarks.bench_backup [--sizes 10,50,100] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import runpy
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = "mv_token_flow_summary"
+PHASE = 10
+MB = 1024 * 1024
+
+
+def child_main(report: str, argv: list[str]) -> None:
+    """Run the cockpit CLI in this process and write its VmHWM (peak RSS) on the way out."""
+    import atexit
+
+    def write_peak() -> None:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                Path(report).write_text(str(int(line.split()[1]) * 1024))
+
+    atexit.register(write_peak)
+    sys.argv = ["cockpit", *argv]
+    runpy.run_module("cockpit", run_name="__main__", alter_sys=True)
+
+
+def run_measured(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, str]:
+    """(wall seconds, exit code, ru_maxrss bytes of the process tree, stdout+stderr)."""
+    log = tempfile.TemporaryFile()
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    log.seek(0)
+    return wall, proc.returncode, usage.ru_maxrss * 1024, log.read().decode(errors="replace")
+
+
+def raw_dump(server, database: str, tables: list[str], option_file: Path, out: Path) -> tuple[float, int, int]:
+    """The baseline: mariadb-dump of the same tables, same options, to a file."""
+    from cockpit.engine.steps.backup import dump_tool
+
+    argv = [dump_tool(), f"--defaults-file={option_file}", "--single-transaction", "--skip-lock-tables",
+            f"--host={server.host}", f"--port={server.port}", f"--result-file={out}", database, *tables]
+    wall, code, rss, text = run_measured(argv)
+    if code != 0:
+        raise RuntimeError(f"mariadb-dump exited {code}: {text.strip()[-300:]}")
+    size = out.stat().st_size
+    out.unlink()
+    return wall, rss, size
+
+
+def cockpit_backup(config: Path, journal: Path, scratch: Path) -> dict[str, float]:
+    """One backup through the real CLI in a child; its timings, wall time and peak RSS."""
+    report = scratch / "peak"
+    env = {k: v for k, v in os.environ.items() if k not in ("MYSQL_PWD", "COCKPIT_CONFIG")}
+    argv = [sys.executable, str(Path(__file__).resolve()), "--child", str(report), "--",
+            "run", str(PHASE), "backup", "--execute", "--config", str(config), "--operator", "bench"]
+    wall, code, tree_rss, text = run_measured(argv, env)
+    if code != 0:
+        raise RuntimeError(f"cockpit run {PHASE} backup exited {code}:\n{text}")
+    with sqlite3.connect(journal) as conn:
+        rows = conn.execute("SELECT data FROM event WHERE kind = 'step_output' AND step = 'backup' ORDER BY id DESC").fetchall()
+    timings = next(json.loads(d)["timings"] for (d,) in rows if "timings" in json.loads(d))
+    backup = conn_value(journal, "SELECT data FROM event WHERE kind = 'backup_verified' ORDER BY id DESC LIMIT 1")
+    Path(json.loads(backup)["path"]).unlink()  # keep the disk clean between rounds
+    return {**timings, "wall": wall, "rss": int(report.read_text()), "tree_rss": tree_rss}
+
+
+def conn_value(path: Path, sql: str) -> str:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+async def quarantine(config: Path) -> list[str]:
+    """Phase 10 rolled back to its quarantine with the real engine; the quarantined names."""
+    from cockpit.engine import Engine, table_guards
+    from cockpit.plan import load_plan
+
+    plan = load_plan(config)
+    engine = await Engine.open(plan, operator="bench")
+    try:
+        for step in ("flags-off", "cron-stop", "quarantine"):
+            outcome = await engine.execute(PHASE, step, confirm=str(PHASE) if step == "quarantine" else None)
+            if outcome.status != "done":
+                raise RuntimeError(f"{PHASE}/{step}: {outcome.status} {outcome.message}")
+        phase = plan.phase(PHASE)
+        step = phase.step("quarantine")
+        return list(table_guards.q_state(engine.events(), phase, step).quarantined_names)
+    finally:
+        await engine.close()
+
+
+def bench_size(server, base: Path, megabytes: int, rounds: int) -> dict:
+    from benchmarks.seed_big import fill_statement
+    from cockpit.plan import load_plan
+    from cockpit.sandbox import MysqlSpec, create_sandbox
+    from cockpit.sandbox.schema import sandbox_tables
+
+    database = server.new_database()
+    folder = base / f"size-{megabytes}"
+    spec = MysqlSpec(host=server.host, port=server.port, database=database, user=server.user,
+                     option_file=str(server.option_file))
+    config = create_sandbox(folder / "sandbox", mysql=spec).config_path
+    plan = load_plan(config)
+    table_spec = {s.name: s for s in sandbox_tables(plan)}[TABLE]
+    started = time.perf_counter()
+    sample = 20_000
+    server.root_execute(fill_statement(table_spec, sample), database=database)
+    _, _, sample_size = raw_dump(server, database, [TABLE], server.option_file, folder / "sample.sql")
+    rows = max(sample, int(megabytes * MB / (sample_size / sample)))
+    server.root_execute(fill_statement(table_spec, rows - sample), database=database)
+    seeded = time.perf_counter() - started
+    tables = asyncio.run(quarantine(config))
+    print(f"   ({rows:,} rows seeded in {seeded:.1f} s; quarantined {len(tables)} tables)", flush=True)
+    dumps, backups = [], []
+    try:
+        for _ in range(rounds):
+            dumps.append(raw_dump(server, database, tables, server.option_file, folder / "raw.sql"))
+            backups.append(cockpit_backup(config, plan.paths.journal, folder))
+        dumps.append(raw_dump(server, database, tables, server.option_file, folder / "raw.sql"))
+    finally:
+        server.root_execute(f"DROP DATABASE IF EXISTS `{database}`")
+        shutil.rmtree(folder, ignore_errors=True)
+    med = statistics.median
+    return {
+        "size": med(d[2] for d in dumps), "rows": rows,
+        "raw": med(d[0] for d in dumps), "raw_rss": max(d[1] for d in dumps),
+        **{k: med(b[k] for b in backups) for k in ("measure", "dump", "check", "restore", "wall")},
+        "rss": max(b["rss"] for b in backups), "tree_rss": max(b["tree_rss"] for b in backups),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        child_main(sys.argv[2], sys.argv[4:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,50,100", help="dump sizes in MB, comma-separated")
+    parser.add_argument("--rounds", type=int, default=2, help="cockpit backups per size (raw dumps: rounds + 1, interleaved)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+
+    from tests.fixtures.mariadb import start_server
+
+    base = Path(tempfile.mkdtemp(prefix="cockpit-bench-backup-"))
+    started = time.perf_counter()
+    server = start_server(base / "server", buffer_pool="256M")
+    try:
+        print(f"MariaDB up in {time.perf_counter() - started:.1f} s")
+        print(f"\nbackup vs dump size (phase {PHASE}'s quarantined tables; medians: {args.rounds} cockpit backups, "
+              f"{args.rounds + 1} raw dumps interleaved)")
+        results = []
+        for megabytes in sizes:
+            r = bench_size(server, base, megabytes, args.rounds)
+            results.append(r)
+            dv = r["dump"] + r["check"]
+            print(f"{r['size'] / MB:6.1f} MB {r['rows']:>10,} rows | raw dump {r['raw']:6.2f} s {r['raw_rss'] / MB:5.1f} MB | "
+                  f"measure {r['measure']:5.2f} s  dump {r['dump']:6.2f} s  check {r['check']:5.2f} s  "
+                  f"restore+compare {r['restore']:6.2f} s  CLI wall {r['wall']:6.2f} s | "
+                  f"dump+check {dv / r['raw']:.2f}x  +measure {(dv + r['measure']) / r['raw']:.2f}x  "
+                  f"all {(dv + r['measure'] + r['restore']) / r['raw']:.2f}x | "
+                  f"cockpit RSS {r['rss'] / MB:5.1f} MB  tree {r['tree_rss'] / MB:5.1f} MB", flush=True)
+        print("\n| dump | rows | raw dump | raw RSS | measure | dump | check | dump+check ratio | + measure ratio "
+              "| restore+compare | all ratio | CLI wall | cockpit peak RSS | tree peak RSS |")
+        print("| ---: " * 14 + "|")
+        for r in results:
+            dv = r["dump"] + r["check"]
+            print(f"| {r['size'] / MB:.1f} MB | {r['rows']:,} | {r['raw']:.2f} s | {r['raw_rss'] / MB:.1f} MB | "
+                  f"{r['measure']:.2f} s | {r['dump']:.2f} s | {r['check']:.2f} s | {dv / r['raw']:.2f}× | "
+                  f"{(dv + r['measure']) / r['raw']:.2f}× | {r['restore']:.2f} s | "
+                  f"{(dv + r['measure'] + r['restore']) / r['raw']:.2f}× | {r['wall']:.2f} s | "
+                  f"{r['rss'] / MB:.1f} MB | {r['tree_rss'] / MB:.1f} MB |")
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
