@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import hashlib
 import os
 import re
 import shutil
@@ -39,9 +40,11 @@ from .base import StepContext, StepKind
 
 COMPLETED = "-- Dump completed"
 DUMP_TIMEOUT_S = 3600.0
+CHUNK = 1 << 20  # bytes read at a time when checking a dump
+FOLLOW_S = 0.02  # how often a growing dump is read while the tool runs
 PR_SET_PDEATHSIG = 1
-TIMING_LABELS = {"measure": "measuring the source", "dump": "dump", "check": "file check",
-                 "restore": "restore and compare"}
+TIMING_LABELS = {"measure": "measuring the source", "dump": "dump (file checked as written)", "check": "file check",
+                 "backup": "backup before the restore", "restore": "restore and compare"}
 _CREATE = re.compile(rb"^CREATE TABLE (?:IF NOT EXISTS )?[`\"]?([A-Za-z0-9_]+)[`\"]?[\s(]")
 
 
@@ -62,36 +65,99 @@ def backup_tables(ctx: StepContext) -> tuple[str, ...]:
     return ctx.step.tables or ctx.phase.guard_tables or ctx.phase.tables
 
 
+class DumpCheck:
+    """The file checks, fed chunk by chunk: sha256, a CREATE TABLE per table, the
+    completion line last. Only the first HEAD bytes of a line are ever held, so memory
+    stays flat even for a multi-megabyte INSERT line (a row with a big BLOB), and the
+    check can follow a dump while it is being written."""
+
+    HEAD = 256
+
+    def __init__(self, tables: tuple[str, ...]) -> None:
+        self.tables = tables
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.created: set[str] = set()
+        self.head = b""  # the start of the line being read
+        self.last = b""  # the start of the last non-blank line
+
+    def feed(self, chunk: bytes) -> None:
+        self.digest.update(chunk)
+        self.size += len(chunk)
+        pos, end = 0, len(chunk)
+        while pos < end:
+            newline = chunk.find(b"\n", pos)
+            stop = end if newline < 0 else newline + 1
+            if len(self.head) < self.HEAD:
+                self.head += chunk[pos:min(stop, pos + self.HEAD - len(self.head))]
+            if newline < 0:
+                return
+            self._line_done()
+            pos = stop
+
+    def _line_done(self) -> None:
+        line, self.head = self.head, b""
+        if line.startswith(b"CREATE TABLE"):
+            match = _CREATE.match(line)
+            if match:
+                self.created.add(match.group(1).decode("ascii", "replace"))
+        if line.strip():
+            self.last = line
+
+    def result(self, path: Path) -> tuple[int, str]:
+        """(size, sha256) if the dump passed, else BackupInvalid naming `path`."""
+        if self.head:
+            self._line_done()
+        if self.size == 0 or not self.last:
+            raise BackupInvalid(f"{path} is empty")
+        missing = [t for t in self.tables if t not in self.created]
+        if missing:
+            raise BackupInvalid(f"{path} lacks CREATE TABLE for {', '.join(missing)}")
+        if not self.last.startswith(COMPLETED.encode()):
+            raise BackupInvalid(f"{path} does not end with \"{COMPLETED}\" (truncated?)")
+        return self.size, self.digest.hexdigest()
+
+
 def verify_dump(path: Path, tables: tuple[str, ...]) -> tuple[int, str]:
     """(size, sha256) of a dump that passes the file checks, else BackupInvalid. One
     streaming pass: memory does not grow with the dump."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    created: set[str] = set()
-    last = b""
-    size = 0
+    check = DumpCheck(tables)
     try:
-        with open(path, "rb") as handle:
-            for line in handle:
-                digest.update(line)
-                size += len(line)
-                if line.startswith(b"CREATE TABLE"):
-                    match = _CREATE.match(line)
-                    if match:
-                        created.add(match.group(1).decode("ascii", "replace"))
-                if line.strip():
-                    last = line
+        with open(path, "rb", buffering=0) as handle:
+            while chunk := handle.read(CHUNK):
+                check.feed(chunk)
     except OSError as exc:
         raise BackupInvalid(f"{path} is unreadable: {exc.strerror or exc}") from None
-    if size == 0 or not last:
-        raise BackupInvalid(f"{path} is empty")
-    missing = [t for t in tables if t not in created]
-    if missing:
-        raise BackupInvalid(f"{path} lacks CREATE TABLE for {', '.join(missing)}")
-    if not last.startswith(COMPLETED.encode()):
-        raise BackupInvalid(f"{path} does not end with \"{COMPLETED}\" (truncated?)")
-    return size, digest.hexdigest()
+    return check.result(path)
+
+
+async def dump_and_check(argv: list[str], path: Path, tables: tuple[str, ...]) -> tuple[int, str, int, str]:
+    """Run the dump (writing `path` itself, --result-file) and check the file as it
+    grows, so the check costs no second pass after the dump: (exit code, tool's last
+    stderr line, size, sha256). The followed bytes count only if they are the whole
+    file at the end (same inode, same size); otherwise, e.g. a file rewritten or cut
+    after being written, it is checked again from the start."""
+    check = DumpCheck(tables)
+    with open(path, "rb", buffering=0) as handle:
+        tool = asyncio.ensure_future(run_tool(argv))
+        try:
+            while True:
+                finished = tool.done()
+                while chunk := handle.read(CHUNK):
+                    check.feed(chunk)
+                if finished:
+                    break
+                await asyncio.wait({tool}, timeout=FOLLOW_S)
+        except BaseException:
+            tool.cancel()
+            await asyncio.gather(tool, return_exceptions=True)
+            raise
+        code, reason = tool.result()
+        same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino and os.stat(path).st_size == check.size
+    if code != 0:
+        return code, reason, 0, ""
+    size, digest = check.result(path) if same else verify_dump(path, tables)
+    return code, reason, size, digest
 
 
 def dump_tool() -> str | None:
@@ -265,18 +331,19 @@ class BackupStep(StepKind):
         started = time.perf_counter()
         try:
             facts = await ctx.db.table_facts(wanted)
-            tables = tuple(t for t in wanted if facts[t].exists)
-            source = {t: (await ctx.db.exact_count(t, timeout_ms=max(ctx.plan.target.statement_timeout_ms, 600_000)),
-                          await ctx.db.table_checksum(t)) for t in tables}
         except DatabaseError as exc:
             return ctx.failed(f"cannot measure the tables: {exc}", guard="database")
+        tables = tuple(t for t in wanted if facts[t].exists)
         if not tables:
             return ctx.done("nothing to back up: every table is absent")
-        timings["measure"] = time.perf_counter() - started
         try:
             out = _claim(self._out_path(ctx))
         except OSError as exc:
             return ctx.failed(f"backup failed: cannot create the backup file: {exc}", guard="backup")
+        # The source's exact counts and checksums are taken while the dump runs (two more
+        # full scans, on the server, beside the dump's own). Safe in either order: any
+        # write between the two makes the restored copy differ, and the backup is refused.
+        measuring = asyncio.ensure_future(_measure(ctx, tables, timings))
         # The dump goes to a .partial file (0600 from creation) and replaces the claimed
         # name only once it is verified by restore: a crash or a lying dump never leaves a
         # file under a backup's name, and a claimed name is never reused.
@@ -284,6 +351,8 @@ class BackupStep(StepKind):
         try:
             os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             if ctx.db.dialect == "sqlite":
+                await asyncio.wait({measuring})
+                measuring.result()  # a failed measure stops here
                 mark = time.perf_counter()
                 await asyncio.to_thread(_sqlite_dump, Path(str(ctx.plan.target.path)), tables, partial)
                 timings["dump"] = time.perf_counter() - mark
@@ -294,7 +363,8 @@ class BackupStep(StepKind):
                 restored = await asyncio.to_thread(_sqlite_restore_check, partial, private_dir(ctx) / "verify.sqlite3", tables)
                 timings["restore"] = time.perf_counter() - mark
             else:
-                size, digest, restored = await self._mysql(ctx, tables, partial, timings)
+                size, digest, restored = await self._mysql(ctx, tables, partial, timings, measuring, started)
+            source = measuring.result()
             bad = [f"{t}: {source[t][0]} rows in the source, {restored.get(t, (None,))[0]} restored"
                    + ("" if restored.get(t, (None, None))[1] == source[t][1] else ", content differs")
                    for t in tables if restored.get(t) != source[t]]
@@ -304,6 +374,9 @@ class BackupStep(StepKind):
                 os.chmod(partial, 0o600)
             os.replace(partial, out)
             fsync_dir(out.parent)
+        except _MeasureFailed as exc:
+            _discard(out, partial)
+            return ctx.failed(f"cannot measure the tables: {exc}", guard="database")
         except BackupInvalid as exc:
             _discard(out, partial)
             ctx.emit(f"rejected: {exc}")
@@ -311,6 +384,10 @@ class BackupStep(StepKind):
         except (TimeoutError, OSError, sqlite3.Error, DatabaseError) as exc:
             _discard(out, partial)
             return ctx.failed(f"backup failed: {exc or exc.__class__.__name__}", guard="backup")
+        finally:
+            if not measuring.done():
+                measuring.cancel()
+            await asyncio.gather(measuring, return_exceptions=True)
         events = ctx.journal.events()
         flags_off = state.flags_off_at(events, ctx.phase)
         counts = {t: source[t][0] for t in tables}
@@ -327,8 +404,9 @@ class BackupStep(StepKind):
         return ctx.done(f"backup verified by restore: {out} ({size} bytes; "
                         + ", ".join(f"{t}: {n}" for t, n in counts.items()) + ")", path=str(out), sha256=digest)
 
-    async def _mysql(self, ctx: StepContext, tables: tuple[str, ...], partial: Path,
-                     timings: dict[str, float]) -> tuple[int, str, dict[str, tuple[int, str]]]:
+    async def _mysql(self, ctx: StepContext, tables: tuple[str, ...], partial: Path, timings: dict[str, float],
+                     measuring: asyncio.Future[dict[str, tuple[int, str]]],
+                     started: float) -> tuple[int, str, dict[str, tuple[int, str]]]:
         tool, client = dump_tool(), client_tool()
         if tool is None or client is None:
             raise BackupInvalid("mariadb-dump and the mariadb client are both needed")
@@ -343,13 +421,15 @@ class BackupStep(StepKind):
                     escaped = settings.password.replace("\\", "\\\\").replace('"', '\\"')
                     handle.write(f"password=\"{escaped}\"\n")
             mark = time.perf_counter()
-            code, reason = await run_tool(dump_argv(tool, str(option_file), settings, tables, partial))
+            code, reason, size, digest = await dump_and_check(dump_argv(tool, str(option_file), settings, tables, partial),
+                                                              partial, tables)
             if code != 0:
                 raise BackupInvalid(f"{Path(tool).name} exited {code}: {reason}")
-            timings["dump"] = time.perf_counter() - mark
-            mark = time.perf_counter()
-            size, digest = verify_dump(partial, tables)
-            timings["check"] = time.perf_counter() - mark
+            timings["dump"] = time.perf_counter() - mark  # the file check ran while the dump was written
+            await asyncio.wait({measuring})
+            if measuring.exception() is not None:
+                raise measuring.exception()  # type: ignore[misc]
+            timings["backup"] = time.perf_counter() - started
             mark = time.perf_counter()
             schema = scratch_schema(settings.database)
             if await ctx.db.fetch_value("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)):
@@ -380,6 +460,22 @@ class BackupStep(StepKind):
                 option_file.unlink()
             except OSError:
                 pass
+
+
+class _MeasureFailed(Exception):
+    """The source tables could not be counted or checksummed (a database error)."""
+
+
+async def _measure(ctx: StepContext, tables: tuple[str, ...], timings: dict[str, float]) -> dict[str, tuple[int, str]]:
+    """Each table's exact row count and checksum, as the restored copy will be measured."""
+    started = time.perf_counter()
+    try:
+        source = {t: (await ctx.db.exact_count(t, timeout_ms=max(ctx.plan.target.statement_timeout_ms, 600_000)),
+                      await ctx.db.table_checksum(t)) for t in tables}
+    except DatabaseError as exc:
+        raise _MeasureFailed(str(exc)) from None
+    timings["measure"] = time.perf_counter() - started
+    return source
 
 
 def _claim(path: Path) -> Path:
