@@ -44,7 +44,7 @@ CHUNK = 1 << 20  # bytes read at a time when checking a dump
 FOLLOW_S = 0.02  # how often a growing dump is read while the tool runs
 PR_SET_PDEATHSIG = 1
 TIMING_LABELS = {"measure": "measuring the source", "dump": "dump (file checked as written)", "check": "file check",
-                 "backup": "backup before the restore", "restore": "restore and compare"}
+                 "backup": "backup before verifying it", "restore": "restore and compare"}
 _CREATE = re.compile(rb"^CREATE TABLE (?:IF NOT EXISTS )?[`\"]?([A-Za-z0-9_]+)[`\"]?[\s(]")
 
 
@@ -340,10 +340,11 @@ class BackupStep(StepKind):
             out = _claim(self._out_path(ctx))
         except OSError as exc:
             return ctx.failed(f"backup failed: cannot create the backup file: {exc}", guard="backup")
-        # The source's exact counts and checksums are taken while the dump runs (two more
-        # full scans, on the server, beside the dump's own). Safe in either order: any
-        # write between the two makes the restored copy differ, and the backup is refused.
-        measuring = asyncio.ensure_future(_measure(ctx, tables, timings))
+        # The source's exact counts and checksums (two full scans) are taken after the dump,
+        # as part of the verification by restore, not alongside it: on a busy server the
+        # scans and the dump slow each other down more than they overlap. Safe in either
+        # order: a write between the two makes the restored copy differ, and the backup
+        # is refused.
         # The dump goes to a .partial file (0600 from creation) and replaces the claimed
         # name only once it is verified by restore: a crash or a lying dump never leaves a
         # file under a backup's name, and a claimed name is never reused.
@@ -351,8 +352,7 @@ class BackupStep(StepKind):
         try:
             os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             if ctx.db.dialect == "sqlite":
-                await asyncio.wait({measuring})
-                measuring.result()  # a failed measure stops here
+                source = await _measure(ctx, tables, timings)
                 mark = time.perf_counter()
                 await asyncio.to_thread(_sqlite_dump, Path(str(ctx.plan.target.path)), tables, partial)
                 timings["dump"] = time.perf_counter() - mark
@@ -363,8 +363,7 @@ class BackupStep(StepKind):
                 restored = await asyncio.to_thread(_sqlite_restore_check, partial, private_dir(ctx) / "verify.sqlite3", tables)
                 timings["restore"] = time.perf_counter() - mark
             else:
-                size, digest, restored = await self._mysql(ctx, tables, partial, timings, measuring, started)
-            source = measuring.result()
+                size, digest, source, restored = await self._mysql(ctx, tables, partial, timings, started)
             bad = [f"{t}: {source[t][0]} rows in the source, {restored.get(t, (None,))[0]} restored"
                    + ("" if restored.get(t, (None, None))[1] == source[t][1] else ", content differs")
                    for t in tables if restored.get(t) != source[t]]
@@ -384,10 +383,6 @@ class BackupStep(StepKind):
         except (TimeoutError, OSError, sqlite3.Error, DatabaseError) as exc:
             _discard(out, partial)
             return ctx.failed(f"backup failed: {exc or exc.__class__.__name__}", guard="backup")
-        finally:
-            if not measuring.done():
-                measuring.cancel()
-            await asyncio.gather(measuring, return_exceptions=True)
         events = ctx.journal.events()
         flags_off = state.flags_off_at(events, ctx.phase)
         counts = {t: source[t][0] for t in tables}
@@ -405,8 +400,9 @@ class BackupStep(StepKind):
                         + ", ".join(f"{t}: {n}" for t, n in counts.items()) + ")", path=str(out), sha256=digest)
 
     async def _mysql(self, ctx: StepContext, tables: tuple[str, ...], partial: Path, timings: dict[str, float],
-                     measuring: asyncio.Future[dict[str, tuple[int, str]]],
-                     started: float) -> tuple[int, str, dict[str, tuple[int, str]]]:
+                     started: float) -> tuple[int, str, dict[str, tuple[int, str]], dict[str, tuple[int, str]]]:
+        """(size, sha256, source measures, restored measures) of a dump checked as it was
+        written, then restored into the scratch schema."""
         tool, client = dump_tool(), client_tool()
         if tool is None or client is None:
             raise BackupInvalid("mariadb-dump and the mariadb client are both needed")
@@ -426,10 +422,8 @@ class BackupStep(StepKind):
             if code != 0:
                 raise BackupInvalid(f"{Path(tool).name} exited {code}: {reason}")
             timings["dump"] = time.perf_counter() - mark  # the file check ran while the dump was written
-            await asyncio.wait({measuring})
-            if measuring.exception() is not None:
-                raise measuring.exception()  # type: ignore[misc]
             timings["backup"] = time.perf_counter() - started
+            source = await _measure(ctx, tables, timings)
             mark = time.perf_counter()
             schema = scratch_schema(settings.database)
             if await ctx.db.fetch_value("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)):
@@ -454,7 +448,7 @@ class BackupStep(StepKind):
                 except DatabaseError:
                     pass
             timings["restore"] = time.perf_counter() - mark
-            return size, digest, restored
+            return size, digest, source, restored
         finally:
             try:
                 option_file.unlink()
