@@ -45,7 +45,8 @@ FOLLOW_S = 0.02  # how often a growing dump is read while the tool runs
 PR_SET_PDEATHSIG = 1
 TIMING_LABELS = {"measure": "measuring the source", "dump": "dump (file checked as written)", "check": "file check",
                  "backup": "backup before verifying it", "restore": "restore and compare"}
-_CREATE = re.compile(rb"^CREATE TABLE (?:IF NOT EXISTS )?[`\"]?([A-Za-z0-9_]+)[`\"]?[\s(]")
+_BLANK = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.strip() removes
+_CREATE = re.compile(rb"CREATE TABLE (?:IF NOT EXISTS )?[`\"]?([A-Za-z0-9_]+)[`\"]?[\s(]")
 
 
 class BackupInvalid(Exception):
@@ -67,9 +68,11 @@ def backup_tables(ctx: StepContext) -> tuple[str, ...]:
 
 class DumpCheck:
     """The file checks, fed chunk by chunk: sha256, a CREATE TABLE per table, the
-    completion line last. Only the first HEAD bytes of a line are ever held, so memory
-    stays flat even for a multi-megabyte INSERT line (a row with a big BLOB), and the
-    check can follow a dump while it is being written."""
+    completion line last. Each chunk is scanned whole by C code (hash, bytes.find),
+    never line by line in Python: MariaDB 10.11's dump writes one row per line, 1.5
+    million lines per 100 MB. Only the first HEAD bytes of an unfinished line are kept,
+    so memory stays flat even for a multi-megabyte line (a row with a big BLOB), and
+    the check can follow a dump while it is being written."""
 
     HEAD = 256
 
@@ -78,36 +81,58 @@ class DumpCheck:
         self.digest = hashlib.sha256()
         self.size = 0
         self.created: set[str] = set()
-        self.head = b""  # the start of the line being read
+        self.carry = b""  # the start (<= HEAD bytes) of the line not finished yet
+        self.carry_blank: bool | None = None  # None: no unfinished line
         self.last = b""  # the start of the last non-blank line
 
     def feed(self, chunk: bytes) -> None:
         self.digest.update(chunk)
         self.size += len(chunk)
-        pos, end = 0, len(chunk)
-        while pos < end:
-            newline = chunk.find(b"\n", pos)
-            stop = end if newline < 0 else newline + 1
-            if len(self.head) < self.HEAD:
-                self.head += chunk[pos:min(stop, pos + self.HEAD - len(self.head))]
-            if newline < 0:
-                return
-            self._line_done()
-            pos = stop
+        end = chunk.rfind(b"\n") + 1  # complete lines end here
+        if end == 0:  # the whole chunk lies inside one line
+            self._extend(chunk)
+            return
+        start = 0
+        if self.carry_blank is not None:  # a line began in an earlier chunk
+            start = chunk.find(b"\n") + 1
+            self._extend(chunk[:start])
+            self._lines(self.carry, 0, len(self.carry), not self.carry_blank)
+        self._lines(chunk, start, end)
+        self.carry, self.carry_blank = b"", None
+        if end < len(chunk):
+            self._extend(chunk[end:])
 
-    def _line_done(self) -> None:
-        line, self.head = self.head, b""
-        if line.startswith(b"CREATE TABLE"):
-            match = _CREATE.match(line)
+    def _extend(self, part: bytes) -> None:
+        """Add to the unfinished line: its first HEAD bytes, and whether it is blank."""
+        if len(self.carry) < self.HEAD:
+            self.carry += part[:self.HEAD - len(self.carry)]
+        if self.carry_blank is not False:
+            self.carry_blank = not part.strip()
+
+    def _lines(self, data: bytes, start: int, end: int, nonblank: bool | None = None) -> None:
+        """The complete lines in data[start:end], scanned without copying them."""
+        at = start if data.startswith(b"CREATE TABLE", start) else data.find(b"\nCREATE TABLE", start, end)
+        while at >= 0:  # bytes.find, not a MULTILINE regex (which tries `^` at every byte)
+            match = _CREATE.match(data, at + (data[at] == 0x0A), end)
             if match:
                 self.created.add(match.group(1).decode("ascii", "replace"))
-        if line.strip():
-            self.last = line
+            at = data.find(b"\nCREATE TABLE", at + 1, end)
+        if nonblank is not None:  # one line, known to be blank or not
+            if nonblank:
+                self.last = data[start:start + self.HEAD]
+            return
+        stop = end
+        while stop > start and data[stop - 1] in _BLANK:
+            stop -= 1
+        if stop > start:
+            line = max(start, data.rfind(b"\n", start, stop) + 1)
+            self.last = data[line:min(stop, line + self.HEAD)]
 
     def result(self, path: Path) -> tuple[int, str]:
         """(size, sha256) if the dump passed, else BackupInvalid naming `path`."""
-        if self.head:
-            self._line_done()
+        if self.carry_blank is not None:
+            self._lines(self.carry, 0, len(self.carry), not self.carry_blank)
+            self.carry, self.carry_blank = b"", None
         if self.size == 0 or not self.last:
             raise BackupInvalid(f"{path} is empty")
         missing = [t for t in self.tables if t not in self.created]
