@@ -3,9 +3,11 @@
 "The dump command exited 0" proves nothing: an option file the operator's account reads
 (`[mariadb-dump] no-data` in ~/.my.cnf) can strip the rows, a full disk can cut the file.
 So the dump runs with `--defaults-file=<a file the cockpit wrote>` (no other option file
-is read), the file is checked in one streaming pass (sha256, a CREATE TABLE per table,
-the completion line), then RESTORED into a scratch schema (SQLite: a scratch database)
-and every table compared with its quarantined source by exact row count and checksum.
+is read), the file is checked in one streaming pass while it is written (sha256, a
+CREATE TABLE per table, the completion line; memory flat whatever the dump's size), then
+RESTORED into a scratch schema (SQLite: a scratch database) and every table compared
+with its quarantined source, measured after the dump, by exact row count and checksum.
+How long each part took is shown and journalled with the step.
 Only then is `backup_verified` journalled, with those counts and checksums: the final
 drop re-checks that the quarantined tables still match them.
 
