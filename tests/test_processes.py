@@ -17,9 +17,11 @@ SLEEPER = "import time\ntime.sleep(30)\n"
 
 @pytest.fixture
 def script_dir(tmp_path):
+    # not the plan's script names: other xdist workers run rollbacks whose in-flight guard
+    # would see these sleepers as runs of phase 9's jobs
     cron = tmp_path / "app" / "cron"
     cron.mkdir(parents=True)
-    for name in ("people_sync_operators.php", "old_people_sync_operators.php"):
+    for name in ("probe_sync_operators.php", "old_probe_sync_operators.php"):
         (cron / name).write_text(SLEEPER)
     return cron
 
@@ -54,20 +56,20 @@ def wait_until(predicate, timeout=5.0):
 
 
 def test_finds_a_running_script_then_sees_it_gone(script_dir, spawn):
-    script = script_dir / "people_sync_operators.php"
+    script = script_dir / "probe_sync_operators.php"
     proc = spawn([sys.executable, str(script)])
-    decoy = spawn([sys.executable, str(script_dir / "old_people_sync_operators.php")])
+    decoy = spawn([sys.executable, str(script_dir / "old_probe_sync_operators.php")])
     def mine():
-        return [r for r in find_runs(["people_sync_operators.php"])["people_sync_operators.php"] if r.pid == proc.pid]
+        return [r for r in find_runs(["probe_sync_operators.php"])["probe_sync_operators.php"] if r.pid == proc.pid]
 
     runs = wait_until(mine)
     assert len(runs) == 1
-    found = {r.pid for r in find_runs(["people_sync_operators.php"])["people_sync_operators.php"]}
-    assert decoy.pid not in found  # old_people_sync_operators.php is another script
+    found = {r.pid for r in find_runs(["probe_sync_operators.php"])["probe_sync_operators.php"]}
+    assert decoy.pid not in found  # old_probe_sync_operators.php is another script
     run = runs[0]
     assert str(script) in run.cmdline and run.user and run.started_at > 0
     assert 0 <= run.elapsed() < 30
-    assert proc.pid not in {r.pid for r in find_runs(["people_sync_teams.php"])["people_sync_teams.php"]}
+    assert proc.pid not in {r.pid for r in find_runs(["probe_sync_teams.php"])["probe_sync_teams.php"]}
     proc.kill()
     proc.wait()
     assert mine() == []
@@ -76,11 +78,11 @@ def test_finds_a_running_script_then_sees_it_gone(script_dir, spawn):
 
 def test_shell_wrapper_counts_once(script_dir, spawn):
     # cron runs `sh -c "<command>"`; the `; true` keeps sh from exec'ing the interpreter
-    command = f"{sys.executable} {script_dir / 'people_sync_operators.php'}; true"
+    command = f"{sys.executable} {script_dir / 'probe_sync_operators.php'}; true"
     shell = spawn(["/bin/sh", "-c", command])
 
     def mine():
-        runs = find_runs(["people_sync_operators.php"])["people_sync_operators.php"]
+        runs = find_runs(["probe_sync_operators.php"])["probe_sync_operators.php"]
         return [r for r in runs if str(script_dir) in r.cmdline]
 
     runs = wait_until(lambda: [r for r in mine() if r.pid != shell.pid])
@@ -90,7 +92,7 @@ def test_shell_wrapper_counts_once(script_dir, spawn):
 
 def test_wait_for_exit(script_dir, spawn):
     quick = spawn([sys.executable, "-c", "import time; time.sleep(0.3)"])
-    slow = spawn([sys.executable, str(script_dir / "people_sync_operators.php")])
+    slow = spawn([sys.executable, str(script_dir / "probe_sync_operators.php")])
     started = time.monotonic()
     assert wait_for_exit([quick.pid], timeout=5, poll=0.05) == ()
     assert time.monotonic() - started < 3

@@ -203,12 +203,23 @@ def _fake_cron_run(script: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", f"/var/www/app/cron/{script}"])
 
 
+def _private_script(config_path: Path) -> str:
+    """This sandbox's copy of phase 10's cron script under a name of its own: the in-flight
+    guard rightly sees every process on the host that runs the job's script, and other
+    xdist workers run rollbacks of phase 10 at the same time."""
+    script = f"refresh_dashboard_materialized_views_{os.getpid()}_{time.monotonic_ns()}.php"
+    for path in (config_path, config_path.parent / "crontab"):
+        path.write_text(path.read_text(encoding="utf-8").replace("refresh_dashboard_materialized_views.php", script), encoding="utf-8")
+    return script
+
+
 async def test_an_in_flight_job_blocks_the_drop_and_the_quarantine(mariadb, mysql_sandbox, open_engine, clock) -> None:
     """Failure 6: a run of the phase's own cron job is still going (started before the
     cron line was commented out)."""
+    script = _private_script(mysql_sandbox.config_path)
     engine = await open_engine(mysql_sandbox.config_path)
     await roll(engine, 10, "flags-off", "cron-stop")
-    run = _fake_cron_run("refresh_dashboard_materialized_views.php")
+    run = _fake_cron_run(script)
     try:
         await asyncio.sleep(0.3)
         refused = await engine.execute(10, "quarantine", confirm="10")
@@ -220,7 +231,7 @@ async def test_an_in_flight_job_blocks_the_drop_and_the_quarantine(mariadb, mysq
         run.wait(10)
         await roll(engine, 10, "quarantine", "backup")
         clock.advance(DAY + 60)
-        run = _fake_cron_run("refresh_dashboard_materialized_views.php")
+        run = _fake_cron_run(script)
         await asyncio.sleep(0.3)
         refused = await engine.execute(10, "drop", confirm="10")
         assert refused.status == "refused" and refused.guard == "in_flight" and f"pid {run.pid}" in refused.message
