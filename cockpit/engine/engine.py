@@ -566,6 +566,9 @@ class Engine:
 
     # -- operator records -----------------------------------------------------------------------
     def _writable(self) -> None:
+        if self._closed:
+            # the session ended (quit, hang-up, watchdog): `session_end` is its last word
+            raise EngineRefused("the cockpit's session has ended")
         if self.read_only:
             raise EngineRefused(f"read-only: {self.read_only_reason}")
         if not self.lock_fresh():
@@ -595,8 +598,9 @@ class Engine:
         self.journal.append("note", phase=phase_id, data={"text": text.strip()})
 
     def record_alert(self, alert: Any) -> int:
-        """Journal a drift alert; a read-only cockpit shows it but does not write (returns 0)."""
-        if self.read_only:
+        """Journal a drift alert; a read-only cockpit shows it but does not write (returns 0),
+        nor does one whose session has ended (a refresh landing during shutdown)."""
+        if self.read_only or self._closed:
             return 0
         at = getattr(alert, "at", None) or self.clock()
         return self.journal.append("alert", phase=getattr(alert, "phase_id", None), data={
