@@ -8,19 +8,23 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from cockpit.tui.actions import ENGINE_ACTIONS, WRITE_ACTIONS
+from cockpit.tui.widgets.footer import CockpitFooter
 from cockpit.tui.widgets.status_strip import StatusStrip
 
 
 class CockpitScreen(Screen):
     """Subclasses compose their body in `compose_body` and redraw in `redraw`."""
 
+    # Built compact rather than switched on mount: switching recomposes every footer key,
+    # a third of the board's first frame.
+    COMPACT_FOOTER = False
+
     def compose(self) -> ComposeResult:
         yield StatusStrip(id="status")
         yield from self.compose_body()
-        yield Footer()
+        yield CockpitFooter(compact=self.COMPACT_FOOTER)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -20,6 +20,7 @@ from cockpit.tui.widgets.phase_card import PhaseCard
 
 
 class BoardScreen(CockpitScreen):
+    COMPACT_FOOTER = True  # every key of the board fits in 80 columns
     # Short labels: at 80 columns the footer must still show `!` EMERGENCY, `?` and `j`
     # (the app's keys come after the screen's). ↑/↓ are priority bindings: the scroll
     # container would otherwise take them and scroll instead of choosing a phase.
@@ -47,9 +48,6 @@ class BoardScreen(CockpitScreen):
         cards = list(self.query(PhaseCard))
         if cards:
             cards[0].focus()
-        from textual.widgets import Footer
-
-        self.query_one(Footer).compact = True  # every key of the board fits in 80 columns
         welcome = getattr(self.app, "welcome", "")
         if welcome:
             self.notify(welcome, title="Sandbox", timeout=8)
