@@ -14,6 +14,7 @@ would otherwise have acted on the production target of the shipped plan.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ EXIT_UNREACHABLE = 3
 
 DEFAULT_CONFIG = Path("phases.toml")
 CONFIG_ENV = "COCKPIT_CONFIG"
+IN_MEMORY = Path(":memory:")
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -76,3 +78,11 @@ def add_common_arguments(parser: argparse.ArgumentParser, operator: bool = False
     parser.add_argument("--config", metavar="F", help=CONFIG_HELP)
     if operator:
         parser.add_argument("--operator", metavar="NAME", help="who runs this (default: $SUDO_USER or $USER)")
+
+
+def reading_plan(plan: Plan) -> Plan:
+    """The plan a read-only command opens: the same, but a journal that does not exist yet
+    is read as an empty in-memory one, so looking never creates a file."""
+    if plan.paths.journal.exists():
+        return plan
+    return dataclasses.replace(plan, paths=dataclasses.replace(plan.paths, journal=IN_MEMORY))

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from cockpit.commands.common import (
     CONFIG_HELP,
@@ -29,27 +27,17 @@ from cockpit.commands.common import (
     EXIT_UNREACHABLE,
     fail,
     load_config,
+    reading_plan,
 )
 from cockpit.engine import Engine, EngineError, EngineRefused
 from cockpit.engine.types import Outcome
 from cockpit.journal import JournalError
 from cockpit.operator import operator_name
-from cockpit.plan import Plan
-
-IN_MEMORY = Path(":memory:")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="F", help=CONFIG_HELP)
     parser.add_argument("--operator", metavar="NAME", help="who runs this (default: $SUDO_USER or $USER)")
-
-
-def reading_plan(plan: Plan) -> Plan:
-    """The plan a read-only command opens: the same, but a journal that does not exist yet
-    is read as an empty in-memory one, so looking never creates a file."""
-    if plan.paths.journal.exists():
-        return plan
-    return dataclasses.replace(plan, paths=dataclasses.replace(plan.paths, journal=IN_MEMORY))
 
 
 def with_engine(args: argparse.Namespace, work: Callable[[Engine], Awaitable[int]], *, read_only: bool = False,

@@ -1,9 +1,13 @@
 """`cockpit tui`: the interactive cockpit on a real system (and `run_tui`, shared with `cockpit demo`).
 
-The engine is opened before the terminal switches to full-screen mode so that a
-journal that cannot be opened is reported as one plain line, and closed after the app
-leaves (normally, on `q`, or on SIGHUP when SSH drops) so the journal records the end of
-the session.
+What must happen before the terminal switches to full-screen mode happens here: the
+config refusal (a state-changing TUI without --config refuses as one line, in `main`)
+and the MySQL password prompt, if one is needed. The engine and the live system are
+opened by the app itself, behind its first frame (tui/app.py), so a slow database delays
+the data, never the board. A journal or lock that cannot be opened shows inside the app
+and is repeated here as one plain line (exit 1) once the app has left. Whatever way the
+app leaves (`q`, SIGHUP when SSH drops, an error), the engine is closed so the journal
+records the end of the session.
 """
 
 from __future__ import annotations
@@ -11,8 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
-from cockpit.commands.common import EXIT_REFUSED, add_common_arguments, fail, load_config, operator_name
+from cockpit.commands.common import (
+    EXIT_REFUSED,
+    add_common_arguments,
+    fail,
+    load_config,
+    operator_name,
+    reading_plan,
+)
 from cockpit.plan import Plan
 
 
@@ -37,33 +49,39 @@ def run_tui(
     auto_refresh: bool = True,
     welcome: str = "",
 ) -> int:
-    """Open the engine and the live system, run the app until it exits, close them again.
-    `welcome` is shown as a notice once the board is up (e.g. where the sandbox lives)."""
+    """Run the app until it exits; it opens the engine and the live system after its
+    first frame and closes them on leaving. `welcome` is shown as a notice once the
+    board is up (e.g. where the sandbox lives)."""
     if read_only:
-        from cockpit.commands.engine_cli import reading_plan
-
         plan = reading_plan(plan)  # looking never creates a journal
-    return asyncio.run(_run(plan, read_only, operator_name(operator), clock, auto_refresh, welcome))
+    settings = connection_settings(plan)
+    return asyncio.run(_run(plan, read_only, operator_name(operator), clock, auto_refresh, welcome, settings))
+
+
+def connection_settings(plan: Plan) -> Any:
+    """A MySQL target's connection settings, resolved now: a password prompt (when no
+    option file or MYSQL_PWD gives one) must run before the app owns the terminal.
+    None for the sandbox."""
+    if plan.target.kind != "mysql":
+        return None
+    from cockpit.db.options import resolve_settings
+
+    return resolve_settings(plan.target, interactive=True)
 
 
 async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], float] | None, auto_refresh: bool,
-               welcome: str = "") -> int:
+               welcome: str = "", settings: Any = None) -> int:
     import time
 
-    from cockpit.engine import Engine
-    from cockpit.live import LiveSystem
     from cockpit.tui.app import CockpitApp
 
+    app = CockpitApp(plan, clock=clock or time.time, auto_refresh=auto_refresh, read_only=read_only, operator=operator,
+                     settings=settings)
+    app.welcome = welcome  # type: ignore[attr-defined]  # read by the board on mount
     try:
-        engine = await Engine.open(plan, operator=operator, read_only=read_only, interactive=True, clock=clock or time.time)
-    except Exception as exc:  # e.g. an unwritable journal: acting unrecorded is not an option
-        fail(f"cannot open the cockpit: {exc}", EXIT_REFUSED)
-    live = LiveSystem(plan, engine.database, clock=clock or time.time)  # reconnects by itself
-    try:
-        app = CockpitApp(plan, engine=engine, live=live, clock=clock or time.time, auto_refresh=auto_refresh)
-        app.welcome = welcome  # type: ignore[attr-defined]  # read by the board on mount
         result = await app.run_async()
     finally:
-        await live.close()
-        await engine.close()
+        await app.close_session()  # already done on unmount; not when the app died starting
+    if app.session_error:
+        fail(f"cannot open the cockpit: {app.session_error}", EXIT_REFUSED)
     return int(result or 0)

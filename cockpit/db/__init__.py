@@ -13,9 +13,10 @@ from .options import ConnectionSettings, read_option_file, resolve_settings
 from .sql import TAG, quote_ident
 
 
-def open_database(target: Target, interactive: bool = False) -> Database:
+def open_database(target: Target, interactive: bool = False, settings: ConnectionSettings | None = None) -> Database:
     """A not-yet-connected Database for `target`; call `await db.connect()` (or use
-    `async with`). `interactive` allows a password prompt when nothing else gave one."""
+    `async with`). `interactive` allows a password prompt when nothing else gave one;
+    `settings` (MySQL only) were resolved earlier, e.g. prompted for before a TUI started."""
     if target.kind == "sqlite":
         from .sqlite import SqliteDatabase
 
@@ -23,7 +24,7 @@ def open_database(target: Target, interactive: bool = False) -> Database:
     if target.kind == "mysql":
         from .mysql import MysqlDatabase
 
-        return MysqlDatabase(target, interactive=interactive)
+        return MysqlDatabase(target, settings=settings, interactive=interactive)
     raise ValueError(f"unknown target kind {target.kind!r}")
 
 

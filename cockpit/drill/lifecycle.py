@@ -11,11 +11,14 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cockpit.journal import Event
 from cockpit.plan.model import Plan
 
 from .record import Drill, active_drill, drills
+
+if TYPE_CHECKING:  # the journal module (sqlite3) is not needed to draw the board
+    from cockpit.journal import Event
 
 DRILL_CADENCE_DAYS = 90  # "quarterly"
 _PLACEHOLDER = re.compile(r"^\s*(\[[^\]]*\]|tbd|todo|n/?a|-+|\?+)?\s*$", re.IGNORECASE)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cockpit.journal import Event
+if TYPE_CHECKING:  # the journal module (sqlite3) is not needed to draw the board
+    from cockpit.journal import Event
 
 
 @dataclass(frozen=True)

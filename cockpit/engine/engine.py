@@ -86,15 +86,17 @@ class Engine:
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
     async def open(cls, plan: Plan, *, operator: str, read_only: bool = False, interactive: bool = False,
-                   clock: Callable[[], float] = time.time, connect: bool = True) -> Engine:
+                   clock: Callable[[], float] = time.time, connect: bool = True, settings: Any = None) -> Engine:
         """Journal always; database if reachable (else db None, and steps needing it refuse);
-        the operator lock unless read-only (held elsewhere -> read-only naming the holder)."""
+        the operator lock unless read-only (held elsewhere -> read-only naming the holder).
+        `settings`: connection settings resolved beforehand (the TUI asks for a password
+        before it takes the terminal, then opens the engine behind its first frame)."""
         journal = Journal(plan.paths.journal, plan.target.label, operator, clock=clock)
         db, db_error, candidate = None, "", None
         if connect:
             from cockpit.db import open_database
 
-            candidate = open_database(plan.target, interactive=interactive)
+            candidate = open_database(plan.target, interactive=interactive, settings=settings)
             try:
                 await candidate.connect()
                 db = candidate

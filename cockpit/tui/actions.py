@@ -1,7 +1,9 @@
-"""The TUI's action names that write (to the live system or the journal).
+"""The TUI's action names that write (to the live system or the journal), and those
+that need the engine at all.
 
-Its own module so that screens can grey these out in read-only mode without importing
-the app (screens are built by the app; the dependency points from app to screens).
+Its own module so that screens can grey these out in read-only mode (or before the
+engine is open) without importing the app (screens are built by the app; the dependency
+points from app to screens).
 """
 
 from __future__ import annotations
@@ -17,5 +19,21 @@ WRITE_ACTIONS = frozenset(
         "start_watch",
         "acknowledge",
         "note",
+    }
+)
+
+# Actions that need the engine (its journal, its steps, the live system it opens): shown
+# greyed until the engine is open behind the first frame, and for good if it cannot be.
+ENGINE_ACTIONS = WRITE_ACTIONS | frozenset(
+    {
+        "emergency",
+        "journal",
+        "refresh",
+        "open_phase",
+        "checklist",
+        "watch",
+        "log",
+        "exact_counts",
+        "drill",
     }
 )

@@ -1,10 +1,18 @@
 """The Textual cockpit: a view over `LiveSystem` (what the system looks like now) and
 `Engine` (what the operator may do and what already happened).
 
-The app holds no rollback logic. It owns three things only: the polling rhythm (one
+The app holds no rollback logic. It owns four things only: the polling rhythm (one
 refresh at a time, the next one scheduled after the previous finished, slower while
-nobody looks), turning drift into alerts the operator cannot miss, and a clean exit
-when the SSH session dies, so the journal records where the rollback stood.
+nobody looks), turning drift into alerts the operator cannot miss, a clean exit
+when the SSH session dies, so the journal records where the rollback stood, and the
+order of start-up.
+
+Start-up draws first and opens second: the board's first frame is built from the plan
+alone (cards reading "no reading yet", the strip "connecting…", every action that needs
+the engine greyed), and only then does a worker import and open the engine (journal,
+operator lock, database connection) and the live system (psutil, the probes), then read
+the first snapshot. A slow or hanging database therefore delays the data, never the
+board; a failure to open becomes the strip's state and one toast, never a traceback.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from textual.timer import Timer
 from cockpit.plan.model import Plan
 from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
+from cockpit.tui.actions import ENGINE_ACTIONS
 from cockpit.tui.watchdog import (
     TerminalWatchdog,
     detach_from_terminal,
@@ -36,13 +45,29 @@ from cockpit.tui.widgets.status_strip import strip_text
 
 Clock = Callable[[], float]
 
+# Session states: the engine is being opened, is open, or could not be opened.
+OPENING, OPEN, FAILED = "opening", "open", "failed"
+# What the session worker imports off the event loop before opening (the first frame needs none of it).
+SESSION_MODULES = ("cockpit.engine", "cockpit.operator")
+LIVE_MODULES = ("cockpit.live", "cockpit.watch.attach")
+
+
+def _preload(modules: Iterable[str]) -> None:
+    """Import `modules` (run in a thread: the import's file reads and compiling stay off the loop)."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
 
 
 class CockpitApp(App[int]):
     """One per terminal. `engine`/`live` may be injected (tests freeze them); otherwise
-    the app opens them itself on mount and closes them on unmount."""
+    the app opens them itself right after its first frame and closes them on unmount.
+    `settings`: database connection settings resolved before the app took the terminal
+    (`cockpit tui` asks for a MySQL password there; nothing prompts once it runs)."""
 
     CSS_PATH = Path(__file__).with_name("cockpit.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "Rollback cockpit"
@@ -72,6 +97,7 @@ class CockpitApp(App[int]):
         read_only: bool = False,
         operator: str | None = None,
         live_factory: Callable[[Plan, Any, Clock], Any] | None = None,
+        settings: Any = None,
     ) -> None:
         super().__init__()
         self.plan = plan
@@ -82,6 +108,10 @@ class CockpitApp(App[int]):
         self._want_read_only = read_only
         self._operator = operator
         self._live_factory = live_factory
+        self._settings = settings
+        self.session_state = OPENING
+        self.session_error = ""  # why the engine could not be opened, one line
+        self._closing = False
         self._owns_engine = engine is None
         self._owns_live = live is None
         self._timer: Timer | None = None
@@ -95,21 +125,6 @@ class CockpitApp(App[int]):
 
     # ---------------------------------------------------------------- lifecycle
     async def on_mount(self) -> None:
-        if self.engine is None:
-            from cockpit.engine import Engine
-            from cockpit.operator import operator_name
-
-            self.engine = await Engine.open(
-                self.plan, operator=operator_name(self._operator), read_only=self._want_read_only, clock=self.clock
-            )
-        if self.live is None:
-            from cockpit.live import LiveSystem
-
-            factory = self._live_factory or (lambda plan, db, clock: LiveSystem(plan, db, clock=clock))
-            # the session's Database object even if it is down: the probe reconnects it
-            self.live = factory(self.plan, getattr(self.engine, "database", None) or self.engine.db, self.clock)
-        if isinstance(getattr(self.engine, "lock_listeners", None), list):
-            self.engine.lock_listeners.append(self._lock_lost)  # the engine's heartbeat calls it
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         except (RuntimeError, NotImplementedError, ValueError):
@@ -123,17 +138,71 @@ class CockpitApp(App[int]):
                 guard_sigcont()
             except ValueError:  # not the main thread
                 pass
-        self.open_alert_count = len(self.engine.open_alerts())
         from cockpit.tui.screens.board import BoardScreen
 
-        self.refresh_now()  # the first snapshot is read while the board is being built
-        await self.push_screen(BoardScreen())
+        await self.push_screen(BoardScreen())  # from the plan alone: nothing here waits for I/O
+        self.call_after_refresh(self.open_session)  # once the board's first frame is painted
+
+    @work(group="session", exit_on_error=False)
+    async def open_session(self) -> None:
+        """Open the engine and the live system behind the first frame, then read the first
+        snapshot. Imports run in a thread; the engine's own I/O is async or brief (the
+        journal's SQLite file, the lock file). Any failure becomes the strip's state."""
+        try:
+            if self.engine is None:
+                await asyncio.to_thread(_preload, SESSION_MODULES)
+                from cockpit.engine import Engine
+                from cockpit.operator import operator_name
+
+                engine = await Engine.open(self.plan, operator=operator_name(self._operator), read_only=self._want_read_only,
+                                           clock=self.clock, settings=self._settings)
+                if self._closing:  # the operator quit while the database was still answering
+                    await engine.close()
+                    return
+                self.engine = engine
+            if self.live is None:
+                await asyncio.to_thread(_preload, LIVE_MODULES)
+                from cockpit.live import LiveSystem
+
+                factory = self._live_factory or (lambda plan, db, clock: LiveSystem(plan, db, clock=clock))
+                # the session's Database object even if it is down: the probe reconnects it
+                self.live = factory(self.plan, getattr(self.engine, "database", None) or self.engine.db, self.clock)
+            self.open_alert_count = len(self.engine.open_alerts())
+        except Exception as exc:  # e.g. an unwritable journal: acting unrecorded is not an option
+            self._session_failed(exc)
+            return
+        self.session_state = OPEN
+        if isinstance(getattr(self.engine, "lock_listeners", None), list):
+            self.engine.lock_listeners.append(self._lock_lost)  # the engine's heartbeat calls it
+        self.journal_changed()  # strip, footer (actions enabled, or greyed when read-only) and board
+        self.refresh_now()
         if self.read_only:
             self.notify(f"Read-only: {self.read_only_reason}", title="Read-only", severity="warning", timeout=8)
         if self.open_alert_count:
             self.notify(f"{self.open_alert_count} unacknowledged alert(s) from before: press w", severity="error")
 
+    def _session_failed(self, exc: BaseException) -> None:
+        """The engine could not be opened: say so on the strip and in a toast; only quit
+        and help stay available, and `cockpit tui` repeats the line on leaving."""
+        self.session_state = FAILED
+        self.session_error = clean(str(exc) or type(exc).__name__, limit=500)
+        self.notify(f"cannot open the cockpit: {self.session_error}", title="Cannot open", severity="error", timeout=60)
+        self.bell()
+        self.journal_version += 1  # redraw the strip, the board and the footer
+        self.ready.set()  # nothing more will come: waiters (tests, benchmarks) stop waiting
+
+    @property
+    def session_open(self) -> bool:
+        """The engine is open: actions that need it may run (read-only still greys writes)."""
+        return self.session_state == OPEN and self.engine is not None
+
     async def on_unmount(self) -> None:
+        await self.close_session()
+
+    async def close_session(self) -> None:
+        """Stop the watchdog and the polling and close what this app opened; safe to call
+        twice (`cockpit tui` calls it again after the app left, whatever way it left)."""
+        self._closing = True
         if self._watchdog is not None:
             self._watchdog.stop()
         if self._timer is not None:
@@ -142,10 +211,12 @@ class CockpitApp(App[int]):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         except (RuntimeError, NotImplementedError, ValueError):
             pass
-        if self._owns_live and self.live is not None and hasattr(self.live, "close"):
-            await self.live.close()
-        if self._owns_engine and self.engine is not None:
-            await self.engine.close()
+        live, engine = (self.live if self._owns_live else None), (self.engine if self._owns_engine else None)
+        self._owns_live = self._owns_engine = False  # closed once
+        if live is not None and hasattr(live, "close"):
+            await live.close()
+        if engine is not None:
+            await engine.close()
 
     def _lock_lost(self, reason: str) -> None:
         """The operator lock is gone (engine/lock.py): show read-only now, not at the next poll."""
@@ -205,7 +276,7 @@ class CockpitApp(App[int]):
         return self.clock()
 
     def status_text(self) -> str:
-        watch = self.engine.watch() if self.engine is not None else None
+        watch = self.engine.watch() if self.session_open else None
         return strip_text(
             self.plan,
             self.operator,
@@ -215,11 +286,13 @@ class CockpitApp(App[int]):
             watch,
             self.open_alert_count,
             self.now(),
+            session=self.session_state,
+            session_error=self.session_error,
         )
 
     def journal_changed(self) -> None:
         """Views derive their state from the journal; tell them it moved."""
-        if self.engine is not None:
+        if self.session_open:
             self.open_alert_count = len(self.engine.open_alerts())
         self.journal_version += 1
 
@@ -279,6 +352,12 @@ class CockpitApp(App[int]):
             self.journal_changed()
 
     # ---------------------------------------------------------------- actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Until the engine is open, what needs it is shown greyed (quit and help work)."""
+        if action in ENGINE_ACTIONS and not self.session_open:
+            return None
+        return True
+
     def action_refresh(self) -> None:
         self.refresh_now()
 
@@ -324,6 +403,9 @@ class CockpitApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Everything reachable by key is also in the palette, for the operator who forgot the key."""
         yield from super().get_system_commands(screen)
+        if not self.session_open:  # nothing below works before the engine is open
+            yield SystemCommand("Help", "Keys", self.action_help)
+            return
         for phase in self.plan.rollback_order:
             yield SystemCommand(f"Open phase {phase.id}", f"Steps of {phase.title}", lambda p=phase.id: self.open_phase(p))
             yield SystemCommand(f"Checklist phase {phase.id}", "Before/after checklist", lambda p=phase.id: self.open_checklist(p))

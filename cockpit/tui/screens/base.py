@@ -8,19 +8,23 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer
 
-from cockpit.tui.actions import WRITE_ACTIONS
+from cockpit.tui.actions import ENGINE_ACTIONS, WRITE_ACTIONS
+from cockpit.tui.widgets.footer import CockpitFooter
 from cockpit.tui.widgets.status_strip import StatusStrip
 
 
 class CockpitScreen(Screen):
     """Subclasses compose their body in `compose_body` and redraw in `redraw`."""
 
+    # Built compact rather than switched on mount: switching recomposes every footer key,
+    # a third of the board's first frame.
+    COMPACT_FOOTER = False
+
     def compose(self) -> ComposeResult:
         yield StatusStrip(id="status")
         yield from self.compose_body()
-        yield Footer()
+        yield CockpitFooter(compact=self.COMPACT_FOOTER)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -51,8 +55,8 @@ class CockpitScreen(Screen):
         strip.refresh_from(self.app)
         self.redraw()
         # The footer is rebuilt by refresh_bindings: only when what is allowed changed
-        # (read-only came or went), not on every snapshot of a day-long watch.
-        allowed = self.app.read_only
+        # (the engine opened, read-only came or went), not on every snapshot of a day-long watch.
+        allowed = (getattr(self.app, "session_open", True), self.app.read_only)
         if allowed != getattr(self, "_bindings_read_only", None):
             self._bindings_read_only = allowed
             self.refresh_bindings()
@@ -61,6 +65,8 @@ class CockpitScreen(Screen):
         """Override: rebuild the body from app.snapshot and the engine."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ENGINE_ACTIONS and not getattr(self.app, "session_open", True):
+            return None  # greyed until the engine is open behind the first frame
         if action in WRITE_ACTIONS and self.app.read_only:
             return None  # shown greyed out in the footer: visible but disabled
         return True

@@ -20,6 +20,7 @@ from cockpit.tui.widgets.phase_card import PhaseCard
 
 
 class BoardScreen(CockpitScreen):
+    COMPACT_FOOTER = True  # every key of the board fits in 80 columns
     # Short labels: at 80 columns the footer must still show `!` EMERGENCY, `?` and `j`
     # (the app's keys come after the screen's). ↑/↓ are priority bindings: the scroll
     # container would otherwise take them and scroll instead of choosing a phase.
@@ -47,9 +48,6 @@ class BoardScreen(CockpitScreen):
         cards = list(self.query(PhaseCard))
         if cards:
             cards[0].focus()
-        from textual.widgets import Footer
-
-        self.query_one(Footer).compact = True  # every key of the board fits in 80 columns
         welcome = getattr(self.app, "welcome", "")
         if welcome:
             self.notify(welcome, title="Sandbox", timeout=8)
@@ -64,6 +62,7 @@ class BoardScreen(CockpitScreen):
         app = self.app
         now = app.now()
         snap = app.snapshot
+        engine = app.engine if app.session_open else None  # the first frame is drawn before it opens
         for card in self.query(PhaseCard):
             phase_snap = None
             if snap is not None:
@@ -71,7 +70,9 @@ class BoardScreen(CockpitScreen):
                     phase_snap = snap.phase(card.phase.id)
                 except KeyError:
                     phase_snap = None
-            card.show(phase_snap, app.engine.phase_progress(card.phase.id), now, app.engine.table_custody(card.phase.id))
+            progress = engine.phase_progress(card.phase.id) if engine is not None else None
+            custody = engine.table_custody(card.phase.id) if engine is not None else None
+            card.show(phase_snap, progress, now, custody)
         banner = self.query_one("#alerts-banner", Static)
         count = app.open_alert_count
         banner.display = bool(count)
@@ -83,12 +84,13 @@ class BoardScreen(CockpitScreen):
         from cockpit.drill.lifecycle import contacts_line, lifecycle, summary_lines
         from cockpit.text import clean
 
-        events = self.app.engine.journal.events()
+        app = self.app
+        events = app.engine.journal.events() if app.session_open else []
         # drills are found by a pass over the journal: only when it grew or the day changed
-        key = (events[-1].id if events else 0, int(now // 86400))
+        key = (app.session_state, events[-1].id if events else 0, int(now // 86400))
         if getattr(self, "_lifecycle_key", None) != key:
             self._lifecycle_key = key
-            self._lifecycle = lifecycle(self.app.plan, events, now)
+            self._lifecycle = lifecycle(app.plan, events, now)  # contacts come from the plan alone
         state = self._lifecycle
         drill = self.query_one("#drill-banner", Static)
         drill.display = state.drill is not None
@@ -98,6 +100,9 @@ class BoardScreen(CockpitScreen):
             drill.update(f"DRILL {d.number} · {where} · since {fmt.clock_time(d.started_at)} by {clean(d.operator)}"
                          f" · log → drill log · D ends it")
         text, severity = summary_lines(state)[0]
+        if not app.session_open:  # no journal read yet: say what the board is waiting for
+            text, severity = ("cannot open the journal", "warning") if app.session_state == "failed" \
+                else ("opening the journal…", "")
         line = self.query_one("#lifecycle", Static)
         line.update(text)
         line.set_class(severity == "warning", "-overdue")

@@ -18,6 +18,7 @@ from cockpit.tui.screens.base import CockpitScreen
 
 
 class ChecklistScreen(CockpitScreen):
+    COMPACT_FOOTER = True  # `!` EMERGENCY, `?` and `j` stay visible at 80 columns
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", show=False),  # esc is back everywhere (help says so)
         Binding("space", "tick", "Tick"),
@@ -52,9 +53,6 @@ class ChecklistScreen(CockpitScreen):
                 table.add_row("", plain(item.text), "", "", key=f"{which}:{item.id}")
         table.move_cursor(row=1)
         table.focus()
-        from textual.widgets import Footer
-
-        self.query_one(Footer).compact = True  # `!` EMERGENCY, `?` and `j` stay visible at 80 columns
 
     def redraw(self) -> None:
         app = self.app

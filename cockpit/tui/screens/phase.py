@@ -54,6 +54,7 @@ def dry_run_markup(dry: Any) -> str:
 
 
 class PhaseScreen(CockpitScreen):
+    COMPACT_FOOTER = True  # `!` EMERGENCY, `?` and `j` stay visible at 80 columns
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("x", "run_step", "Run"),
@@ -117,9 +118,6 @@ class PhaseScreen(CockpitScreen):
         self.query_one("#output", Log).border_title = "Output"
         self.query_one("#dryrun-box").border_title = "Dry-run"
         self.query_one("#notes-box").border_title = "Notes"
-        from textual.widgets import Footer
-
-        self.query_one(Footer).compact = True  # `!` EMERGENCY, `?` and `j` stay visible at 80 columns
 
     def selected_step(self) -> str:
         table = self.query_one("#steps", DataTable)

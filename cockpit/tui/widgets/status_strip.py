@@ -28,8 +28,20 @@ def strip_text(
     watch: Any,
     open_alerts: int,
     now: float,
+    *,
+    session: str = "open",
+    session_error: str = "",
 ) -> str:
+    """`session`: "opening" while the engine opens behind the first frame (who holds the
+    lock is not known yet), "failed" when it could not be opened (`session_error` says why)."""
     parts = [fmt.styled(target_text(plan.target), "b")]
+    if session == "opening":
+        parts.append(fmt.styled(f"operator {operator}".rstrip(), "$text-muted"))
+        parts.append(fmt.styled("connecting…", "b $warning"))
+        return " · ".join(parts)
+    if session == "failed":
+        parts.append(fmt.styled(f"CANNOT OPEN THE COCKPIT: {session_error}".rstrip(": "), "b $error"))
+        return " · ".join(parts)
     if read_only:
         parts.append(fmt.styled(f"READ-ONLY ({read_only_reason})", "b $warning"))
     else:
