@@ -342,3 +342,67 @@ def test_the_dump_dies_with_the_cockpit_and_its_option_file_is_swept(mariadb, my
     again = cli.run("run", "10", "backup", "--execute", "--config", config)
     assert again.code == 0, again
     assert not left[0].exists() and not list(private.iterdir()), "the next run sweeps the private directory"
+
+
+def test_kill_9_during_a_real_backup_of_100k_rows_leaves_no_dump_and_nothing_readable(mariadb, mysql_sandbox) -> None:
+    """Issue 10: SIGKILL the cockpit while the real `mariadb-dump` (or the restore that
+    verifies it) runs over 100k+ rows: the tool dies with the cockpit, nothing under the
+    backup directory or the private directory is readable by anyone else, the credential
+    file sits only in the owner-only private directory, and the next backup sweeps it."""
+    import signal
+
+    import psutil
+
+    from . import cli
+
+    root = mariadb.root(mysql_sandbox.database)
+    with root.cursor() as cur:
+        cur.execute("INSERT INTO mv_token_flow_summary (node_id, tokens_in, tokens_out, avg_wait_seconds, period_start, refreshed_at) "
+                    "SELECT node_id, tokens_in, tokens_out, avg_wait_seconds, period_start, refreshed_at FROM mv_token_flow_summary")
+        while True:  # doubling: 24 -> 196,608 rows in a few statements
+            cur.execute("SELECT COUNT(*) FROM mv_token_flow_summary")
+            if cur.fetchone()[0] >= 150_000:
+                break
+            cur.execute("INSERT INTO mv_token_flow_summary (node_id, tokens_in, tokens_out, avg_wait_seconds, period_start, refreshed_at) "
+                        "SELECT node_id, tokens_in, tokens_out, avg_wait_seconds, period_start, refreshed_at FROM mv_token_flow_summary")
+    root.commit()
+    root.close()
+    config = str(mysql_sandbox.config_path)
+    for argv in (("flags-off",), ("cron-stop",), ("quarantine", "--confirm", "10")):
+        assert cli.run("run", "10", argv[0], "--execute", *argv[1:], "--config", config).code == 0
+    tools = ("mariadb-dump", "mysqldump", "mariadb", "mysql")
+    proc = cli.start("run", "10", "backup", "--execute", "--config", config)
+    try:
+        parent = psutil.Process(proc.pid)
+
+        def tool_running() -> list[psutil.Process]:
+            try:
+                return [c for c in parent.children(recursive=True) if c.name() in tools]
+            except psutil.Error:
+                return []
+
+        children = cli.wait_until(tool_running, timeout=30, poll=0.005, what="the dump or restore tool to start")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        for child in children:
+            cli.wait_until(lambda c=child: not psutil.pid_exists(c.pid) or c.status() == psutil.STATUS_ZOMBIE,
+                           timeout=5, what=f"{child.pid} to die with the cockpit")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+    folder = Path(mysql_sandbox.config_path).parent
+    private = folder / ".cockpit-private"
+    for top in (folder / "backups", private):
+        if not top.exists():
+            continue
+        assert oct(top.stat().st_mode & 0o777) == oct(0o700), top
+        for path in top.rglob("*"):
+            assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others ({oct(path.stat().st_mode & 0o777)})"
+    # nothing of ours in the shared temp directory (the old option file's prefix)
+    leftovers = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("cockpit-dump-*")]
+    assert not leftovers, leftovers
+    again = cli.run("run", "10", "backup", "--execute", "--config", config)
+    assert again.code == 0, again
+    assert not list(private.iterdir()), "the next run sweeps the private directory"
