@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -113,8 +114,14 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             config = create_sandbox(Path(tmp) / "sandbox").config_path
             asyncio.run(prepare(config))
-            for path in asyncio.run(shoot(config, (width, height), out, size)):
-                print(path)
+            try:
+                for path in asyncio.run(shoot(config, (width, height), out, size)):
+                    print(path)
+            finally:
+                # the watch screenshot starts a detached watcher (`w`, `1`): it must not
+                # outlive the throwaway sandbox for the next 24 hours
+                subprocess.run([sys.executable, "-m", "cockpit", "watch", "--stop", "--config", str(config)],
+                               cwd=ROOT, capture_output=True, timeout=30)
     return 0
 
 
