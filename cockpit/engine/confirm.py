@@ -46,3 +46,19 @@ def kept_warnings(step: Step) -> tuple[str, ...]:
     """One line per table a note keeps while this step destroys it."""
     verb = "drops" if step.kind == "migration" else "takes out of production"
     return tuple(f"the plan says: {note} — this step {verb} {name}" for name, note in step.kept_by_note)
+
+
+def contradiction_lines(phases: tuple[Phase, ...]) -> list[str]:
+    """`cockpit check`'s warnings: one line per table a note keeps while the phase's
+    rollback SQL drops it, with the token that its destructive steps will ask for."""
+    lines = []
+    for phase in phases:
+        for step in phase.steps:
+            if step.kind != "migration":
+                continue
+            asking = [s.id for s in phase.steps if s.kind in ("quarantine", "migration") and s.kept_by_note
+                      and s.protected_tables == step.protected_tables]
+            for name, note in step.kept_by_note:
+                lines.append(f"phase {phase.id}: the plan says \"{note}\" but its rollback SQL drops {name} "
+                             f"({'/'.join(asking)} ask for {confirm_token(phase, step)})")
+    return lines
