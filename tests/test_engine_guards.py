@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.engine import EngineRefused, state
+from cockpit.engine.confirm import confirm_token
 from cockpit.engine.statements import quarantine_name
 from cockpit.engine.steps.backup import BackupInvalid, verify_dump
 from cockpit.probes.flags import read_flags
@@ -18,7 +19,7 @@ from tests.fixtures.engine import set_flag_raw
 
 async def roll(engine, phase: int, *steps: str, **kwargs) -> None:
     for step in steps:
-        confirm = str(phase) if step in ("quarantine", "drop") else None
+        confirm = confirm_token(engine.plan.phase(phase), engine.plan.phase(phase).step(step)) if step in ("quarantine", "drop") else None
         outcome = await engine.execute(phase, step, confirm=confirm, **kwargs)
         assert outcome.status == "done", f"{phase}/{step}: {outcome.message}"
 
