@@ -124,7 +124,7 @@ async def test_final_drop_allowed_on_empty_tables_phase_9_without_a_backup(targe
     await roll(engine, 10, "flags-off", "cron-stop")
     await roll(engine, 9, "flags-off", "cron-stop", "quarantine")
     clock.advance(DAY + 60)
-    outcome = await engine.execute(9, "drop", confirm="9")
+    outcome = await engine.execute(9, "drop", confirm="9:people_operator_cache,people_team_cache,people_availability_cache")
     assert outcome.status == "done", outcome.message
     assert "every table was empty" in outcome.message
     assert not any((await tables_exist(engine, ("people_sync_error_log", "people_masking_policy"))).values())
