@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("phase", type=parse_phase, metavar="PHASE")
     parser.add_argument("step", metavar="STEP")
     parser.add_argument("--execute", action="store_true", help="run it (default: dry-run only)")
-    parser.add_argument("--confirm", metavar="TOKEN", help="typed confirmation for a destructive step: the phase id, or PHASE:TABLE,... when the plan says to keep tables the step removes (the dry-run says which)")
+    parser.add_argument("--confirm", metavar="TOKEN", help="typed confirmation for a destructive step: the phase id, or PHASE:TABLE,... "
+                        "when the plan says to keep tables the step removes (the dry-run says which)")
     parser.add_argument("--override", metavar="REASON",
                         help="go past an overridable guard (reverse order, the watch window before a final drop, "
                              "in-flight cron runs); the reason is journalled. Guards that protect rows never give way")

@@ -26,8 +26,8 @@ from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state, table_guards
-from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
 from .confirm import confirm_matches, confirm_refusal, confirm_token, kept_warnings
+from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
 from .memo import derived
 
 if TYPE_CHECKING:
