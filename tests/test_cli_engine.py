@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from cockpit import cli
+from cockpit.engine.confirm import confirm_token
 from cockpit.plan import load_plan
 
 
@@ -43,7 +42,7 @@ def test_cli_drill_10_to_7(sandbox, capsys, monkeypatch):
         for step in phase.steps:
             argv = ["run", str(phase.id), step.id, "--execute", "--config", config]
             if step.destructive:
-                argv += ["--confirm", str(phase.id)]
+                argv += ["--confirm", confirm_token(phase, step)]
             if step.kind == "migration":  # the final drop waits for the watch unless told why not
                 argv += ["--override", "drill: no watch in a drill"]
             code, out, err = run(capsys, *argv)

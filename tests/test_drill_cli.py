@@ -21,8 +21,15 @@ import pytest
 
 from cockpit import cli
 from cockpit.drill.record import drill_events, drills
+from cockpit.engine.confirm import confirm_token
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
+
+
+def _token(config: str, phase: int, step: str) -> str:
+    """What the engine asks an operator to type (phase 9 and 8 also name the tables a note keeps)."""
+    plan = load_plan(config)
+    return confirm_token(plan.phase(phase), plan.phase(phase).step(step))
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -278,11 +285,12 @@ def test_drill_score_reads_the_quarantine_path(sandbox: Path, capsys) -> None:
     for phase, steps in ((10, ("flags-off", "cron-stop")), (9, ("flags-off", "cron-stop")), (8, ("flags-off",))):
         for step in steps:
             assert run(capsys, "run", str(phase), step, "--execute", "--config", c)[0] == 0, (phase, step)
-        assert run(capsys, "run", str(phase), "quarantine", "--execute", "--confirm", str(phase), "--config", c)[0] == 0, phase
+        token = _token(c, phase, "quarantine")
+        assert run(capsys, "run", str(phase), "quarantine", "--execute", "--confirm", token, "--config", c)[0] == 0, phase
     assert run(capsys, "run", "10", "backup", "--execute", "--config", c)[0] == 0
     assert run(capsys, "run", "10", "drop", "--execute", "--confirm", "10", "--config", c)[0] == 1
-    assert run(capsys, "run", "9", "drop", "--execute", "--confirm", "9", "--config", c)[0] == 1
-    assert run(capsys, "run", "8", "drop", "--execute", "--confirm", "8", "--config", c)[0] == 1
+    assert run(capsys, "run", "9", "drop", "--execute", "--confirm", _token(c, 9, "drop"), "--config", c)[0] == 1
+    assert run(capsys, "run", "8", "drop", "--execute", "--confirm", _token(c, 8, "drop"), "--config", c)[0] == 1
     code, out, err = run(capsys, "drill", "end", "--config", c)
     assert code == 0, err
     code, out, err = run(capsys, "drill", "report", "--json", "--config", c)

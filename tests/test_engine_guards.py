@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.engine import EngineRefused, state
+from cockpit.engine.confirm import confirm_token
 from cockpit.engine.statements import quarantine_name
 from cockpit.engine.steps.backup import BackupInvalid, verify_dump
 from cockpit.probes.flags import read_flags
@@ -18,7 +19,7 @@ from tests.fixtures.engine import set_flag_raw
 
 async def roll(engine, phase: int, *steps: str, **kwargs) -> None:
     for step in steps:
-        confirm = str(phase) if step in ("quarantine", "drop") else None
+        confirm = confirm_token(engine.plan.phase(phase), engine.plan.phase(phase).step(step)) if step in ("quarantine", "drop") else None
         outcome = await engine.execute(phase, step, confirm=confirm, **kwargs)
         assert outcome.status == "done", f"{phase}/{step}: {outcome.message}"
 
@@ -123,7 +124,7 @@ async def test_final_drop_allowed_on_empty_tables_phase_9_without_a_backup(targe
     await roll(engine, 10, "flags-off", "cron-stop")
     await roll(engine, 9, "flags-off", "cron-stop", "quarantine")
     clock.advance(DAY + 60)
-    outcome = await engine.execute(9, "drop", confirm="9")
+    outcome = await engine.execute(9, "drop", confirm="9:people_operator_cache,people_team_cache,people_availability_cache")
     assert outcome.status == "done", outcome.message
     assert "every table was empty" in outcome.message
     assert not any((await tables_exist(engine, ("people_sync_error_log", "people_masking_policy"))).values())

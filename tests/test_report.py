@@ -74,7 +74,7 @@ async def test_phase_without_data_loss_says_no(sandbox, open_engine, clock, utc)
     for step in ("flags-off", "cron-stop"):
         await engine.execute(9, step)
     clock.advance(600)
-    assert (await engine.execute(9, "quarantine", confirm="9")).status == "done"
+    assert (await engine.execute(9, "quarantine", confirm="9:people_operator_cache,people_team_cache,people_availability_cache")).status == "done"
     entry = logbook.preview(engine, 9, "sync bug", "rolled back")
     assert "**Data Loss:** No" in entry
     assert "**Duration:** 10 minutes (budget ~15 minutes)" in entry

@@ -154,6 +154,11 @@ def main(args: argparse.Namespace) -> int:
     from cockpit.drill.lifecycle import print_check_warnings  # placeholder contacts, review date (issue 12)
 
     print_check_warnings(plan)
+    from cockpit.engine.confirm import contradiction_lines  # the plan contradicting itself (issue 12)
+    from cockpit.text import clean
+
+    for line in contradiction_lines(plan.rollback_order):
+        print(f"warn  {clean(line)}")
     failures = [name for name, ok, _ in results if not ok]
     if failures:
         print(f"cockpit: unreachable or unusable: {', '.join(failures)}", file=sys.stderr)

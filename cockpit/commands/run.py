@@ -7,6 +7,7 @@ import argparse
 
 from cockpit.commands.engine_cli import add_arguments, outcome_exit, parse_phase, with_engine
 from cockpit.engine import Engine
+from cockpit.text import clean
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("phase", type=parse_phase, metavar="PHASE")
     parser.add_argument("step", metavar="STEP")
     parser.add_argument("--execute", action="store_true", help="run it (default: dry-run only)")
-    parser.add_argument("--confirm", metavar="TOKEN", help="typed confirmation for a destructive step (the phase id)")
+    parser.add_argument("--confirm", metavar="TOKEN", help="typed confirmation for a destructive step: the phase id, or PHASE:TABLE,... "
+                        "when the plan says to keep tables the step removes (the dry-run says which)")
     parser.add_argument("--override", metavar="REASON",
                         help="go past an overridable guard (reverse order, the watch window before a final drop, "
                              "in-flight cron runs); the reason is journalled. Guards that protect rows never give way")
@@ -31,6 +33,8 @@ def main(args: argparse.Namespace) -> int:
             dry = await engine.dry_run(args.phase, args.step)
             print(f"DRY RUN — Phase {dry.phase_id}, step {dry.step_id}: {dry.title}")
             print(dry.text)
+            for warning in dry.warnings:
+                print(f"WARNING: {clean(warning)}")
             print("Guards:")
             for guard in dry.guards:
                 print(f"  [{'ok' if guard.ok else 'NO'}] {guard.name}: {guard.detail}")

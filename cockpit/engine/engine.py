@@ -26,6 +26,7 @@ from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state, table_guards
+from .confirm import confirm_matches, confirm_refusal, confirm_token, kept_warnings
 from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
 from .memo import derived
 
@@ -337,8 +338,8 @@ class Engine:
             text = f"-- cannot describe against the live database: {exc}"
         return DryRun(
             phase_id=phase.id, step_id=step.id, title=step.title, text=text, guards=tuple(results),
-            destructive=step.destructive, confirm_token=str(phase.id) if step.destructive else None,
-            would_refuse=any(not g.ok for g in results),
+            destructive=step.destructive, confirm_token=confirm_token(phase, step) if step.destructive else None,
+            would_refuse=any(not g.ok for g in results), warnings=kept_warnings(step),
         )
 
     # -- execution ------------------------------------------------------------------------
@@ -349,8 +350,8 @@ class Engine:
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         if self._running is not None:
             return Outcome("refused", f"step {self._running[1]} of phase {self._running[0]} is still running", "busy")
-        if step.destructive and (confirm or "").strip() != str(phase.id):
-            return Outcome("refused", f"destructive step: type the phase id {phase.id} to confirm", "confirm")
+        if step.destructive and not confirm_matches(phase, step, confirm):
+            return Outcome("refused", confirm_refusal(phase, step), "confirm")
         ctx = StepContext(self, phase, step, on_output=on_output, wait_s=wait_s, note=note)
         self._running = (phase.id, step.id)
         try:

@@ -51,6 +51,8 @@ class DryRun:
     destructive: bool
     confirm_token: str | None
     would_refuse: bool
+    # "the plan says: Keep X (…) — this step drops x": contradictions of the plan (plan/keep.py)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

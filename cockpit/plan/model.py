@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cockpit.plan.keep import kept_by_notes
+
 STEP_KINDS = ("flags_off", "flags_on", "cron_stop", "cron_start", "backup", "migration", "manual", "check")
 # Kinds the cockpit synthesizes from a plan's migration step (a plan cannot declare them):
 # the migration becomes quarantine -> backup (verified by restore) -> final drop, with
@@ -161,6 +163,13 @@ class Step:
     sql: str = ""  # check: a query whose first column of the first row must equal `expect`
     command: tuple[str, ...] = ()  # check: argv that must exit 0
     expect: int = 0
+    # (table or "table.column", note): what a `manual` note of the same phase says to keep
+    # while this migration/quarantine destroys it (plan/keep.py). Computed once at load.
+    kept_by_note: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def kept_tables(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.kept_by_note)
 
     @property
     def destructive(self) -> bool:
@@ -203,6 +212,7 @@ class Phase:
 
     def __post_init__(self) -> None:
         steps, aborts = synthesize_quarantine(self.steps, self.abort_steps)
+        steps = mark_kept_by_note(steps)
         object.__setattr__(self, "steps", steps)
         object.__setattr__(self, "abort_steps", aborts)
 
@@ -251,6 +261,21 @@ class Phase:
                 if name not in seen:
                     seen.append(name)
         return tuple(seen)
+
+
+def mark_kept_by_note(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """Each migration/quarantine step with the tables or columns a `manual` note of the
+    phase says to keep ("Keep OEM scan rules table") although the step destroys them:
+    the plan contradicts itself there, and the operator must see it and confirm it."""
+    notes = [s.title for s in steps if s.kind == "manual"]
+    out = []
+    for step in steps:
+        if step.kind in TABLE_KINDS:
+            tables = tuple(dict.fromkeys((*step.guard_tables, *step.drop_tables)))
+            columns = tuple((c.table, c.column) for c in step.drop_columns)
+            step = replace(step, kept_by_note=kept_by_notes(notes, tables, columns))
+        out.append(step)
+    return tuple(out)
 
 
 def _synthetic_id(base: str, migration: Step, single: bool) -> str:

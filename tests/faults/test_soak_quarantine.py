@@ -27,6 +27,7 @@ import pymysql
 import pytest
 
 from cockpit.engine import Engine, state
+from cockpit.engine.confirm import confirm_token
 from cockpit.engine.statements import quarantine_name
 from cockpit.plan import load_plan
 from cockpit.sandbox import MysqlSpec, create_sandbox
@@ -170,7 +171,8 @@ async def _one_run(mariadb, tmp_path: Path, seed: int) -> tuple[int, int, int]:
                     seen.update(_contents(mariadb, database, phase, TARGETS))
                     if phase == audited_phase:
                         from_backup = _restored_backup(mariadb, engine, phase, f"{database}_audit")
-                outcome = await engine.execute(phase, step, confirm=str(phase), override_reason="soak: the watch is not the point")
+                token = confirm_token(engine.plan.phase(phase), engine.plan.phase(phase).step(step))
+                outcome = await engine.execute(phase, step, confirm=token, override_reason="soak: the watch is not the point")
                 assert outcome.status == "done", f"seed {seed}: {phase}/{step}: {outcome.message}"
                 await asyncio.sleep(0.003)  # the writers keep going between steps
     finally:

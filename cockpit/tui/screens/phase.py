@@ -41,6 +41,10 @@ def status_label(status: str) -> str:
 def dry_run_markup(dry: Any) -> str:
     """The dry-run as the operator reads it: what would run, then each guard's verdict."""
     lines = [fmt.styled(dry.text.rstrip(), "")]
+    warnings = getattr(dry, "warnings", ())
+    if warnings:
+        lines.append("")
+        lines.extend(fmt.styled(f"⚠ {warning}", "b $warning") for warning in warnings)
     if dry.guards:
         lines.append("")
         for guard in dry.guards:
