@@ -137,6 +137,8 @@ def _sqlite_full(source: Path, partial: Path) -> tuple[tuple[str, ...], int, str
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
+            # the copy inherits the source's WAL mode: one self-contained file instead
+            dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
     finally:
