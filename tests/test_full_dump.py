@@ -24,9 +24,9 @@ from cockpit import cli
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 from cockpit.tui.app import CockpitApp
+from cockpit.tui.evidence import Evidence
 from cockpit.tui.screens.checklist import backup_scope
 from cockpit.tui.screens.confirm import ConfirmScreen
-from cockpit.tui.evidence import Evidence
 from tests.fixtures.tui import settle
 
 
@@ -138,28 +138,26 @@ def test_mariadb_full_dump_has_every_table_and_ignores_the_operators_option_file
     assert "--defaults-file=<cockpit-written option file>" in out and mariadb.password not in out
     for flag in ("--single-transaction", "--routines", "--triggers", "--events"):
         assert flag in out
+    plan = load_plan(mysql_sandbox.config_path)
+    # without the EVENT privilege the dump fails: said in one line, journalled, no file kept
+    code, out, err = run(capsys, "backup-full", "--config", config, "--execute")
+    assert code == 1 and "Access denied" in err and "needs SELECT, SHOW VIEW, TRIGGER, EVENT" in err, err
+    assert [e.kind for e in journal_events(plan) if e.kind.startswith("full_backup")] == ["full_backup_intent", "full_backup_failed"]
+    assert not list(plan.paths.backup_dir.iterdir())
+    for host in ("localhost", "127.0.0.1", "%"):
+        # a database-level row replaces the wildcard one for this database: grant it all
+        mariadb.root_execute(f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, LOCK TABLES, SHOW VIEW, TRIGGER, "
+                             f"EVENT ON `{mysql_sandbox.database}`.* TO '{mariadb.user}'@'{host}'")
     code, out, err = run(capsys, "backup-full", "--config", config, "--execute")
     assert code == 0, err
-    plan = load_plan(mysql_sandbox.config_path)
     done = next(e for e in journal_events(plan) if e.kind == "full_backup_verified")
     path = Path(done.data["path"])
     assert mode(path) == 0o600 and mode(path.parent) == 0o700
     text = path.read_text(encoding="utf-8")
-    import pymysql
-
-    conn = pymysql.connect(host=mariadb.host, port=mariadb.port, user=mariadb.user, password=mariadb.password,
-                           database=mysql_sandbox.database)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                        "AND TABLE_TYPE = 'BASE TABLE'", (mysql_sandbox.database,))
-            tables = [r[0] for r in cur.fetchall()]
-            counts = {}
-            for table in tables:
-                cur.execute(f"SELECT COUNT(*) FROM `{table}`")
-                counts[table] = cur.fetchone()[0]
-    finally:
-        conn.close()
+    db = mysql_sandbox.database
+    tables = [r[0] for r in mariadb.root_execute(
+        f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{db}' AND TABLE_TYPE = 'BASE TABLE'")]
+    counts = {t: mariadb.root_execute(f"SELECT COUNT(*) FROM `{t}`", database=db)[0][0] for t in tables}
     assert set(plan.all_tables) <= set(tables) and done.data["tables"] == len(tables)
     for table in tables:
         assert f"CREATE TABLE `{table}`" in text, table
@@ -180,9 +178,12 @@ async def test_b_in_the_checklist_runs_the_full_dump(sandbox: Path) -> None:
         await settle(pilot)
         await pilot.press("c")
         await settle(pilot)
-        assert "full dump" not in app.screen._details["before:backup"].replace("not a full dump", "")
+        assert "no verified backup yet" in app.screen._details["before:backup"]
         await pilot.press("b")
-        await settle(pilot)
+        for _ in range(500):  # the worker waits on its dialog (settle() knows only the step groups)
+            if isinstance(app.screen, ConfirmScreen):
+                break
+            await pilot.pause(0.02)
         assert isinstance(app.screen, ConfirmScreen)
         assert "sqlite3 online backup" in app.screen.body and str(plan.paths.backup_dir) in app.screen.body
         assert not plan.paths.backup_dir.exists(), "nothing runs before the confirmation"
@@ -207,3 +208,23 @@ async def test_b_is_refused_in_a_read_only_cockpit(sandbox: Path, read_only: boo
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)
     assert not plan.paths.backup_dir.exists()
+
+
+def test_a_mariadb_dump_without_rows_is_refused(mariadb, mysql_sandbox, tmp_path, monkeypatch, capsys) -> None:
+    """A dump tool that exits 0 with a well-formed file but no rows: the full dump is not
+    accepted (each table that holds rows must have an INSERT), and no file is kept."""
+    for host in ("localhost", "127.0.0.1", "%"):
+        mariadb.root_execute(f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, LOCK TABLES, SHOW VIEW, TRIGGER, "
+                             f"EVENT ON `{mysql_sandbox.database}`.* TO '{mariadb.user}'@'{host}'")
+    real = subprocess.run(["sh", "-c", "command -v mariadb-dump"], capture_output=True, text=True).stdout.strip()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "mariadb-dump"
+    wrapper.write_text(f'#!/bin/sh\nfirst="$1"; shift\nexec "{real}" "$first" --no-data "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    code, _, err = run(capsys, "backup-full", "--config", str(mysql_sandbox.config_path), "--execute")
+    assert code == 1 and "has no rows for" in err, err
+    plan = load_plan(mysql_sandbox.config_path)
+    assert "full_backup_verified" not in [e.kind for e in journal_events(plan)]
+    assert not list(plan.paths.backup_dir.iterdir())

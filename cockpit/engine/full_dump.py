@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.db.errors import DatabaseError
+from cockpit.db.sql import quote_ident
 from cockpit.paths import fsync_dir
 
 from .steps.backup import (
@@ -171,6 +173,10 @@ async def _mysql_full(engine: Any, partial: Path) -> tuple[tuple[str, ...], int,
     rows = await db.fetch_all("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? "
                               "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (settings.database,))
     tables = tuple(str(row[0]) for row in rows)
+    # which tables hold rows now: each must have an INSERT in the dump (an exit 0 with a
+    # well-formed file can still lack the rows: a missing privilege, a `no-data`)
+    filled = [t for t in tables
+              if await db.fetch_value(f"SELECT EXISTS(SELECT 1 FROM {quote_ident(t)} LIMIT 1)")]
     tool = dump_tool()
     if tool is None:
         raise BackupInvalid("neither mariadb-dump nor mysqldump is installed")
@@ -184,5 +190,29 @@ async def _mysql_full(engine: Any, partial: Path) -> tuple[tuple[str, ...], int,
         except OSError:
             pass
     if code != 0:
-        raise BackupInvalid(f"{Path(tool).name} exited {code}: {reason}")
+        hint = (" (the dump account needs SELECT, SHOW VIEW, TRIGGER, EVENT and LOCK TABLES on the database)"
+                if "Access denied" in reason else "")
+        raise BackupInvalid(f"{Path(tool).name} exited {code}: {reason}{hint}")
+    inserted = await asyncio.to_thread(inserted_tables, partial)
+    empty = [t for t in filled if t not in inserted]
+    if empty:
+        raise BackupInvalid(f"{partial.name} has no rows for {', '.join(empty[:5])}"
+                            + (f" and {len(empty) - 5} more" if len(empty) > 5 else "") + " (which hold rows)")
     return tables, size, digest
+
+
+_INSERT = re.compile(rb"\nINSERT INTO `((?:[^`]|``)+)`")
+
+
+def inserted_tables(path: Path) -> set[str]:
+    """The tables with at least one INSERT in a dump: one streaming pass, chunks
+    overlapping by a little so a statement's start cut by a chunk edge is still seen."""
+    found: set[str] = set()
+    tail = b"\n"
+    with open(path, "rb", buffering=0) as handle:
+        while chunk := handle.read(CHUNK):
+            data = tail + chunk
+            for match in _INSERT.finditer(data):
+                found.add(match.group(1).replace(b"``", b"`").decode("utf-8", "replace"))
+            tail = data[-256:]
+    return found
