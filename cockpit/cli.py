@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("cockpit.commands.status", "one snapshot of all live state"),
     "steps": ("cockpit.commands.steps", "list a phase's steps with status and guards"),
     "run": ("cockpit.commands.run", "dry-run (default) or execute one step"),
+    "backup-full": ("cockpit.commands.backup_full", "dump the whole target database (dry-run unless --execute)"),
     "emergency": ("cockpit.commands.emergency", "turn every flag off (dry-run unless --execute)"),
     "tick": ("cockpit.commands.tick", "tick (or untick) a checklist item of a phase"),
     "note": ("cockpit.commands.note", "journal a note"),

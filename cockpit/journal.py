@@ -34,6 +34,8 @@ KINDS = frozenset(
         "lock_lost",  # the operator lock vanished under a running cockpit (engine/lock.py)
         "drill_start", "drill_end",  # a marked drill: everything journalled between belongs to it
         "smoke",  # smoke check results, recorded as checklist evidence
+        # the whole database dumped for the before-checklist (engine/full_dump.py): intent, then outcome
+        "full_backup_intent", "full_backup_verified", "full_backup_failed",
         # the headless watcher (cockpit/watch): a second writer process, observer only
         "watch_heartbeat", "watch_extend", "watch_baseline", "alert_clear", "notify_sent", "notify_failed",
     }

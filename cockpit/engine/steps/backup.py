@@ -195,7 +195,7 @@ def client_tool() -> str | None:
     return shutil.which("mariadb") or shutil.which("mysql")
 
 
-def _where(settings: object) -> list[str]:
+def where_args(settings: object) -> list[str]:
     socket = getattr(settings, "socket", "")
     if socket:
         return [f"--socket={socket}"]
@@ -205,12 +205,12 @@ def _where(settings: object) -> list[str]:
 def dump_argv(tool: str, option_file: str, settings: object, tables: tuple[str, ...], out: Path) -> list[str]:
     """The dump command. `--defaults-file` must come first: it is then the ONLY option
     file read, so no `[mariadb-dump]` group of the operator's can change the dump."""
-    return [tool, f"--defaults-file={option_file}", "--single-transaction", "--skip-lock-tables", *_where(settings),
+    return [tool, f"--defaults-file={option_file}", "--single-transaction", "--skip-lock-tables", *where_args(settings),
             f"--result-file={out}", getattr(settings, "database", ""), *tables]
 
 
 def restore_argv(tool: str, option_file: str, settings: object, schema: str) -> list[str]:
-    return [tool, f"--defaults-file={option_file}", *_where(settings), "--batch", schema]
+    return [tool, f"--defaults-file={option_file}", *where_args(settings), "--batch", schema]
 
 
 def scratch_schema(database: str) -> str:
@@ -222,7 +222,12 @@ def scratch_schema(database: str) -> str:
 def private_dir(ctx: StepContext) -> Path:
     """A 0700 directory under the cockpit's state directory (beside the journal) for the
     option file; what a killed run left there is removed now."""
-    path = Path(ctx.plan.paths.journal).parent / ".cockpit-private"
+    return private_dir_for(Path(ctx.plan.paths.journal))
+
+
+def private_dir_for(journal: Path) -> Path:
+    """The private directory beside `journal` (0700), swept of what a killed run left."""
+    path = Path(journal).parent / ".cockpit-private"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     for stale in path.iterdir():
@@ -231,6 +236,21 @@ def private_dir(ctx: StepContext) -> Path:
         except OSError:
             pass
     return path
+
+
+def write_option_file(directory: Path, settings: Any) -> Path:
+    """The credential in a 0600 option file (created exclusively, 0600 from the start) in
+    the private directory: the tools read it through --defaults-file, never MYSQL_PWD.
+    The caller removes it after use (and the next run's sweep does, if it is killed)."""
+    option_file = directory / f"client-{os.getpid()}-{time.monotonic_ns()}.cnf"
+    fd = os.open(option_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("[client]\n")
+        handle.write(f"user={settings.user}\n")
+        if settings.password:
+            escaped = settings.password.replace("\\", "\\\\").replace('"', '\\"')
+            handle.write(f"password=\"{escaped}\"\n")
+    return option_file
 
 
 def _die_with_parent() -> None:
@@ -364,7 +384,7 @@ class BackupStep(StepKind):
         if not tables:
             return ctx.done("nothing to back up: every table is absent")
         try:
-            out = _claim(self._out_path(ctx))
+            out = claim(self._out_path(ctx))
         except OSError as exc:
             return ctx.failed(f"backup failed: cannot create the backup file: {exc}", guard="backup")
         # The source's exact counts and checksums (two full scans) are taken after the dump,
@@ -401,14 +421,14 @@ class BackupStep(StepKind):
             os.replace(partial, out)
             fsync_dir(out.parent)
         except _MeasureFailed as exc:
-            _discard(out, partial)
+            discard(out, partial)
             return ctx.failed(f"cannot measure the tables: {exc}", guard="database")
         except BackupInvalid as exc:
-            _discard(out, partial)
+            discard(out, partial)
             ctx.emit(f"rejected: {exc}")
             return ctx.failed(f"backup not accepted: {exc}", guard="backup")
         except (TimeoutError, OSError, sqlite3.Error, DatabaseError) as exc:
-            _discard(out, partial)
+            discard(out, partial)
             return ctx.failed(f"backup failed: {exc or exc.__class__.__name__}", guard="backup")
         events = ctx.journal.events()
         flags_off = state.flags_off_at(events, ctx.phase)
@@ -434,15 +454,8 @@ class BackupStep(StepKind):
         if tool is None or client is None:
             raise BackupInvalid("mariadb-dump and the mariadb client are both needed")
         settings = ctx.db.settings
-        option_file = private_dir(ctx) / f"client-{os.getpid()}.cnf"
-        fd = os.open(option_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        option_file = write_option_file(private_dir(ctx), settings)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write("[client]\n")
-                handle.write(f"user={settings.user}\n")
-                if settings.password:
-                    escaped = settings.password.replace("\\", "\\\\").replace('"', '\\"')
-                    handle.write(f"password=\"{escaped}\"\n")
             mark = time.perf_counter()
             code, reason, size, digest = await dump_and_check(dump_argv(tool, str(option_file), settings, tables, partial),
                                                               partial, tables)
@@ -499,7 +512,7 @@ async def _measure(ctx: StepContext, tables: tuple[str, ...], timings: dict[str,
     return source
 
 
-def _claim(path: Path) -> Path:
+def claim(path: Path) -> Path:
     """Create `path` exclusively, 0600 in a 0700 directory (adding -1, -2, ... on a
     clash), and return the name won: two backups in one second never share a file."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -514,7 +527,7 @@ def _claim(path: Path) -> Path:
             candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
 
 
-def _discard(*paths: Path) -> None:
+def discard(*paths: Path) -> None:
     for path in paths:
         try:
             path.unlink()

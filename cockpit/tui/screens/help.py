@@ -15,7 +15,7 @@ HELP = """\
              [b]w[/b] watch  [b]l[/b] rollback log  [b]e[/b] exact counts  [b]D[/b] drill
 [b]Phase[/b]        [b]↑↓[/b] step (its dry-run shows below)  [b]x[/b]/[b]enter[/b] run
              [b]o[/b] override (asks a reason)  [b]n[/b] note  [b]c[/b] [b]l[/b] [b]w[/b]
-[b]Checklist[/b]    [b]space[/b] tick/untick  [b]s[/b] run the smoke checks
+[b]Checklist[/b]    [b]space[/b] tick/untick  [b]s[/b] run the smoke checks  [b]b[/b] full dump
 [b]Watch[/b]        [b]a[/b] acknowledge alert  [b]s[/b] start a detached watcher
 [b]Emergency[/b]    [b]x[/b] every flag off (type EMERGENCY)
 [b]Log[/b]          type reason, [b]enter[/b], resolution, [b]ctrl+s[/b] append
