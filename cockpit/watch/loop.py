@@ -209,11 +209,23 @@ class Watcher:
             snap = None
             self.say(f"watch: refresh failed: {exc.__class__.__name__}: {clean(str(exc))}")
         self.refreshes += 1
-        if snap is not None:
+        if snap is not None and not self._acted_during_probe():
             self._rebaseline(snap)
             self._judge(snap)
         self._channels()
         self._heartbeat(now, snap)
+
+    def _acted_during_probe(self) -> bool:
+        """Someone journalled an action while the live probe ran (e.g. `flags-on` landing
+        between the journal read and the flag read): the reading may already show its
+        effect while the expectation predates it, which would be a false alarm. Judge on
+        the next refresh, against the expectation that includes it."""
+        events = self.journal.events()
+        newest = events[-1].id if events else 0
+        if newest <= self._seen_id:
+            return False
+        fresh = events[-(newest - self._seen_id):]
+        return any(e.id > self._seen_id and e.kind not in OWN_KINDS for e in fresh)
 
     def _follow_journal(self, now: float) -> None:
         events = self.journal.events()
