@@ -52,6 +52,10 @@ class LiveSystem:
             for phase in plan.phases
         }
 
+    # the phases a view's journal says are rolled back (set by the TUI before each refresh);
+    # None: judge by the previous snapshot's live state
+    expected_rolled_back: set[int] | None = None
+
     async def refresh(self, rolled_back: set[int] | None = None) -> Snapshot:
         """One full refresh. Concurrent callers wait for the running one rather than
         doubling the load on production."""
@@ -62,6 +66,9 @@ class LiveSystem:
             cron, host, logs = await asyncio.to_thread(self._read_host_side)
             snapshot = self._assemble(facts, flags, cron, host, logs, time.perf_counter() - started)
             previous_rolled_back = rolled_back
+            if previous_rolled_back is None and self.last is not None:
+                # a view's first snapshot raises nothing (its open alerts are in the journal)
+                previous_rolled_back = self.expected_rolled_back
             if previous_rolled_back is None and self.last is not None:
                 previous_rolled_back = {p.id for p in self.last.phases if p.state == "rolled back"}
             self.alerts_since_last = detect_drift(self.last, snapshot, previous_rolled_back or set(), guard_tables=self._watched_tables)

@@ -120,3 +120,29 @@ async def test_polling_never_overlaps_and_slows_when_idle(sandbox: Path) -> None
         app.post_message(events.AppFocus())
         await pilot.pause()
         assert app.poll_interval() == 0.01
+
+
+async def test_a_deliberate_undo_in_the_tui_is_no_drift(sandbox: Path) -> None:
+    """Without a watcher the TUI judges drift itself, against what the journal says is
+    rolled back: `flags-on` (the operator's undo) is no alarm; someone else's flag is."""
+    plan = load_plan(sandbox)
+    app = CockpitApp(plan, operator="alice", auto_refresh=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for step in ("flags-off", "cron-stop"):
+            assert (await app.engine.execute(10, step)).status == "done"
+        app.refresh_now()
+        await settle(pilot)
+        assert (await app.engine.execute(10, "flags-on")).status == "done"
+        app.refresh_now()
+        await settle(pilot)
+        app.refresh_now()
+        await settle(pilot)
+        assert app.engine.open_alerts() == [], [a.message for a in app.engine.open_alerts()]
+        assert (await app.engine.execute(10, "flags-off")).status == "done"
+        app.refresh_now()
+        await settle(pilot)
+        _set_flag(plan.target.path, "enable_production_dashboard", 1)  # someone else
+        app.refresh_now()
+        await settle(pilot)
+        assert [a.kind for a in app.engine.open_alerts()] == ["flag_on"]

@@ -324,8 +324,14 @@ class CockpitApp(App[int]):
             self._timer.stop()
             self._timer = None
         try:
+            before, judged = self._expected_rolled_back()
+            self.live.expected_rolled_back = judged
             snap = await self.live.refresh()
             alerts = list(getattr(self.live, "alerts_since_last", ()) or ())
+            if judged is not None and self._journal_newest() != before:
+                # an action was journalled while the probe ran (e.g. flags-on landing between
+                # the journal read and the flag read): judge on the next refresh, not now
+                alerts = [a for a in alerts if a.phase_id is None]
             self.refresh_count += 1
             from cockpit.watch.attach import follow_watcher
 
@@ -340,6 +346,25 @@ class CockpitApp(App[int]):
                 self.ready.set()
             if self.polling and self.is_running:
                 self._timer = self.set_timer(self.poll_interval(), self.refresh_now)
+
+    def _journal_newest(self) -> int:
+        events = self.engine.journal.events() if self.engine is not None else ()
+        return events[-1].id if events else 0
+
+    def _expected_rolled_back(self) -> tuple[int, set[int] | None]:
+        """The phases the journal says are rolled back (and not mid-step), as the headless
+        watcher judges them: a deliberate undo (`flags-on`) or a restore is then no drift.
+        Derived once per new journal event, not per refresh: the history can be long."""
+        if self.engine is None:
+            return 0, None
+        newest = self._journal_newest()
+        cached = getattr(self, "_expected_cache", None)
+        if cached is None or cached[0] != newest:
+            from cockpit.watch.expected import expectation
+
+            judged = set(expectation(self.plan, self.engine.journal.events(), self.now()).judged)
+            cached = self._expected_cache = (newest, judged)
+        return newest, set(cached[1])
 
     def _raise_alerts(self, alerts: Iterable[Any]) -> None:
         count = 0
