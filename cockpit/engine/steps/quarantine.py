@@ -42,6 +42,15 @@ def interrupted(ctx: StepContext, what: str, took_effect: bool | None, **data: A
                    "interrupted", tuple(ctx.lines), {"took_effect": took_effect, **data})
 
 
+def record_intent(ctx: StepContext, script: Script) -> str:
+    """Journal a DDL script before it runs (the text shown and run, with the objects it
+    touches): a crash or a lost connection after this line shows what may have happened."""
+    statement = "; ".join(s.sql for s in script.statements)
+    ctx.journal.append("step_output", phase=ctx.phase.id, step=ctx.step.id,
+                       data={"statement": statement, "object": ",".join(script.objects), "state": "intent"})
+    return statement
+
+
 async def catalogue(ctx: StepContext, names: list[str]) -> dict[str, Any] | None:
     try:
         return await ctx.db.table_facts(names)
@@ -122,9 +131,7 @@ class QuarantineStep(StepKind):
             elif not facts[table].exists:
                 ctx.emit(f"{table}: absent, nothing to quarantine")
         if rename is not None:
-            statement = "; ".join(s.sql for s in rename.statements)
-            ctx.journal.append("step_output", phase=ctx.phase.id, step=ctx.step.id,
-                               data={"statement": statement, "object": ",".join(rename.objects), "state": "intent"})
+            statement = record_intent(ctx, rename)
             try:
                 await rename.run(db)
             except LockWaitTimeout as exc:

@@ -14,7 +14,7 @@ from .. import table_guards
 from ..statements import ScriptCheckFailed, column_restore_script, rename_script
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
-from .quarantine import catalogue, interrupted
+from .quarantine import catalogue, interrupted, record_intent
 
 
 class RestoreStep(StepKind):
@@ -44,9 +44,7 @@ class RestoreStep(StepKind):
         present = ctx.scratch["inputs"].present
         current, rename, columns = self._scripts(ctx, db.dialect, present)
         if rename is not None:
-            statement = "; ".join(s.sql for s in rename.statements)
-            ctx.journal.append("step_output", phase=ctx.phase.id, step=ctx.step.id,
-                               data={"statement": statement, "object": ",".join(rename.objects), "state": "intent"})
+            statement = record_intent(ctx, rename)
             try:
                 await rename.run(db)
             except LockWaitTimeout as exc:
