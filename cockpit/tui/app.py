@@ -324,11 +324,12 @@ class CockpitApp(App[int]):
             self._timer.stop()
             self._timer = None
         try:
-            before, judged = self._expected_rolled_back()
+            # reads the journal and folds it when it grew: off the event loop
+            before, judged = await asyncio.to_thread(self._expected_rolled_back)
             self.live.expected_rolled_back = judged
             snap = await self.live.refresh()
             alerts = list(getattr(self.live, "alerts_since_last", ()) or ())
-            if judged is not None and self._journal_newest() != before:
+            if judged is not None and await asyncio.to_thread(self._journal_newest) != before:
                 # an action was journalled while the probe ran (e.g. flags-on landing between
                 # the journal read and the flag read): judge on the next refresh, not now
                 alerts = [a for a in alerts if a.phase_id is None]
