@@ -156,7 +156,8 @@ NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 @given(note=hostile(), flag=hostile(), log=hostile_bytes(), cron=hostile_bytes(), step=hostile())
 def test_cli_views(sandbox: Path, capsys, note, flag, log, cron, step) -> None:
     _inject_files(sandbox, flag[0], [log[0]], cron[0])
-    assert cli.main(["note", note[0], "--phase", "10", "--config", str(sandbox)]) == 0
+    # `--` ends the options: a note that starts with "-" is text, as in any argparse CLI
+    assert cli.main(["note", "--phase", "10", "--config", str(sandbox), "--", note[0]]) == 0
     capsys.readouterr()
     assert cli.main(["journal", "--config", str(sandbox)]) == 0
     out = capsys.readouterr().out

@@ -9,7 +9,8 @@ from cockpit.engine import Engine, EngineError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("note", help="journal a note")
+    parser = subparsers.add_parser("note", help="journal a note",
+                                   epilog='a note that starts with "-" goes after "--": cockpit note --phase 10 -- "-5 rows"')
     parser.add_argument("text", metavar="TEXT")
     parser.add_argument("--phase", type=parse_phase, metavar="N")
     add_arguments(parser)
