@@ -114,7 +114,7 @@ def sandbox_tables(plan: Plan) -> list[TableSpec]:
             needed.setdefault(table, {})
         for ref in phase.columns:
             needed[ref.table].setdefault(ref.column, "int")
-        for step in phase.steps:
+        for step in phase.migration_steps:
             for ref in step.drop_columns:
                 needed[ref.table].setdefault(ref.column, "int")
         for check in phase.activity:
