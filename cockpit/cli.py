@@ -100,7 +100,7 @@ class CleanStream(io.TextIOBase):
         super().__init__()
         self.inner = inner
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         self.inner.write(clean(text, multiline=True))
         return len(text)
 
@@ -182,7 +182,7 @@ def _run(argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = CleanStream(out), CleanStream(err)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = CleanStream(out), CleanStream(err)
     try:
         try:
             code = _run(argv)

@@ -19,7 +19,7 @@ from cockpit.commands.common import EXIT_OK, EXIT_UNREACHABLE, add_common_argume
 from cockpit.plan import Plan
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("check", help="validate the plan and try every connection (exit 0, 2 or 3)")
     add_common_arguments(parser)
     parser.set_defaults(handler=main)

@@ -28,7 +28,7 @@ from cockpit.commands.common import (
 from cockpit.plan import Plan
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("tui", help="the interactive cockpit (default command)")
     add_common_arguments(parser, operator=True)
     parser.add_argument("--read-only", action="store_true", help="look without acting (no lock taken)")

@@ -52,7 +52,7 @@ def _seconds(value: str) -> float:
     return seconds
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("watch", help="the headless 24-48 h watch after a rollback")
     parser.add_argument("--config", metavar="F", help="the plan file (default: ./phases.toml)")
     parser.add_argument("--hours", type=_hours, metavar="H", help="length of a new watch (default: the plan's [watch] hours)")
