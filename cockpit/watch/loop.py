@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from cockpit.journal import Journal, JournalError
 from cockpit.plan.model import Plan
@@ -63,8 +63,15 @@ def stop_request_path(pidfile: Path) -> Path:
     return Path(f"{pidfile}.stop")
 
 
+class Probe(Protocol):
+    """What the watcher needs of the live system (cockpit.live.LiveSystem): one snapshot
+    per refresh, judging drift only for the phases it names as rolled back."""
+
+    async def refresh(self, rolled_back: set[int] | None = None) -> Snapshot: ...
+
+
 class Watcher:
-    def __init__(self, plan: Plan, settings: WatchSettings, journal: Journal, live: Any, *,
+    def __init__(self, plan: Plan, settings: WatchSettings, journal: Journal, live: Probe, *,
                  notifier: Notifier | None = None, test_notifier: Notifier | None = None,
                  systemd: SystemdNotifier | None = None, pidfile: Path | None = None,
                  clock: Callable[[], float] = time.time, say: Callable[[str], None] | None = None) -> None:

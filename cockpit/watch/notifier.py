@@ -108,7 +108,7 @@ class _Channel:
 @dataclass
 class Notifier:
     urls: list[str]
-    journal: Journal
+    journal: Journal | None  # None: built only to validate the URLs (`cockpit watch --detach`)
     settings: NotifySettings = field(default_factory=NotifySettings)
     on_failure: Callable[[str, str], None] = lambda channel, error: None
     on_recovery: Callable[[str], None] = lambda channel: None
@@ -236,6 +236,8 @@ class Notifier:
             data["error"] = error[:300]
         else:
             data["seconds"] = round(seconds, 3)
+        if self.journal is None:
+            return
         try:
             self.journal.append(kind, data=data)
         except JournalError:
