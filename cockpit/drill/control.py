@@ -80,5 +80,6 @@ def report(engine: DrillEngine, number: int | None) -> DrillScore:
     events = engine.journal.events()
     drill = find_drill(events, number)
     if drill is None:
-        raise DrillRefused(f"no drill {number} in the journal" if number is not None else "no drill in the journal yet (cockpit drill start)")
+        raise DrillRefused(f"no drill {number} in the journal" if number is not None
+                           else "no drill in the journal yet (cockpit drill start)")
     return score(engine.plan, events, drill)

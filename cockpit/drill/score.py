@@ -173,7 +173,8 @@ def _phase_score(plan: Plan, events: Sequence[Event], phase: Phase) -> PhaseScor
                 deferred = _deferred_drop(events, phase, event)
                 if deferred:
                     resolution, resolved = deferred, True
-            refusals.append(Refusal(event.step or "", str(event.data.get("guard") or ""), str(event.data.get("message", "")), resolution, resolved))
+            refusals.append(Refusal(event.step or "", str(event.data.get("guard") or ""), str(event.data.get("message", "")),
+                                    resolution, resolved))
     overrides = [f"{e.data.get('guard')}: {e.data.get('reason', '')}" for e in events if e.kind == "override" and e.phase == phase.id]
     ticks = state.ticks(events, phase.id)
     unticked = [f"{which}: {item.id}" for which in ("before", "after") for item in plan.checklist(which)
@@ -261,7 +262,8 @@ def to_markdown(result: DrillScore) -> str:
         lines += [f"| {_md(s.step)} | {s.status} | {s.attempts} | {_secs(s.seconds)} |" for s in p.steps]
         lines.append("")
         if p.refusals:
-            lines += ["Refusals met:", *[f"- {_md(r.step)} [{_md(r.guard)}]: {_md(r.message)} → {_md(r.resolution)}" for r in p.refusals], ""]
+            lines += ["Refusals met:",
+                      *[f"- {_md(r.step)} [{_md(r.guard)}]: {_md(r.message)} → {_md(r.resolution)}" for r in p.refusals], ""]
         if p.overrides:
             lines += ["Overrides:", *[f"- {_md(o)}" for o in p.overrides], ""]
         if p.interrupted:
