@@ -161,12 +161,8 @@ PlanStepKind = Literal["flags_off", "flags_on", "cron_stop", "cron_start", "back
 SynthesizedStepKind = Literal["quarantine", "restore"]
 StepKindName = PlanStepKind | SynthesizedStepKind
 STEP_KINDS: tuple[PlanStepKind, ...] = get_args(PlanStepKind)
-SYNTHESIZED_KINDS: tuple[SynthesizedStepKind, ...] = get_args(SynthesizedStepKind)
-ABORT_KINDS: frozenset[str] = frozenset({"flags_on", "cron_start", "restore"})
-DESTRUCTIVE_KINDS: frozenset[str] = frozenset({"migration", "quarantine"})
-# Steps that change what the phase's tables are (and so must not run while a cron run of
-# the phase is in flight, and are refused as a whole by the abort guards after them).
-TABLE_KINDS: frozenset[str] = frozenset({"migration", "quarantine"})
+ABORT_KINDS: frozenset[StepKindName] = frozenset({"flags_on", "cron_start", "restore"})
+DESTRUCTIVE_KINDS: frozenset[StepKindName] = frozenset({"migration", "quarantine"})
 KeptByNote = tuple[tuple[str, str], ...]
 
 
