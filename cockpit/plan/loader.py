@@ -105,6 +105,9 @@ class _StepHead(TypedDict):
 
 
 class _Loader:
+    """One load of one plan text: the sections in the order the file gives them, every
+    failure mapped back to its line."""
+
     def __init__(self, path: Path, text: str) -> None:
         self.file = path
         self.base = path.parent
