@@ -100,7 +100,7 @@ class CleanStream(io.TextIOBase):
         super().__init__()
         self.inner = inner
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         self.inner.write(clean(text, multiline=True))
         return len(text)
 
@@ -117,11 +117,11 @@ class CleanStream(io.TextIOBase):
         return True
 
     @property
-    def encoding(self) -> str:  # type: ignore[override]
+    def encoding(self) -> str:  # type: ignore[override]  # typeshed: a plain attribute; here read-only, the inner stream's
         return getattr(self.inner, "encoding", "utf-8")
 
     @property
-    def errors(self) -> str | None:  # type: ignore[override]
+    def errors(self) -> str | None:  # type: ignore[override]  # as `encoding`
         return getattr(self.inner, "errors", None)
 
 
@@ -162,10 +162,11 @@ def _silence_stdout() -> None:
 def _is_broken_pipe(exc: BaseException) -> bool:
     """A closed pipe, also when a command wrapped it in another exception."""
     seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, BrokenPipeError):
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, BrokenPipeError):
             return True
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        current = current.__cause__ or current.__context__
         seen += 1
     return False
 
@@ -182,7 +183,7 @@ def _run(argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = CleanStream(out), CleanStream(err)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = CleanStream(out), CleanStream(err)
     try:
         try:
             code = _run(argv)

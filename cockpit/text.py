@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # Rich and Textual are imported lazily: the CLI's start-up stays light
     from rich.text import Text
+    from textual.content import Content
 
 __all__ = [
     "ELLIPSIS",
@@ -99,11 +100,11 @@ def plain(
     return Text(clean(text, multiline=multiline, limit=limit), style=style)
 
 
-def content(text: object, multiline: bool = False, limit: int | None = None):
+def content(text: object, multiline: bool = False, limit: int | None = None) -> Content:
     """A Textual `Content` holding cleaned `text` literally (for Static/Label/notify).
 
-    Typed loosely so that importing this module does not import Textual; the return
-    value is a `textual.content.Content`.
+    Textual is imported here, not at the top, so that importing this module (the CLI
+    does) does not import Textual.
     """
     from textual.content import Content
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the journal is imported lazily: the CLI's start-up stays li
     from cockpit.journal import Event
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing = subparsers.add_parser("alerts", help="the watch's alerts (open ones; --all for acknowledged too)")
     listing.add_argument("--config", metavar="F", help="the plan file (default: ./phases.toml)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")

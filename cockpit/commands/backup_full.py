@@ -14,7 +14,7 @@ from cockpit.commands.engine_cli import add_arguments, outcome_exit, with_engine
 from cockpit.engine import Engine
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("backup-full", help="dump the whole target database (dry-run unless --execute)")
     parser.add_argument("--execute", action="store_true", help="take and verify the dump, and journal it")
     add_arguments(parser)

@@ -13,13 +13,16 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cockpit.commands.common import EXIT_OK, EXIT_UNREACHABLE, add_common_arguments, load_config
 from cockpit.plan import Plan
 
+if TYPE_CHECKING:
+    from cockpit.db.base import Database
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("check", help="validate the plan and try every connection (exit 0, 2 or 3)")
     add_common_arguments(parser)
     parser.set_defaults(handler=main)
@@ -66,7 +69,7 @@ async def _check_database(plan: Plan) -> list[tuple[str, bool, str]]:
     return results
 
 
-async def _check_flag_keys(db: Any, plan: Plan) -> tuple[str, bool, str]:
+async def _check_flag_keys(db: Database, plan: Plan) -> tuple[str, bool, str]:
     """Every plan flag must match exactly one row under the key column's own collation
     (as the application's lookup does): a missing key is not off, and a key matching
     several rows (`Enable_X` and `enable_x ` under a case-insensitive, PAD SPACE

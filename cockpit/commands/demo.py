@@ -13,7 +13,7 @@ from cockpit.commands.common import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("demo", help="open the cockpit on the embedded sandbox (created on first use)")
     parser.add_argument("--dir", metavar="D", help="sandbox folder (default: the state folder's sandbox)")
     parser.add_argument("--operator", metavar="NAME", help="who drills (default: $SUDO_USER or $USER)")

@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from cockpit.commands.common import EXIT_BAD_INPUT, fail
 from cockpit.commands.engine_cli import add_arguments, with_engine
 from cockpit.engine import Engine
 
+if TYPE_CHECKING:
+    from cockpit.drill.score import DrillScore
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("drill", help="start, end and score a drill (a marked rehearsal)")
     actions = parser.add_subparsers(dest="drill_action", metavar="ACTION", required=True)
     start = actions.add_parser("start", help="mark the start of a drill; everything journalled until `drill end` belongs to it")
@@ -50,7 +54,7 @@ def main_start(args: argparse.Namespace) -> int:
     return with_engine(args, work, connect=False)
 
 
-def _summary(result) -> str:
+def _summary(result: DrillScore) -> str:
     lines = [f"drill {result.drill}: {result.verdict.upper()}"]
     for p in result.phases:
         took = "-" if p.minutes is None else f"{p.minutes:.1f}"

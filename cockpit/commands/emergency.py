@@ -8,7 +8,7 @@ from cockpit.commands.engine_cli import add_arguments, outcome_exit, with_engine
 from cockpit.engine import Engine
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("emergency", help="turn every flag off (dry-run unless --execute)")
     parser.add_argument("--execute", action="store_true", help="do it (needs --confirm EMERGENCY)")
     parser.add_argument("--confirm", metavar="TOKEN", help="type EMERGENCY")

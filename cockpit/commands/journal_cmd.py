@@ -17,7 +17,7 @@ from cockpit.engine import Engine
 from cockpit.text import clean
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("journal", help="print the journal in order")
     parser.add_argument("--json", action="store_true", help="one JSON array of events")
     parser.add_argument("--phase", type=parse_phase, metavar="N", help="only this phase's events")
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 LINE_LIMIT = 4000  # one event per line; a megabyte-long log line is cut, not printed
 
 
-def describe(data: dict) -> str:
+def describe(data: dict[str, object]) -> str:
     for key in ("message", "text", "line", "reason", "statement"):
         if data.get(key):
             prefix = f"{data['status']}: " if key == "message" and data.get("status") else ""

@@ -9,7 +9,7 @@ from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine, EngineError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("log", help="append the rollback log entry for a phase")
     parser.add_argument("phase", type=parse_phase, metavar="PHASE")
     parser.add_argument("--reason", required=True, help="why the phase was rolled back")

@@ -8,7 +8,7 @@ from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine, EngineError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("note", help="journal a note",
                                    epilog='a note that starts with "-" goes after "--": cockpit note --phase 10 -- "-5 rows"')
     parser.add_argument("text", metavar="TEXT")

@@ -10,7 +10,7 @@ from cockpit.engine import Engine
 from cockpit.text import clean
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("run", help="dry-run (default) or execute one step")
     parser.add_argument("phase", type=parse_phase, metavar="PHASE")
     parser.add_argument("step", metavar="STEP")

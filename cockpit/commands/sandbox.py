@@ -6,11 +6,16 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cockpit.commands.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNREACHABLE, fail
+from cockpit.plan.names import IDENTIFIER
+
+if TYPE_CHECKING:
+    from cockpit.sandbox import MysqlSpec
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("sandbox", help="create a sandbox to drill the rollback on")
     actions = parser.add_subparsers(dest="sandbox_action", metavar="ACTION", required=True)
     init = actions.add_parser("init", help="create a sandbox in DIR and print the path of its config")
@@ -22,11 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.set_defaults(handler=main)
 
 
-def parse_mysql_spec(text: str, user: str | None, option_file: str | None = None):
+def parse_mysql_spec(text: str, user: str | None, option_file: str | None = None) -> MysqlSpec:
     """`host:port/database` (port optional) into a MysqlSpec; bad text exits 2."""
     from cockpit.sandbox import MysqlSpec
 
-    match = re.fullmatch(r"(?P<host>[^:/]+)(?::(?P<port>\d+))?/(?P<database>[A-Za-z_][A-Za-z0-9_]*)", text)
+    match = re.fullmatch(rf"(?P<host>[^:/]+)(?::(?P<port>\d+))?/(?P<database>{IDENTIFIER.pattern})", text)
     if not match:
         fail(f"--mysql must look like HOST:PORT/DATABASE, got \"{text}\"", EXIT_BAD_INPUT)
     return MysqlSpec(host=match["host"], port=int(match["port"] or 3306), database=match["database"], user=user or "",

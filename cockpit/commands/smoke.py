@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from cockpit.commands.common import EXIT_BAD_INPUT, fail
 from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine
 
+if TYPE_CHECKING:
+    from cockpit.probes.smoke import SmokeResult
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("smoke", help="run the plan's HTTP smoke checks (platform and a phase's)")
     parser.add_argument("--phase", type=parse_phase, metavar="N", help="also this phase's own checks")
     parser.add_argument("--json", action="store_true")
@@ -23,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=main)
 
 
-def record(engine: Engine, phase_id: int | None, results: list) -> None:
+def record(engine: Engine, phase_id: int | None, results: list[SmokeResult]) -> None:
     """Journal one smoke run (the checklist's evidence reads the latest per phase)."""
     engine.journal.append("smoke", phase=phase_id, data={"ok": all(r.ok for r in results),
                                                         "results": [r.to_json() for r in results]})

@@ -7,19 +7,23 @@ import asyncio
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from cockpit.commands.common import EXIT_OK, EXIT_UNREACHABLE, add_common_arguments, load_config
 from cockpit.probes.snapshot import Snapshot
 
+if TYPE_CHECKING:
+    from cockpit.plan.model import Plan
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("status", help="one snapshot of all live state")
     add_common_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the snapshot as JSON (documented in the README)")
     parser.set_defaults(handler=main)
 
 
-async def take_snapshot(plan) -> Snapshot:
+async def take_snapshot(plan: Plan) -> Snapshot:
     """Open the target, refresh once, close. A lost database is a state in the snapshot."""
     from cockpit.db import open_database
     from cockpit.live import LiveSystem

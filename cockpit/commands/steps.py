@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine
 
+if TYPE_CHECKING:
+    from cockpit.probes.snapshot import Snapshot
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("steps", help="list a phase's steps with status and guards")
     parser.add_argument("phase", type=parse_phase, metavar="PHASE")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -18,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=main)
 
 
-async def _snapshot(engine: Engine):
+async def _snapshot(engine: Engine) -> Snapshot | None:
     """One live snapshot so the preview sees live flags and rows (None when unavailable)."""
     if engine.db is None:
         return None

@@ -9,7 +9,7 @@ from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine, EngineError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("tick", help="tick (or untick) a checklist item of a phase; --list shows the items")
     parser.add_argument("phase", type=parse_phase, metavar="PHASE")
     parser.add_argument("item", metavar="ITEM", nargs="?")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cockpit.commands.common import (
     EXIT_REFUSED,
@@ -27,8 +27,11 @@ from cockpit.commands.common import (
 )
 from cockpit.plan import Plan
 
+if TYPE_CHECKING:
+    from cockpit.db.options import ConnectionSettings
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("tui", help="the interactive cockpit (default command)")
     add_common_arguments(parser, operator=True)
     parser.add_argument("--read-only", action="store_true", help="look without acting (no lock taken)")
@@ -58,7 +61,7 @@ def run_tui(
     return asyncio.run(_run(plan, read_only, operator_name(operator), clock, auto_refresh, welcome, settings))
 
 
-def connection_settings(plan: Plan) -> Any:
+def connection_settings(plan: Plan) -> ConnectionSettings | None:
     """A MySQL target's connection settings, resolved now: a password prompt (when no
     option file or MYSQL_PWD gives one) must run before the app owns the terminal.
     None for the sandbox."""
@@ -70,7 +73,7 @@ def connection_settings(plan: Plan) -> Any:
 
 
 async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], float] | None, auto_refresh: bool,
-               welcome: str = "", settings: Any = None) -> int:
+               welcome: str = "", settings: ConnectionSettings | None = None) -> int:
     import time
 
     from cockpit.tui.app import CockpitApp

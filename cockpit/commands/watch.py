@@ -19,6 +19,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cockpit.commands.common import (
     EXIT_BAD_INPUT,
@@ -28,6 +29,11 @@ from cockpit.commands.common import (
     operator_name,
 )
 from cockpit.plan import Plan
+
+if TYPE_CHECKING:  # imported where used: `cockpit watch --stop` stays light
+    from cockpit.journal import Journal
+    from cockpit.watch.loop import WatchSettings
+    from cockpit.watch.notifier import Notifier
 
 MAX_HOURS = 24 * 14
 
@@ -52,7 +58,7 @@ def _seconds(value: str) -> float:
     return seconds
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("watch", help="the headless 24-48 h watch after a rollback")
     parser.add_argument("--config", metavar="F", help="the plan file (default: ./phases.toml)")
     parser.add_argument("--hours", type=_hours, metavar="H", help="length of a new watch (default: the plan's [watch] hours)")
@@ -80,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
     return _start(plan, args, pidfile, who)
 
 
-def _settings(plan: Plan, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(plan: Plan, args: argparse.Namespace) -> WatchSettings:
     from cockpit.watch.loop import WatchSettings
 
     def env(name: str) -> float | None:
@@ -103,7 +109,7 @@ def _settings(plan: Plan, args: argparse.Namespace):  # type: ignore[no-untyped-
     )
 
 
-def _notifiers(plan: Plan, journal):  # type: ignore[no-untyped-def]
+def _notifiers(plan: Plan, journal: Journal | None) -> tuple[Notifier | None, Notifier | None]:
     from cockpit.watch.notifier import (
         Notifier,
         NotifyConfigError,
@@ -142,7 +148,7 @@ def _start(plan: Plan, args: argparse.Namespace, pidfile: Path, who: str) -> int
         lock.release()
 
 
-async def _run(plan: Plan, settings, pidfile: Path, who: str) -> int:  # type: ignore[no-untyped-def]
+async def _run(plan: Plan, settings: WatchSettings, pidfile: Path, who: str) -> int:
     from cockpit.db import open_database
     from cockpit.journal import Journal, JournalError
     from cockpit.live import LiveSystem
@@ -169,7 +175,7 @@ async def _run(plan: Plan, settings, pidfile: Path, who: str) -> int:  # type: i
         systemd.close()
 
 
-def _detach(plan: Plan, args: argparse.Namespace, settings, pidfile: Path, who: str) -> int:  # type: ignore[no-untyped-def]
+def _detach(plan: Plan, args: argparse.Namespace, settings: WatchSettings, pidfile: Path, who: str) -> int:
     from cockpit.watch.spawn import log_path, spawn_detached
 
     child = ["--hours", f"{settings.hours:g}", "--operator", who,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from cockpit.engine import state
+from cockpit.plan.model import Plan
 
 from .logbook import drill_log_path
+from .ports import DrillEngine
 from .record import Drill, active_drill, drills, find_drill
 from .score import DrillScore, score, to_markdown
 
@@ -16,7 +17,7 @@ class DrillRefused(Exception):
     """The drill cannot start or end; the message names why and what to do."""
 
 
-def start(engine: Any, staging: bool = False) -> tuple[Drill, list[str]]:
+def start(engine: DrillEngine, staging: bool = False) -> tuple[Drill, list[str]]:
     """Journal a drill_start; returns the drill and notices for the operator.
 
     A drill runs on a sandbox (the plan says `sandbox = true`) or, said explicitly with
@@ -43,13 +44,13 @@ def start(engine: Any, staging: bool = False) -> tuple[Drill, list[str]]:
     return drill, notices
 
 
-def report_path(plan: Any, number: int) -> Path:
+def report_path(plan: Plan, number: int) -> Path:
     """Next to the drill log: ROLLBACK_LOG.drill-3-report.md."""
     log = drill_log_path(plan)
     return log.with_name(f"{plan.log.file.stem}.drill-{number}-report.md")
 
 
-def write_report(plan: Any, result: DrillScore) -> Path:
+def write_report(plan: Plan, result: DrillScore) -> Path:
     path = report_path(plan, result.drill)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".md.tmp")
@@ -58,7 +59,7 @@ def write_report(plan: Any, result: DrillScore) -> Path:
     return path
 
 
-def end(engine: Any) -> tuple[DrillScore, Path]:
+def end(engine: DrillEngine) -> tuple[DrillScore, Path]:
     """Score the running drill, journal its end with the verdict, write its report."""
     if engine.read_only:
         raise DrillRefused(f"read-only: {engine.read_only_reason}")
@@ -75,9 +76,10 @@ def end(engine: Any) -> tuple[DrillScore, Path]:
     return result, write_report(engine.plan, result)
 
 
-def report(engine: Any, number: int | None) -> DrillScore:
+def report(engine: DrillEngine, number: int | None) -> DrillScore:
     events = engine.journal.events()
     drill = find_drill(events, number)
     if drill is None:
-        raise DrillRefused(f"no drill {number} in the journal" if number is not None else "no drill in the journal yet (cockpit drill start)")
+        raise DrillRefused(f"no drill {number} in the journal" if number is not None
+                           else "no drill in the journal yet (cockpit drill start)")
     return score(engine.plan, events, drill)

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cockpit.engine import state
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan
 
+from .ports import DrillEngine
 from .record import Drill, active_drill
 
 DRILL_HEADING = "# Drill Log\n\nRehearsals of the rollback plan; none of these entries is a production rollback.\n"
@@ -45,7 +46,7 @@ def _clock(at: float) -> str:
     return time.strftime("%H:%M", time.localtime(at))
 
 
-def extra_issues(events: list[Event], phase: Phase) -> list[str]:
+def extra_issues(events: Sequence[Event], phase: Phase) -> list[str]:
     """What report.issues does not list: emergency rollbacks (no phase) and interrupted
     runs that a later run superseded."""
     found: list[str] = []
@@ -64,7 +65,7 @@ def extra_issues(events: list[Event], phase: Phase) -> list[str]:
     return found
 
 
-def render(plan: Plan, events: list[Event], phase: Phase, reason: str, resolution: str, drill: Drill | None) -> str:
+def render(plan: Plan, events: Sequence[Event], phase: Phase, reason: str, resolution: str, drill: Drill | None) -> str:
     """The entry as it will be written: report.render_entry plus the issues above, headed
     as a drill during one."""
     from cockpit.report import render_entry
@@ -87,7 +88,7 @@ def render(plan: Plan, events: list[Event], phase: Phase, reason: str, resolutio
     return "\n".join(lines) + "\n"
 
 
-def preview(engine: Any, phase_id: int, reason: str, resolution: str) -> str:
+def preview(engine: DrillEngine, phase_id: int, reason: str, resolution: str) -> str:
     events = engine.journal.events()
     return render(engine.plan, events, engine.plan.phase(phase_id), reason, resolution, active_drill(events))
 
@@ -107,7 +108,7 @@ def _append(path: Path, heading: str, entry: str) -> bool:
     return True
 
 
-def append(engine: Any, phase_id: int, reason: str, resolution: str) -> Appended:
+def append(engine: DrillEngine, phase_id: int, reason: str, resolution: str) -> Appended:
     """Append the phase's entry to the rollback log (or the drill log during a drill) and
     journal it. Refuses (EngineRefused) read-only, or when the journal shows no rollback."""
     from cockpit.engine import EngineRefused

@@ -7,8 +7,8 @@ finished drill never changes and `drill report` on another machine reads the sam
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from cockpit.engine import state, table_guards
 from cockpit.journal import Event
@@ -72,11 +72,11 @@ class DrillScore:
     not_attempted: list[int]
     emergency: list[str]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"schema": 1, **asdict(self)}
 
 
-def _step_scores(events: list[Event], phase: Phase) -> list[StepScore]:
+def _step_scores(events: Sequence[Event], phase: Phase) -> list[StepScore]:
     scores = []
     for step in phase.all_steps:
         runs = [e for e in events if e.phase == phase.id and e.step == step.id and e.kind in ("step_intent", "step_outcome")]
@@ -102,7 +102,7 @@ def _refused_guards(refusal: Event) -> set[str]:
     return names
 
 
-def _resolution(events: list[Event], refusal: Event) -> tuple[str, bool]:
+def _resolution(events: Sequence[Event], refusal: Event) -> tuple[str, bool]:
     """What came after a refusal: an override of the same step past a guard that refused
     it (with its reason), the same step done later (naming what ran in between), or nothing.
     An override of another step or another guard does not resolve this refusal."""
@@ -123,7 +123,7 @@ def _resolution(events: list[Event], refusal: Event) -> tuple[str, bool]:
     return "unresolved", False
 
 
-def _deferred_drop(events: list[Event], phase: Phase, refusal: Event) -> str | None:
+def _deferred_drop(events: Sequence[Event], phase: Phase, refusal: Event) -> str | None:
     """A final drop refused only by the watch window, on tables still quarantined at the
     drill's end, was not a wrong turn: the plan marks the drop optional and the cockpit
     offers it after the watch. Returns how to read it, or None when it does not apply."""
@@ -137,7 +137,7 @@ def _deferred_drop(events: list[Event], phase: Phase, refusal: Event) -> str | N
     return "left for after the watch (the final drop is optional; `restore` is the way back meanwhile)"
 
 
-def _tables(events: list[Event], phase: Phase) -> tuple[str, list[str]]:
+def _tables(events: Sequence[Event], phase: Phase) -> tuple[str, list[str]]:
     """Where the phase's tables ended the drill, and what in that is a finding."""
     words: list[str] = []
     findings: list[str] = []
@@ -161,7 +161,7 @@ def _tables(events: list[Event], phase: Phase) -> tuple[str, list[str]]:
     return "; ".join(words), findings
 
 
-def _phase_score(plan: Plan, events: list[Event], phase: Phase) -> PhaseScore:
+def _phase_score(plan: Plan, events: Sequence[Event], phase: Phase) -> PhaseScore:
     progress = state.phase_progress(events, phase, events[-1].at if events else 0.0)
     minutes = None if progress.elapsed_s is None else progress.elapsed_s / 60
     completed = progress.status == "rolled back"
@@ -173,7 +173,8 @@ def _phase_score(plan: Plan, events: list[Event], phase: Phase) -> PhaseScore:
                 deferred = _deferred_drop(events, phase, event)
                 if deferred:
                     resolution, resolved = deferred, True
-            refusals.append(Refusal(event.step or "", str(event.data.get("guard") or ""), str(event.data.get("message", "")), resolution, resolved))
+            refusals.append(Refusal(event.step or "", str(event.data.get("guard") or ""), str(event.data.get("message", "")),
+                                    resolution, resolved))
     overrides = [f"{e.data.get('guard')}: {e.data.get('reason', '')}" for e in events if e.kind == "override" and e.phase == phase.id]
     ticks = state.ticks(events, phase.id)
     unticked = [f"{which}: {item.id}" for which in ("before", "after") for item in plan.checklist(which)
@@ -187,7 +188,7 @@ def _phase_score(plan: Plan, events: list[Event], phase: Phase) -> PhaseScore:
     )
 
 
-def score(plan: Plan, events: list[Event], drill: Drill) -> DrillScore:
+def score(plan: Plan, events: Sequence[Event], drill: Drill) -> DrillScore:
     mine = drill_events(events, drill)
     touched = {e.phase for e in mine if e.phase is not None and e.kind in ("step_intent", "step_outcome", "override", "tick", "untick")}
     phases = [_phase_score(plan, mine, p) for p in plan.rollback_order if p.id in touched]
@@ -261,7 +262,8 @@ def to_markdown(result: DrillScore) -> str:
         lines += [f"| {_md(s.step)} | {s.status} | {s.attempts} | {_secs(s.seconds)} |" for s in p.steps]
         lines.append("")
         if p.refusals:
-            lines += ["Refusals met:", *[f"- {_md(r.step)} [{_md(r.guard)}]: {_md(r.message)} → {_md(r.resolution)}" for r in p.refusals], ""]
+            lines += ["Refusals met:",
+                      *[f"- {_md(r.step)} [{_md(r.guard)}]: {_md(r.message)} → {_md(r.resolution)}" for r in p.refusals], ""]
         if p.overrides:
             lines += ["Overrides:", *[f"- {_md(o)}" for o in p.overrides], ""]
         if p.interrupted:

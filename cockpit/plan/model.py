@@ -7,21 +7,12 @@ identifiers, references resolve, ids are unique.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal, get_args
 
 from cockpit.plan.keep import kept_by_notes
 
-STEP_KINDS = ("flags_off", "flags_on", "cron_stop", "cron_start", "backup", "migration", "manual", "check")
-# Kinds the cockpit synthesizes from a plan's migration step (a plan cannot declare them):
-# the migration becomes quarantine -> backup (verified by restore) -> final drop, with
-# restore as its undo. See Phase.__post_init__.
-SYNTHESIZED_KINDS = ("quarantine", "restore")
-ABORT_KINDS = frozenset({"flags_on", "cron_start", "restore"})
-DESTRUCTIVE_KINDS = frozenset({"migration", "quarantine"})
-# Steps that change what the phase's tables are (and so must not run while a cron run of
-# the phase is in flight, and are refused as a whole by the abort guards after them).
-TABLE_KINDS = frozenset({"migration", "quarantine"})
 EVIDENCE_KINDS = ("backup", "flags_off", "cron_stopped", "no_active_users", "error_logs", "watch", "log_written", "smoke")
 
 
@@ -143,33 +134,48 @@ class ActivityCheck:
 
 
 @dataclass(frozen=True)
+class SmokeCheck:
+    """An HTTP check that the platform (or one phase's feature) works (see plan/smoke.py)."""
+
+    id: str
+    url: str
+    status: int = 200
+    contains: str = ""
+    phase: int | None = None  # None: the whole platform
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
 class ErrorLog:
     path: Path
     pattern: str
 
 
-@dataclass(frozen=True)
-class Step:
+# -- steps ----------------------------------------------------------------------------
+# Each step kind has its own spec type, tagged by a Literal `kind`, so code that checks
+# `step.kind == "check"` (or isinstance) gets exactly that kind's fields from mypy.
+PlanStepKind = Literal["flags_off", "flags_on", "cron_stop", "cron_start", "backup", "migration", "manual", "check"]
+# Kinds the cockpit synthesizes from a plan's migration step (a plan cannot declare them):
+# the migration becomes quarantine -> backup (verified by restore) -> final drop, with
+# restore as its undo. See Phase.__post_init__.
+SynthesizedStepKind = Literal["quarantine", "restore"]
+StepKindName = PlanStepKind | SynthesizedStepKind
+STEP_KINDS: tuple[PlanStepKind, ...] = get_args(PlanStepKind)
+ABORT_KINDS: frozenset[StepKindName] = frozenset({"flags_on", "cron_start", "restore"})
+DESTRUCTIVE_KINDS: frozenset[StepKindName] = frozenset({"migration", "quarantine"})
+KeptByNote = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepSpec:
+    """What every step has, whatever its kind. `protected_tables` and `kept_by_note` are
+    empty here and filled by the kinds that destroy tables: views and guards ask them of
+    any step (a backup's quarantine, every dry run's warnings) without checking the kind."""
+
     id: str
-    kind: str
+    kind: StepKindName  # each kind narrows it to its own Literal
     title: str
     optional: bool = False
-    guard_tables: tuple[str, ...] = ()
-    drop_tables: tuple[str, ...] = ()
-    drop_columns: tuple[ColumnRef, ...] = ()
-    as_written: str = ""
-    tables: tuple[str, ...] = ()  # backup: which tables; empty means the phase's migration guards
-    activity: str = ""  # check: id of an activity check of the phase
-    sql: str = ""  # check: a query whose first column of the first row must equal `expect`
-    command: tuple[str, ...] = ()  # check: argv that must exit 0
-    expect: int = 0
-    # (table or "table.column", note): what a `manual` note of the same phase says to keep
-    # while this migration/quarantine destroys it (plan/keep.py). Computed once at load.
-    kept_by_note: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def kept_tables(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.kept_by_note)
 
     @property
     def destructive(self) -> bool:
@@ -182,13 +188,104 @@ class Step:
 
     @property
     def protected_tables(self) -> tuple[str, ...]:
-        """Tables whose rows this migration would destroy: guard tables plus the tables
-        that lose a column (a dropped column is production data too)."""
-        seen: list[str] = []
-        for name in (*self.guard_tables, *self.drop_tables, *(c.table for c in self.drop_columns)):
-            if name not in seen:
-                seen.append(name)
-        return tuple(seen)
+        """Tables whose rows this step would destroy (none, unless it works on tables)."""
+        return ()
+
+    @property
+    def kept_by_note(self) -> KeptByNote:
+        """(table or "table.column", note) a `manual` note keeps while this step destroys it."""
+        return ()
+
+    @property
+    def kept_tables(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.kept_by_note)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagsSpec(StepSpec):
+    """Feature flags off (the rollback) or on again (its undo): the phase's `flags`."""
+
+    kind: Literal["flags_off", "flags_on"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CronSpec(StepSpec):
+    """The phase's cron jobs commented out (stop) or restored (start)."""
+
+    kind: Literal["cron_stop", "cron_start"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManualSpec(StepSpec):
+    """Something the operator does by hand and ticks off (its title is the instruction)."""
+
+    kind: Literal["manual"] = "manual"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupSpec(StepSpec):
+    kind: Literal["backup"] = "backup"
+    tables: tuple[str, ...] = ()  # which tables; empty means the phase's migration guards
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckSpec(StepSpec):
+    """A condition that must hold: exactly one of an activity check, a query or a command."""
+
+    kind: Literal["check"] = "check"
+    activity: str = ""  # id of an activity check of the phase
+    sql: str = ""  # a query whose first column of the first row must equal `expect`
+    command: tuple[str, ...] = ()  # argv that must exit 0
+    expect: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableStepSpec(StepSpec):
+    """A step over the tables and columns a plan's migration drops."""
+
+    guard_tables: tuple[str, ...] = ()
+    drop_tables: tuple[str, ...] = ()
+    drop_columns: tuple[ColumnRef, ...] = ()
+
+    @property
+    def protected_tables(self) -> tuple[str, ...]:
+        """Guard tables plus the tables that lose a column (a dropped column is
+        production data too)."""
+        return tuple(dict.fromkeys((*self.guard_tables, *self.drop_tables, *(c.table for c in self.drop_columns))))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestoreSpec(TableStepSpec):
+    """(undo) The quarantined tables back under their names in one RENAME."""
+
+    kind: Literal["restore"] = "restore"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DestroyingSpec(TableStepSpec):
+    """A step that takes tables out of production (quarantine) or drops them (migration)."""
+
+    as_written: str = ""  # the plan's SQL, as the seed wrote it
+    # What a `manual` note of the same phase says to keep while this step destroys it
+    # (plan/keep.py). Computed once at load (see mark_kept_by_note).
+    kept_by_note: KeptByNote = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrationSpec(DestroyingSpec):
+    """The plan's migration: after the quarantine, the final DROP of the quarantined tables."""
+
+    kind: Literal["migration"] = "migration"
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuarantineSpec(DestroyingSpec):
+    """One RENAME of the migration's tables out of production's reach (synthesized)."""
+
+    kind: Literal["quarantine"] = "quarantine"
+
+
+Step = FlagsSpec | CronSpec | ManualSpec | BackupSpec | CheckSpec | MigrationSpec | QuarantineSpec | RestoreSpec
 
 
 @dataclass(frozen=True)
@@ -237,14 +334,14 @@ class Phase:
         raise KeyError(check_id)
 
     @property
-    def migration_steps(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.kind == "migration")
+    def migration_steps(self) -> tuple[MigrationSpec, ...]:
+        return tuple(s for s in self.steps if isinstance(s, MigrationSpec))
 
     @property
-    def quarantine_steps(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.kind == "quarantine")
+    def quarantine_steps(self) -> tuple[QuarantineSpec, ...]:
+        return tuple(s for s in self.steps if isinstance(s, QuarantineSpec))
 
-    def quarantine_for(self, step: Step) -> Step | None:
+    def quarantine_for(self, step: Step) -> QuarantineSpec | None:
         """The quarantine step that holds the tables `step` (a final drop, a backup or a
         restore) works on: the one with the same tables, else the phase's first."""
         wanted = step.protected_tables
@@ -255,12 +352,7 @@ class Phase:
 
     @property
     def guard_tables(self) -> tuple[str, ...]:
-        seen: list[str] = []
-        for step in self.migration_steps:
-            for name in step.protected_tables:
-                if name not in seen:
-                    seen.append(name)
-        return tuple(seen)
+        return tuple(dict.fromkeys(name for step in self.migration_steps for name in step.protected_tables))
 
 
 def mark_kept_by_note(steps: tuple[Step, ...]) -> tuple[Step, ...]:
@@ -268,9 +360,9 @@ def mark_kept_by_note(steps: tuple[Step, ...]) -> tuple[Step, ...]:
     phase says to keep ("Keep OEM scan rules table") although the step destroys them:
     the plan contradicts itself there, and the operator must see it and confirm it."""
     notes = [s.title for s in steps if s.kind == "manual"]
-    out = []
+    out: list[Step] = []
     for step in steps:
-        if step.kind in TABLE_KINDS:
+        if isinstance(step, DestroyingSpec):
             tables = tuple(dict.fromkeys((*step.guard_tables, *step.drop_tables)))
             columns = tuple((c.table, c.column) for c in step.drop_columns)
             step = replace(step, kept_by_note=kept_by_notes(notes, tables, columns))
@@ -278,7 +370,7 @@ def mark_kept_by_note(steps: tuple[Step, ...]) -> tuple[Step, ...]:
     return tuple(out)
 
 
-def _synthetic_id(base: str, migration: Step, single: bool) -> str:
+def _synthetic_id(base: str, migration: MigrationSpec, single: bool) -> str:
     return base if single else f"{migration.id}-{base}"
 
 
@@ -295,32 +387,34 @@ def synthesize_quarantine(steps: tuple[Step, ...], aborts: tuple[Step, ...]) -> 
       restore     (undo) the tables back under their names in one RENAME.
 
     Idempotent: a phase that already holds a quarantine step is left as it is."""
-    migrations = [s for s in steps if s.kind == "migration"]
+    migrations = [s for s in steps if isinstance(s, MigrationSpec)]
     if not migrations or any(s.kind == "quarantine" for s in steps):
         return tuple(steps), tuple(aborts)
     single = len(migrations) == 1
     guarded: set[str] = {t for m in migrations for t in m.protected_tables}
-    backups = [s for s in steps if s.kind == "backup" and set(s.tables or guarded) <= guarded]
+    backups = [s for s in steps if isinstance(s, BackupSpec) and set(s.tables or guarded) <= guarded]
     out: list[Step] = []
     restores: list[Step] = []
     for step in steps:
-        if step in backups:
+        if not isinstance(step, MigrationSpec):
+            if step not in backups:
+                out.append(step)
             continue
-        if step.kind != "migration":
-            out.append(step)
-            continue
-        out.append(replace(step, id=_synthetic_id("quarantine", step, single), kind="quarantine",
-                           title="Quarantine the tables (one RENAME, reversible with restore)"))
+        out.append(QuarantineSpec(id=_synthetic_id("quarantine", step, single), optional=step.optional,
+                                  title="Quarantine the tables (one RENAME, reversible with restore)",
+                                  guard_tables=step.guard_tables, drop_tables=step.drop_tables, drop_columns=step.drop_columns,
+                                  as_written=step.as_written))
         mine = [b for b in backups if not b.tables or set(b.tables) <= set(step.protected_tables)] or (
-            [] if backups else [Step(id=_synthetic_id("backup", step, single), kind="backup",
-                                     title="Back up the quarantined tables", optional=True)])
+            [] if backups else [BackupSpec(id=_synthetic_id("backup", step, single),
+                                           title="Back up the quarantined tables", optional=True)])
         for backup in mine:
             if backup in backups:
                 backups.remove(backup)
             out.append(replace(backup, title=f"{backup.title} (from the quarantine)"))
         out.append(replace(step, title="Final drop of the quarantined tables (after the watch)"))
-        restores.append(replace(step, id=_synthetic_id("restore", step, single), kind="restore", as_written="",
-                                title="Abort: restore the quarantined tables under their names (one RENAME)", optional=True))
+        restores.append(RestoreSpec(id=_synthetic_id("restore", step, single), optional=True,
+                                    title="Abort: restore the quarantined tables under their names (one RENAME)",
+                                    guard_tables=step.guard_tables, drop_tables=step.drop_tables, drop_columns=step.drop_columns))
     out.extend(backups)  # a backup step the migrations did not claim keeps its place at the end
     return tuple(out), (*restores, *aborts)
 
@@ -340,7 +434,7 @@ class Plan:
     emergency: Emergency
     phases: tuple[Phase, ...]
     sandbox: bool = False
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    smoke: tuple[SmokeCheck, ...] = ()
 
     @property
     def rollback_order(self) -> tuple[Phase, ...]:

@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import os
 import sqlite3
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def create_sandbox(directory: Path, plan_path: Path | None = None, mysql: MysqlS
     flags = flag_table_spec(plan)
     if mysql is None:
         _create_sqlite(directory / DB_NAME, plan, tables, flags)
-        target: dict = {"kind": "sqlite", "path": DB_NAME}
+        target: dict[str, str | int] = {"kind": "sqlite", "path": DB_NAME}
         where = str(directory / DB_NAME)
     else:
         if not mysql.database:
@@ -125,12 +126,12 @@ def _flag_insert(flags: TableSpec) -> str:
     return insert_statement(flags, [flags.columns[1][0], flags.columns[2][0], "updated_at"], 1)
 
 
-def _flag_rows(plan: Plan) -> list[tuple]:
+def _flag_rows(plan: Plan) -> list[tuple[str, int, str]]:
     return [(key, 1, "2025-10-01 06:00:00") for key in plan.all_flags]
 
 
 # -- MySQL ----------------------------------------------------------------------------
-def _run_async(coro) -> None:
+def _run_async(coro: Coroutine[object, object, None]) -> None:
     """Run a coroutine to completion from sync code, even inside a running event loop."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, coro).result()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..db.sql import quote_ident
 from ..plan.model import Plan
@@ -35,6 +34,8 @@ TYPES: dict[str, tuple[str, str]] = {
     "decimal": ("REAL", "DECIMAL(10,2)"),
     "bool": ("INTEGER", "TINYINT(1)"),
 }
+
+SeedValue = str | int | float  # what a seeded column holds (dates as text)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def sandbox_tables(plan: Plan) -> list[TableSpec]:
             needed.setdefault(table, {})
         for ref in phase.columns:
             needed[ref.table].setdefault(ref.column, "int")
-        for step in phase.steps:
+        for step in phase.migration_steps:
             for ref in step.drop_columns:
                 needed[ref.table].setdefault(ref.column, "int")
         for check in phase.activity:
@@ -146,7 +147,7 @@ def create_statements(spec: TableSpec, dialect: str) -> list[str]:
     return [f"CREATE TABLE {table} ({body}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"]
 
 
-def _value(table: str, column: str, kind: str, i: int) -> Any:
+def _value(table: str, column: str, kind: str, i: int) -> SeedValue:
     """Row i's value: varied enough to look real, identical on every run."""
     when = SEED_EPOCH + timedelta(minutes=37 * i + len(table))
     if kind == "datetime":
@@ -170,7 +171,7 @@ def _value(table: str, column: str, kind: str, i: int) -> Any:
     return f"{column.replace('_', ' ')} {i}"
 
 
-def seed_rows(spec: TableSpec) -> tuple[list[str], list[tuple]]:
+def seed_rows(spec: TableSpec) -> tuple[list[str], list[tuple[SeedValue, ...]]]:
     """Column names (without id) and the rows to insert."""
     columns = [(c, kind) for c, kind in spec.columns if kind != "id"]
     rows = [tuple(_value(spec.name, c, kind, i) for c, kind in columns) for i in range(1, spec.rows + 1)]

@@ -8,16 +8,50 @@ can follow one watcher.
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from cockpit.text import clean
 
 from .record import live_watcher
 
+if TYPE_CHECKING:
+    from cockpit.engine.types import AlertRecord
+    from cockpit.journal import Journal
 
-def follow_watcher(app: Any) -> bool:
+
+class AlertSource(Protocol):
+    """What of the engine following a watcher reads."""
+
+    @property
+    def journal(self) -> Journal: ...
+
+    def open_alerts(self) -> list[AlertRecord]: ...
+
+
+class FollowingApp(Protocol):
+    """What of the TUI app following a watcher uses (the watch layer cannot import the TUI)."""
+
+    open_alert_count: int
+
+    @property
+    def engine(self) -> AlertSource | None: ...
+
+    def now(self) -> float: ...
+
+    def notify(self, message: str, *, title: str = "", severity: Literal["information", "warning", "error"] = "information",
+               timeout: float | None = None, markup: bool = True) -> None: ...
+
+    def bell(self) -> None: ...
+
+
+# The newest watcher alert each app has already rung for (an app follows for its lifetime).
+_seen_alert: weakref.WeakKeyDictionary[FollowingApp, int] = weakref.WeakKeyDictionary()
+
+
+def follow_watcher(app: FollowingApp) -> bool:
     """True when a watcher is running; then sync the app's alert count and ring on new alerts."""
-    engine = getattr(app, "engine", None)
+    engine = app.engine
     if engine is None:
         return False
     events = engine.journal.events()
@@ -26,11 +60,11 @@ def follow_watcher(app: Any) -> bool:
         return False
     alerts = engine.open_alerts()
     newest = max((a.event_id for a in alerts), default=0)
-    seen = getattr(app, "_watch_seen_alert", None)
+    seen = _seen_alert.get(app)
     app.open_alert_count = len(alerts)
     if seen is not None and newest > seen:
         latest = alerts[-1]
         app.notify(clean(latest.message), title=f"ALERT {clean(latest.kind)} (watcher)", severity="error", timeout=15, markup=False)
         app.bell()
-    app._watch_seen_alert = max(newest, seen or 0)
+    _seen_alert[app] = max(newest, seen or 0)
     return True

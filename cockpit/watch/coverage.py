@@ -55,7 +55,7 @@ class PhaseCoverage:
     def complete(self) -> bool:
         return self.covered_seconds >= self.required_hours * 3600
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {
             "phase": self.phase_id, "covered_hours": round(self.covered_hours, 3), "required_hours": self.required_hours,
             "complete": self.complete, "watching": self.watching, "first_at": self.first_at,

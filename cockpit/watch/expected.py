@@ -28,7 +28,7 @@ goes away, which is what makes a restart neither lose nor repeat alerts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cockpit.engine import state, table_guards
@@ -62,7 +62,7 @@ class Expectation:
         return self.watched - self.settling
 
 
-def expectation(plan: Plan, events: list[Event], now: float) -> Expectation:
+def expectation(plan: Plan, events: Sequence[Event], now: float) -> Expectation:
     watched = frozenset(p.id for p in plan.phases if state.journal_rolled_back(events, p))
     in_flight: dict[tuple[int | None, str | None], float | None] = {}
     marks: dict[int, int] = {}
@@ -86,7 +86,7 @@ def expectation(plan: Plan, events: list[Event], now: float) -> Expectation:
     return Expectation(watched, frozenset(settling), marks, absent)
 
 
-def absent_by_intent(phase: Phase, events: list[Event]) -> dict[str, str]:
+def absent_by_intent(phase: Phase, events: Sequence[Event]) -> dict[str, str]:
     """The phase's tables that must not exist under their names, per the journal (its
     step outcomes are enough: `expectation` passes only those), with
     why: quarantined (until a restore), dropped by the final drop. An interrupted
@@ -111,7 +111,7 @@ def absent_by_intent(phase: Phase, events: list[Event]) -> dict[str, str]:
     return out
 
 
-def _restore_unsettled(events: list[Event], phase: Phase, quarantine: Step, since: int) -> bool:
+def _restore_unsettled(events: Sequence[Event], phase: Phase, quarantine: Step, since: int) -> bool:
     """A restore of this quarantine ended `interrupted` (not known to have left the
     tables where they were) after the quarantine's outcome `since`."""
     restore = next((s.id for s in phase.abort_steps if s.kind == "restore" and s.protected_tables == quarantine.protected_tables),

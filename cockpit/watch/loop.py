@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from cockpit.journal import Journal, JournalError
 from cockpit.plan.model import Plan
@@ -38,7 +38,7 @@ from .expected import (
     conditions,
     expectation,
 )
-from .notifier import Message, Notifier
+from .notifier import Message, MessageKey, Notifier
 from .record import WATCHER_SOURCE, AlertKey, WatchPeriod
 from .sdnotify import SystemdNotifier
 
@@ -63,8 +63,15 @@ def stop_request_path(pidfile: Path) -> Path:
     return Path(f"{pidfile}.stop")
 
 
+class Probe(Protocol):
+    """What the watcher needs of the live system (cockpit.live.LiveSystem): one snapshot
+    per refresh, judging drift only for the phases it names as rolled back."""
+
+    async def refresh(self, rolled_back: set[int] | None = None) -> Snapshot: ...
+
+
 class Watcher:
-    def __init__(self, plan: Plan, settings: WatchSettings, journal: Journal, live: Any, *,
+    def __init__(self, plan: Plan, settings: WatchSettings, journal: Journal, live: Probe, *,
                  notifier: Notifier | None = None, test_notifier: Notifier | None = None,
                  systemd: SystemdNotifier | None = None, pidfile: Path | None = None,
                  clock: Callable[[], float] = time.time, say: Callable[[str], None] | None = None) -> None:
@@ -91,7 +98,7 @@ class Watcher:
         self._stop_reason = ""
         self._seen_id = 0
         self._last_beat = 0.0
-        self._beat_state: tuple = ()
+        self._beat_state: tuple[tuple[int, ...], str] | None = None
         self._channel_events: list[tuple[str, str, str]] = []  # from the notifier thread
         self._watched_tables = {
             p.id: {t for step in p.migration_steps for t in (*step.guard_tables, *step.drop_tables)} for p in plan.phases
@@ -180,8 +187,7 @@ class Watcher:
                 self.episode_since[view.key] = view.at
         for e in events:
             if e.kind == "watch_baseline" and e.phase is not None:
-                tables = {name: tuple(v) for name, v in dict(e.data.get("tables", {})).items()}
-                self.baselines[e.phase] = (int(e.data.get("mark", 0)), tables)  # type: ignore[assignment]
+                self.baselines[e.phase] = (int(e.data.get("mark", 0)), _journalled_baseline(e.data.get("tables")))
         self.drill_marker = record.drill_marked(events)
         self.expected = expectation(self.plan, events, now)
 
@@ -321,7 +327,7 @@ class Watcher:
     def _drill(self) -> bool:
         return bool(self.settings.drill or (self.period is not None and self.period.drill) or self.drill_marker)
 
-    def _notify(self, alert_id: int, key: tuple, kind: str, phase_id: int | None, message: str, since: float) -> None:
+    def _notify(self, alert_id: int, key: MessageKey, kind: str, phase_id: int | None, message: str, since: float) -> None:
         drill = self._drill()
         notifier = self.test_notifier if drill else self.notifier
         if notifier is None:
@@ -351,7 +357,7 @@ class Watcher:
         state = (tuple(sorted(self.expected.watched)), db)
         if state == self._beat_state and now - self._last_beat < self.settings.heartbeat:
             return
-        if state != self._beat_state and self._beat_state:
+        if state != self._beat_state and self._beat_state is not None:
             self.say(f"watch: watching phases {', '.join(map(str, state[0])) or 'none'}; database {db}")
         self._beat_state = state
         # small on purpose: every TUI caches every journal row for the whole watch
@@ -365,7 +371,7 @@ class Watcher:
         left = (self.period.ends_at - self.clock()) / 3600 if self.period else 0
         return f"watching phases {phases}; {len(self.episodes)} open alert(s); {left:.1f} h left"
 
-    def _append(self, kind: str, *, phase: int | None = None, data: dict | None = None, quiet: bool = False) -> int:
+    def _append(self, kind: str, *, phase: int | None = None, data: dict[str, object] | None = None, quiet: bool = False) -> int:
         try:
             return self.journal.append(kind, phase=phase, data=data)
         except JournalError as exc:
@@ -373,6 +379,13 @@ class Watcher:
                 self.say(f"watch: {exc}")
             print(f"cockpit watch: {exc}", file=sys.stderr, flush=True)
             return 0
+
+
+def _journalled_baseline(value: object) -> Baseline:
+    """A `watch_baseline` event's tables back from JSON (rows as lists) into a Baseline."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(name): (row[0], row[1], row[2]) for name, row in value.items() if isinstance(row, (list, tuple)) and len(row) == 3}
 
 
 def _stamp(at: float) -> str:

@@ -53,11 +53,14 @@ class NotifySettings:
         return cls(num("TIMEOUT", 10.0), max(1, int(num("RETRIES", 3))), num("BACKOFF", 2.0),
                    num("REPEAT", 900.0), max(1, int(num("PER_MINUTE", 10))))
 
+# What deduplicates a message: an alert's (kind, phase, subject), or ("resolved", *that).
+MessageKey = tuple[str | int | None, ...]
+
 
 @dataclass(frozen=True)
 class Message:
     alert_id: int
-    key: tuple
+    key: MessageKey
     title: str
     body: str
 
@@ -91,7 +94,8 @@ def channel_name(url: str) -> str:
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return url.split("://", 1)[0] + "://?"
-    return plugin.url(privacy=True).split("?", 1)[0]
+    shown: str = plugin.url(privacy=True)  # type: ignore[no-untyped-call]  # apprise's url() is unannotated
+    return shown.split("?", 1)[0]
 
 
 @dataclass
@@ -104,7 +108,7 @@ class _Channel:
 @dataclass
 class Notifier:
     urls: list[str]
-    journal: Journal
+    journal: Journal | None  # None: built only to validate the URLs (`cockpit watch --detach`)
     settings: NotifySettings = field(default_factory=NotifySettings)
     on_failure: Callable[[str, str], None] = lambda channel, error: None
     on_recovery: Callable[[str], None] = lambda channel: None
@@ -118,8 +122,8 @@ class Notifier:
             raise NotifyConfigError(f"unsupported or malformed notify URL(s) with scheme {', '.join(bad)}")
         self.channels = [_Channel(u, channel_name(u)) for u in self.urls]
         self._queue: queue.Queue[Message | None] = queue.Queue()
-        self._last_sent: dict[tuple, float] = {}
-        self._repeats: dict[tuple, int] = {}
+        self._last_sent: dict[MessageKey, float] = {}
+        self._repeats: dict[MessageKey, int] = {}
         self._sent_times: deque[float] = deque()
         self._hung: list[threading.Thread] = []
         self._thread: threading.Thread | None = None
@@ -232,6 +236,8 @@ class Notifier:
             data["error"] = error[:300]
         else:
             data["seconds"] = round(seconds, 3)
+        if self.journal is None:
+            return
         try:
             self.journal.append(kind, data=data)
         except JournalError:

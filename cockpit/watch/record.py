@@ -8,7 +8,7 @@ writer of `watch_heartbeat`, `alert_clear` and `notify_*`; acks come from anyone
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cockpit.journal import Event
 
@@ -86,7 +86,7 @@ class AlertView:
     def open(self) -> bool:
         return self.acked_at is None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {
             "id": self.id, "at": self.at, "kind": self.kind, "phase": self.phase_id, "subject": self.subject,
             "message": self.message, "source": self.source, "acknowledged_by": self.acked_by,
@@ -141,27 +141,28 @@ def live_watcher(events: Iterable[Event], now: float) -> Heartbeat | None:
 
 def alert_views(events: Iterable[Event]) -> list[AlertView]:
     """Every alert, oldest first, with its ack, clear and notification results folded in."""
-    alerts: dict[int, dict] = {}
+    alerts: dict[int, AlertView] = {}
     for e in events:
         if e.kind == "alert":
-            alerts[e.id] = {
-                "id": e.id, "at": float(e.data.get("at") or e.at), "kind": str(e.data.get("kind", "")), "phase_id": e.phase,
-                "subject": str(e.data.get("subject", "")), "message": str(e.data.get("message", "")),
-                "source": str(e.data.get("source", "")), "notified": (), "notify_errors": (),
-            }
+            alerts[e.id] = AlertView(
+                id=e.id, at=float(e.data.get("at") or e.at), kind=str(e.data.get("kind", "")), phase_id=e.phase,
+                subject=str(e.data.get("subject", "")), message=str(e.data.get("message", "")),
+                source=str(e.data.get("source", "")),
+            )
             continue
-        target = alerts.get(_int(e.data.get("event_id", e.data.get("alert_id"))))
+        key = _int(e.data.get("event_id", e.data.get("alert_id")))
+        target = alerts.get(key)
         if target is None:
             continue
-        if e.kind == "alert_ack" and target.get("acked_at") is None:
-            target.update(acked_by=e.operator, acked_at=e.at)
-        elif e.kind == "alert_clear" and target.get("cleared_at") is None:
-            target.update(cleared_at=e.at, clear_note=str(e.data.get("note", "")))
+        if e.kind == "alert_ack" and target.acked_at is None:
+            alerts[key] = replace(target, acked_by=e.operator, acked_at=e.at)
+        elif e.kind == "alert_clear" and target.cleared_at is None:
+            alerts[key] = replace(target, cleared_at=e.at, clear_note=str(e.data.get("note", "")))
         elif e.kind == "notify_sent":
-            target["notified"] = (*target["notified"], str(e.data.get("channel", "")))
+            alerts[key] = replace(target, notified=(*target.notified, str(e.data.get("channel", ""))))
         elif e.kind == "notify_failed":
-            target["notify_errors"] = (*target["notify_errors"], f"{e.data.get('channel', '')}: {e.data.get('error', '')}")
-    return [AlertView(**values) for values in alerts.values()]
+            alerts[key] = replace(target, notify_errors=(*target.notify_errors, f"{e.data.get('channel', '')}: {e.data.get('error', '')}"))
+    return list(alerts.values())
 
 
 def open_episodes(events: Iterable[Event]) -> dict[AlertKey, int]:
@@ -209,7 +210,10 @@ def drill_marked(events: Iterable[Event]) -> bool:
 
 
 def _int(value: object) -> int:
+    """An event id as journalled (int, or text from an older writer); -1 if it is none."""
+    if not isinstance(value, (int, float, str, bytes)):
+        return -1
     try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return -1
