@@ -85,14 +85,19 @@ class _InsertWatch:
 
     def __init__(self, journal: Journal, delay_s: float = 0.0) -> None:
         self.threads: list[int] = []
+        self.statements: list[tuple[int, str]] = []  # (thread, the INSERT with its values expanded)
         self.delay_s = delay_s
         journal._db.set_trace_callback(self._trace)
 
     def _trace(self, sql: str) -> None:
         if sql.lstrip().upper().startswith("INSERT"):
             self.threads.append(threading.get_ident())
+            self.statements.append((threading.get_ident(), sql))
             if self.delay_s:
                 time.sleep(self.delay_s)
+
+    def threads_of(self, kind: str) -> list[int]:
+        return [thread for thread, sql in self.statements if f"'{kind}'" in sql]
 
 
 async def _loop_turns_during(work: Awaitable[Any]) -> int:
@@ -189,3 +194,18 @@ async def test_async_writes_refuse_like_the_synchronous_ones(sandbox: Path, open
     plan = load_plan(sandbox)
     assert plan.target.label  # the plan is the reader's own: nothing journalled by bob
     assert not [e for e in reader.events() if e.operator == "bob"]
+
+
+async def test_an_actions_intent_and_outcome_are_written_off_the_loop(sandbox: Path, open_engine) -> None:
+    engine = await open_engine(sandbox)
+    step_id = _cron_stop(engine)
+    watch = _InsertWatch(engine.journal)
+    loop_thread = threading.get_ident()
+    outcome = await engine.execute(10, step_id)
+    assert outcome.status == "done", outcome.message
+    for kind in ("step_intent", "step_outcome"):
+        threads = watch.threads_of(kind)
+        assert len(threads) == 1 and threads[0] != loop_thread, (kind, watch.statements)
+    # and in journal order: the intent before the step's output, the outcome last
+    kinds = [e.kind for e in engine.events(10)]
+    assert kinds[0] == "step_intent" and kinds[-1] == "step_outcome" and "step_output" in kinds

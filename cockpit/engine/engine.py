@@ -19,9 +19,12 @@ committed, fsync'd transaction; derived state reads the journal file when it cha
 From an event loop, call their `*_async` counterparts (`tick_async`, `note_async`,
 `record_alert_async`, `acknowledge_alert_async`, `start_watch_async`, `events_async`,
 `step_views_async`, ...), which run the same method in a worker thread
-(`asyncio.to_thread`), so a slow disk never stalls the UI. The `async` methods (dry_run,
-execute, emergency_*) await the database and do their journal writes inline: those are
-the ordered intent/outcome records of an action and must not be reordered by threads.
+(`asyncio.to_thread`), so a slow disk never stalls the UI. The `async` actions (execute,
+emergency_execute) write their override/intent/outcome records with
+`Journal.append_async`, each awaited before the next step of the action, so the order
+"intent on disk, then act" holds exactly as before. Still inline: a step kind's output
+lines (`StepContext.emit`; `emit_async` is the threaded form for kinds to adopt) and the
+session's own start/end/lock-lost records (session.py).
 """
 
 from __future__ import annotations
@@ -285,17 +288,17 @@ class Engine:
         overridable = [g for g in results if not g.ok and g.overridable]
         if overridable and reason:
             for guard in overridable:
-                self.journal.append("override", phase=phase.id, step=step.id,
+                await self.journal.append_async("override", phase=phase.id, step=step.id,
                                     data={"guard": guard.name, "detail": guard.detail, "reason": reason})
             results = [g for g in results if g not in overridable]
         failing = [g for g in results if not g.ok]
         if failing:
             first = failing[0]
             message = failing[0].detail if len(failing) == 1 else "; ".join(f"{g.name}: {g.detail}" for g in failing)
-            self.journal.append("step_outcome", phase=phase.id, step=step.id,
+            await self.journal.append_async("step_outcome", phase=phase.id, step=step.id,
                                 data={"status": "refused", "guard": first.name, "message": message})
             return Outcome("refused", message, first.name)
-        intent = self.journal.append("step_intent", phase=phase.id, step=step.id,
+        intent = await self.journal.append_async("step_intent", phase=phase.id, step=step.id,
                                      data={"kind": step.kind, "title": step.title, "note": ctx.note})
         await _pause_for_tests()
         try:
@@ -308,7 +311,7 @@ class Engine:
         data.update({k: v for k, v in outcome.data.items() if k not in data})
         if ctx.note:
             data["note"] = ctx.note
-        self.journal.append("step_outcome", phase=phase.id, step=step.id, data=data)
+        await self.journal.append_async("step_outcome", phase=phase.id, step=step.id, data=data)
         return outcome
 
     # -- emergency --------------------------------------------------------------------------
@@ -368,7 +371,7 @@ class Engine:
             if on_output is not None:
                 on_output(line)
 
-        intent = self.journal.append("emergency_intent", data={"flags": list(flags)})
+        intent = await self.journal.append_async("emergency_intent", data={"flags": list(flags)})
         await _pause_for_tests()
         results: dict[str, str] = {}
         statements: dict[str, str] = {}
@@ -392,7 +395,7 @@ class Engine:
         bad = [k for k, v in results.items() if v != "off"]
         status = "failed" if bad else "done"
         message = f"not off: {', '.join(f'{k} ({results[k]})' for k in bad)}" if bad else f"all {len(flags)} flags off (read back)"
-        self.journal.append("emergency_outcome", data={"status": status, "message": message, "flags": results,
+        await self.journal.append_async("emergency_outcome", data={"status": status, "message": message, "flags": results,
                                                        "statements": statements, "intent_id": intent})
         return Outcome(status, message, "verify" if bad else None, tuple(lines), {"flags": results})
 

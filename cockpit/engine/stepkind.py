@@ -71,6 +71,14 @@ class StepContext:
         if self.on_output is not None:
             self.on_output(line)
 
+    async def emit_async(self, line: str, **data: Any) -> None:
+        """`emit` with the journal write in a worker thread (the threading rule, session.py):
+        the line is on disk before it is shown, as with `emit`."""
+        self.lines.append(line)
+        await self.journal.append_async("step_output", phase=self.phase.id, step=self.step.id, data={"line": line, **data})
+        if self.on_output is not None:
+            self.on_output(line)
+
     def done(self, message: str, **data: Any) -> Outcome:
         return Outcome("done", message, None, tuple(self.lines), data)
 
