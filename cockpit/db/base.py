@@ -37,7 +37,12 @@ class TableFact:
 
 class Database(ABC):
     """A connection to the target database. `queries` counts statements sent so tests
-    and benchmarks can prove that a refresh stays cheap."""
+    and benchmarks can prove that a refresh stays cheap.
+
+    This is the whole surface the engine, its steps and the probes may rely on for every
+    backend. What only a server has stays on `MysqlDatabase` and is reached after an
+    `isinstance` check: the connection `settings` (the dump tools' option file) and the
+    server lock's `lock_owned` / `get_lock(..., session_wait_timeout_s=)` (engine/lock.py)."""
 
     target: Target
     dialect: str  # "sqlite" | "mariadb" | "mysql"

@@ -289,17 +289,17 @@ class Engine:
         if overridable and reason:
             for guard in overridable:
                 await self.journal.append_async("override", phase=phase.id, step=step.id,
-                                    data={"guard": guard.name, "detail": guard.detail, "reason": reason})
+                                                data={"guard": guard.name, "detail": guard.detail, "reason": reason})
             results = [g for g in results if g not in overridable]
         failing = [g for g in results if not g.ok]
         if failing:
             first = failing[0]
             message = failing[0].detail if len(failing) == 1 else "; ".join(f"{g.name}: {g.detail}" for g in failing)
             await self.journal.append_async("step_outcome", phase=phase.id, step=step.id,
-                                data={"status": "refused", "guard": first.name, "message": message})
+                                            data={"status": "refused", "guard": first.name, "message": message})
             return Outcome("refused", message, first.name)
         intent = await self.journal.append_async("step_intent", phase=phase.id, step=step.id,
-                                     data={"kind": step.kind, "title": step.title, "note": ctx.note})
+                                                 data={"kind": step.kind, "title": step.title, "note": ctx.note})
         await _pause_for_tests()
         try:
             outcome = await self.kinds(step).run(ctx)
@@ -396,7 +396,7 @@ class Engine:
         status = "failed" if bad else "done"
         message = f"not off: {', '.join(f'{k} ({results[k]})' for k in bad)}" if bad else f"all {len(flags)} flags off (read back)"
         await self.journal.append_async("emergency_outcome", data={"status": status, "message": message, "flags": results,
-                                                       "statements": statements, "intent_id": intent})
+                                                                   "statements": statements, "intent_id": intent})
         return Outcome(status, message, "verify" if bad else None, tuple(lines), {"flags": results})
 
     # -- derived state ------------------------------------------------------------------------
