@@ -213,12 +213,14 @@ class Session:
             return
         name = self._server_lock.name if self._server_lock is not None else server_lock_name(self.plan.target.database)
         self.lock_lost = why
-        self._turn_read_only(f"operator lock lost ({name}: {why}); another cockpit may act now — "
-                             "restart the cockpit to take the lock again")
-        try:
+        self.read_only = True
+        self.read_only_reason = (f"operator lock lost ({name}: {why}); another cockpit may act now — "
+                                 "restart the cockpit to take the lock again")
+        try:  # journalled while this cockpit still holds the lock file: its last word as the holder
             self.journal.append("lock_lost", data={"name": name, "reason": why, "pid": os.getpid()})
         except Exception:  # noqa: BLE001 - a journal failure must not hide the loss: read-only stands
             pass
+        self._turn_read_only(self.read_only_reason)
         for listener in list(self.lock_listeners):
             try:
                 listener(self.read_only_reason)
