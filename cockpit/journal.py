@@ -13,6 +13,7 @@ this file: callers pass only names, counts, paths and operator-typed text.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import itertools
@@ -200,6 +201,12 @@ def _event(row: tuple[Any, ...]) -> Event:
 class Journal:
     """One target's history in one SQLite file, safe to read from other processes.
 
+    Threading rule: every method blocks (an append is a committed, fsync'd transaction;
+    a read may hit the file) and may be called from any thread, one lock serialising the
+    connection and the cache. On an event loop's thread use the `*_async` counterparts
+    (`append_async`, `events_async`, `window_async`, `count_async`), which run the same
+    method in a worker thread: a slow disk must not freeze the UI.
+
     Reads never grow with the history on a refresh: every selection (all events, one
     phase, some kinds) is filtered in SQL, cached, and extended with rows newer than the
     last one it saw; `events()` returns an O(1) read-only view of that cache. The full
@@ -240,6 +247,11 @@ class Journal:
             raise JournalError(f"cannot write the journal {self.path}: {exc}") from None
         return int(cursor.lastrowid or 0)
 
+    async def append_async(self, kind: str, *, phase: int | None = None, step: str | None = None,
+                           data: dict[str, Any] | None = None, operator: str | None = None) -> int:
+        """`append` in a worker thread: the event is committed and fsync'd when this returns."""
+        return await asyncio.to_thread(self.append, kind, phase=phase, step=step, data=data, operator=operator)
+
     # -- cached, incremental reads ---------------------------------------------------------
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
@@ -279,6 +291,11 @@ class Journal:
             else:
                 items = self._selection(phase, None).items
             return EventView(items)
+
+    async def events_async(self, phase: int | None = None, kinds: Iterable[str] | None = None) -> EventView:
+        """`events` in a worker thread. The derived-state scope (`scoped`) is context-local
+        and `asyncio.to_thread` copies the context, so a scoped caller stays scoped."""
+        return await asyncio.to_thread(self.events, phase, kinds)
 
     @property
     def last_id(self) -> int:
@@ -331,6 +348,15 @@ class Journal:
             if phase is None:
                 return int(self._query("SELECT COUNT(*) FROM event WHERE target = ?", (self.target,))[0][0])
             return int(self._query("SELECT COUNT(*) FROM event WHERE target = ? AND phase = ?", (self.target, phase))[0][0])
+
+    async def window_async(self, limit: int = 500, *, before_id: int | None = None, after_id: int | None = None,
+                           phase: int | None = None, kinds: Iterable[str] | None = None) -> list[Event]:
+        """`window` in a worker thread."""
+        return await asyncio.to_thread(self.window, limit, before_id=before_id, after_id=after_id, phase=phase, kinds=kinds)
+
+    async def count_async(self, phase: int | None = None) -> int:
+        """`count` in a worker thread."""
+        return await asyncio.to_thread(self.count, phase)
 
     def close(self) -> None:
         try:

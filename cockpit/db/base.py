@@ -16,7 +16,10 @@ from ..plan.model import Target
 from .errors import StatementTimeout
 from .sql import quote_ident
 
-Params = Sequence[Any]
+Params = Sequence[Any]  # bound values: whatever the driver accepts (int, str, float, bytes, None, ...)
+# One result row. Its values are the driver's (aiomysql: int, str, Decimal, datetime, bytes,
+# None ...; sqlite3: int, str, float, bytes, None), untyped by either driver.
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,12 @@ class TableFact:
 
 class Database(ABC):
     """A connection to the target database. `queries` counts statements sent so tests
-    and benchmarks can prove that a refresh stays cheap."""
+    and benchmarks can prove that a refresh stays cheap.
+
+    This is the whole surface the engine, its steps and the probes may rely on for every
+    backend. What only a server has stays on `MysqlDatabase` and is reached after an
+    `isinstance` check: the connection `settings` (the dump tools' option file) and the
+    server lock's `lock_owned` / `get_lock(..., session_wait_timeout_s=)` (engine/lock.py)."""
 
     target: Target
     dialect: str  # "sqlite" | "mariadb" | "mysql"
@@ -73,7 +81,7 @@ class Database(ABC):
         """Release everything, including a held session lock. Never raises."""
 
     @abstractmethod
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run one statement and return its rows."""
 
     @abstractmethod
@@ -90,7 +98,7 @@ class Database(ABC):
         """Existence, estimated rows, size and columns of `tables`, in ONE statement."""
 
     @abstractmethod
-    async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[tuple]:
+    async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[Row]:
         """A SELECT the server abandons after `timeout_ms` (StatementTimeout): anything the
         cockpit reads from a production table on its own initiative is bounded."""
 
@@ -115,7 +123,7 @@ class Database(ABC):
 
     @abstractmethod
     async def run_script(self, statements: Sequence[tuple[str, Params]],
-                         check: Callable[[int, list[tuple]], None] | None = None) -> list[list[tuple]]:
+                         check: Callable[[int, list[Row]], None] | None = None) -> list[list[Row]]:
         """Run statements in order on ONE session (MySQL: one pooled connection, so
         LOCK TABLES ... UNLOCK TABLES bracket them; SQLite: one IMMEDIATE transaction,
         rolled back when a statement fails). `check(index, rows)` sees each statement's

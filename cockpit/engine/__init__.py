@@ -1,6 +1,8 @@
 """The step engine: guards, dry-runs, execution, and all state derived from the journal."""
 
-from .engine import EMERGENCY_TOKEN, PAUSE_HOOK, Engine, EngineError, EngineRefused
+from .engine import EMERGENCY_TOKEN, PAUSE_HOOK, Engine
+from .errors import EngineError, EngineRefused
+from .session import Session
 from .types import (
     AlertRecord,
     DryRun,
@@ -14,6 +16,6 @@ from .types import (
 )
 
 __all__ = [
-    "EMERGENCY_TOKEN", "PAUSE_HOOK", "Engine", "EngineError", "EngineRefused", "AlertRecord", "DryRun", "GuardResult",
+    "EMERGENCY_TOKEN", "PAUSE_HOOK", "Engine", "EngineError", "EngineRefused", "Session", "AlertRecord", "DryRun", "GuardResult",
     "Outcome", "PhaseProgress", "StepView", "TickState", "WatchState", "status_label",
 ]

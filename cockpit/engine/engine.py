@@ -9,43 +9,54 @@ Execution order for every action, and why:
 4. run, verify, journal the outcome.
 A process killed between 3 and 4 leaves an intent without an outcome, which every later
 cockpit shows as `interrupted — verify`, never as done.
+
+The Engine holds a Session (session.py: journal, locks, connection, reconnect, lock loss)
+and keeps the steps, guards, dry-runs, execution and derived state. Its properties
+`journal`, `db`, `read_only`, ... read through to the session.
+
+Threading rule: the synchronous methods below do blocking I/O (each journal write is a
+committed, fsync'd transaction; derived state reads the journal file when it changed).
+From an event loop, call their `*_async` counterparts (`tick_async`, `note_async`,
+`record_alert_async`, `acknowledge_alert_async`, `start_watch_async`, `events_async`,
+`step_views_async`, ...), which run the same method in a worker thread
+(`asyncio.to_thread`), so a slow disk never stalls the UI. The `async` actions (execute,
+emergency_execute) write their override/intent/outcome records with
+`Journal.append_async`, each awaited before the next step of the action, so the order
+"intent on disk, then act" holds exactly as before. Still inline: a step kind's output
+lines (`StepContext.emit`; `emit_async` is the threaded form for kinds to adopt) and the
+session's own start/end/lock-lost records (session.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
+from cockpit.db.options import ConnectionSettings
 from cockpit.journal import Event, Journal
 from cockpit.plan.model import Phase, Plan, Step
+from cockpit.probes.drift import Alert
+from cockpit.probes.flags import counts_as_off
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state, table_guards
 from .confirm import confirm_matches, confirm_refusal, confirm_token, kept_warnings
-from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
+from .errors import EngineError
+from .errors import EngineRefused as EngineRefused  # re-exported: callers import both from here
+from .lazy_steps import StepKinds
+from .lock import ServerLock
 from .memo import derived
-
-if TYPE_CHECKING:
-    from .steps import StepContext, kind_for
-else:  # the step kinds load on first use: not needed for the first frame
-    from .lazy_steps import StepContext, kind_for
+from .session import Session
+from .stepkind import StepContext
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
 
 PAUSE_HOOK = "COCKPIT_TEST_PAUSE_AFTER_INTENT"
 EMERGENCY_TOKEN = "EMERGENCY"
-
-
-class EngineError(Exception):
-    """Bad input (unknown phase, step or checklist item): CLI exit 2."""
-
-
-class EngineRefused(Exception):
-    """A write refused, e.g. a tick from a read-only cockpit; the message names why."""
 
 
 async def _pause_for_tests() -> None:
@@ -57,183 +68,98 @@ async def _pause_for_tests() -> None:
 
 
 class Engine:
-    """One per cockpit process: runs steps with guards, derives all state from the journal."""
+    """One per cockpit process: runs steps with guards, derives all state from the journal.
 
-    def __init__(self, plan: Plan, journal: Journal, db: Any | None, operator: str, *, read_only: bool,
-                 read_only_reason: str, lock: OperatorLock | None, clock: Callable[[], float], db_error: str = "",
-                 server_lock: ServerLock | None = None, database: Any | None = None) -> None:
+    Blocking methods have `*_async` counterparts for event-loop callers (see the module
+    docstring: the threading rule)."""
+
+    def __init__(self, plan: Plan, session: Session) -> None:
         self.plan = plan
-        self.journal = journal
-        # `database` is the target's Database object for the whole session, connected or
-        # not; `db` is that object while it is connected, else None (steps needing it refuse).
-        self.database = database if database is not None else db
-        self.db = db
-        self.operator = operator
-        self.read_only = read_only
-        self.read_only_reason = read_only_reason
-        self.clock = clock
-        self.db_error = db_error
-        self._lock = lock
-        self._server_lock = server_lock
+        self.session = session
+        # built on first use, kept for the engine's life: kinds own their state
+        self.kinds = StepKinds()
         self._running: tuple[int | None, str] | None = None
-        self._cron_changes: dict[tuple[int, str], Any] = {}
-        self._closed = False
-        self._session_open = False
-        # why the operator lock was lost while this cockpit held it (None: not lost);
-        # the TUI registers a listener to show it the moment it happens
-        self.lock_lost: str | None = None
-        self.lock_listeners: list[Callable[[str], None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
     async def open(cls, plan: Plan, *, operator: str, read_only: bool = False, interactive: bool = False,
-                   clock: Callable[[], float] = time.time, connect: bool = True, settings: Any = None) -> Engine:
-        """Journal always; database if reachable (else db None, and steps needing it refuse);
-        the operator lock unless read-only (held elsewhere -> read-only naming the holder).
-        `settings`: connection settings resolved beforehand (the TUI asks for a password
-        before it takes the terminal, then opens the engine behind its first frame)."""
-        journal = Journal(plan.paths.journal, plan.target.label, operator, clock=clock)
-        db, db_error, candidate = None, "", None
-        if connect:
-            from cockpit.db import open_database
-
-            candidate = open_database(plan.target, interactive=interactive, settings=settings)
-            try:
-                await candidate.connect()
-                db = candidate
-            except DatabaseError as exc:
-                db_error = str(exc)
-        reason = "--read-only" if read_only else ""
-        lock: OperatorLock | None = None
-        server_lock: ServerLock | None = None
-        if not read_only:
-            lock = OperatorLock(plan.paths.journal)
-            holder = lock.acquire(operator, clock)
-            if holder is not None:
-                read_only, reason, lock = True, holder.describe(), None
-            elif db is not None and db.dialect != "sqlite":
-                server_lock, problem = await cls._take_server_lock(db, plan)
-                if server_lock is None:
-                    lock.release()
-                    lock = None
-                    read_only, reason = True, problem
-        engine = cls(plan, journal, db, operator, read_only=read_only, read_only_reason=reason, lock=lock, clock=clock,
-                     db_error=db_error, server_lock=server_lock, database=candidate)
-        if not read_only:
-            journal.append("session_start", data={"pid": os.getpid(), "host": socket.gethostname()})
-            engine._session_open = True
-            engine._start_heartbeat()
-        return engine
-
-    @staticmethod
-    async def _take_server_lock(db: Any, plan: Plan) -> tuple[ServerLock | None, str]:
-        """The server lock on its own session, or None and why (held elsewhere, or the
-        lock session could not be opened: acting without it would be acting blind)."""
-        name = server_lock_name(plan.target.database)
-        server_lock = ServerLock(db, name)
-        try:
-            got = await server_lock.acquire()
-        except DatabaseError as exc:
-            await server_lock.release()
-            return None, f"cannot take the operator lock on the database ({name}): {exc}"
-        if got:
-            return server_lock, ""
-        return None, f"lock held by {await server_lock_holder(db, name)} on the database ({name})"
-
-    # -- the operator lock, kept alive and verified ---------------------------------------
-    def _start_heartbeat(self) -> None:
-        if self._server_lock is not None:
-            self._server_lock.start_heartbeat(self._on_lock_lost)
-
-    async def verify_lock(self) -> bool:
-        """True when this cockpit may act right now: not read-only, and the server lock
-        (if this target has one) is proven to be this session's. A loss turns the
-        cockpit read-only at once and is journalled."""
-        if self.read_only:
-            return False
-        if self._server_lock is None:
-            return True
-        if await self._server_lock.verify():
-            return True
-        self._on_lock_lost(self._server_lock.lost or "lost")
-        return False
-
-    def _on_lock_lost(self, why: str) -> None:
-        if self.lock_lost is not None:
-            return
-        name = self._server_lock.name if self._server_lock is not None else server_lock_name(self.plan.target.database)
-        self.lock_lost = why
-        self.read_only = True
-        self.read_only_reason = (f"operator lock lost ({name}: {why}); another cockpit may act now — "
-                                 "restart the cockpit to take the lock again")
-        try:
-            self.journal.append("lock_lost", data={"name": name, "reason": why, "pid": os.getpid()})
-        except Exception:  # noqa: BLE001 - a journal failure must not hide the loss: read-only stands
-            pass
-        if self._lock is not None:  # the local half goes too: this cockpit no longer acts
-            self._lock.release()
-            self._lock = None
-        for listener in list(self.lock_listeners):
-            try:
-                listener(self.read_only_reason)
-            except Exception:  # noqa: BLE001 - a view's failure must not undo the read-only switch
-                pass
-
-    def lock_fresh(self) -> bool:
-        """For the journal-only writes (tick, note, watch): synchronous, so they cannot
-        ask the server; they require a proof of ownership no older than three heartbeats."""
-        if self._server_lock is None:
-            return True
-        return self._server_lock.verified_within(max(3 * self._server_lock.heartbeat_s, 15.0))
+                   clock: Callable[[], float] = time.time, connect: bool = True,
+                   settings: ConnectionSettings | None = None) -> Engine:
+        """Open the session (journal, database if reachable, operator lock unless
+        read-only: Session.open) and the engine over it."""
+        session = await Session.open(plan, operator=operator, read_only=read_only, interactive=interactive,
+                                     clock=clock, connect=connect, settings=settings)
+        return cls(plan, session)
 
     async def close(self) -> None:
-        """Idempotent: session end journalled, server lock, connection and lock file released."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._session_open:
-            try:
-                self.journal.append("session_end")
-            except Exception:  # noqa: BLE001 - closing must never mask the real exit path
-                pass
-        if self._server_lock is not None:
-            await self._server_lock.release()
-            self._server_lock = None
-        if self.database is not None:
-            await self.database.close()
-        self.db = self.database = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-        self.journal.close()
+        """Idempotent: the session ends (Session.close)."""
+        await self.session.close()
 
-    async def _reconnect(self) -> None:
-        """Before any check or action: a database that was unreachable at start, or went
-        away since, is tried again (the live probe shares the same object and may already
-        have reconnected it). Coming back, the server lock is taken again — if another
-        cockpit took it meanwhile, this one turns read-only rather than act beside it."""
-        if self.database is None:
-            return
-        if not self.database.connected:
-            try:
-                await self.database.connect()
-            except DatabaseError as exc:
-                self.db, self.db_error = None, str(exc)
-                return
-        if self.db is None:
-            self.db, self.db_error = self.database, ""
-            # first acquisition only (the database was down when this cockpit opened): a
-            # lock once held and lost is never re-taken here, the cockpit is read-only then
-            if (not self.read_only and self._lock is not None and self._server_lock is None
-                    and self.lock_lost is None and self.db.dialect != "sqlite"):
-                server_lock, problem = await self._take_server_lock(self.db, self.plan)
-                if server_lock is not None:
-                    self._server_lock = server_lock
-                    self._start_heartbeat()
-                else:
-                    self.read_only, self.read_only_reason = True, problem
-                    self._lock.release()
-                    self._lock = None
+    # -- the session, read through (callers in commands/, tui/, watch/, drill/ use these) --
+    @property
+    def journal(self) -> Journal:
+        return self.session.journal
+
+    @property
+    def database(self) -> Database | None:
+        """The target's Database for the whole session, connected or not (the live probe shares it)."""
+        return self.session.database
+
+    @property
+    def db(self) -> Database | None:
+        """The target's Database while reachable, else None (steps needing it refuse)."""
+        return self.session.db
+
+    @property
+    def db_error(self) -> str:
+        return self.session.db_error
+
+    @property
+    def operator(self) -> str:
+        return self.session.operator
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.session.clock
+
+    @property
+    def read_only(self) -> bool:
+        return self.session.read_only
+
+    @property
+    def read_only_reason(self) -> str:
+        return self.session.read_only_reason
+
+    @property
+    def lock_lost(self) -> str | None:
+        return self.session.lock_lost
+
+    @property
+    def lock_listeners(self) -> list[Callable[[str], None]]:
+        return self.session.lock_listeners
+
+    @property
+    def closed(self) -> bool:
+        return self.session.closed
+
+    @property
+    def _closed(self) -> bool:  # read by the TUI (tui/app.py) before it records an alert
+        return self.session.closed
+
+    @property
+    def _server_lock(self) -> ServerLock | None:  # read by tests/faults/test_lock_loss.py
+        return self.session._server_lock
+
+    async def verify_lock(self) -> bool:
+        return await self.session.verify_lock()
+
+    def lock_fresh(self) -> bool:
+        return self.session.lock_fresh()
+
+    def memo_state(self) -> tuple[object, ...]:
+        """What besides the journal a derivation may read (memo.py): the step running now,
+        whether the database is reachable (a step needing it shows blocked), read-only mode."""
+        return (self._running, self.db is None, self.db_error, self.read_only)
 
     # -- lookups ------------------------------------------------------------------------
     def _resolve(self, phase_id: int, step_id: str) -> tuple[Phase, Step]:
@@ -249,26 +175,16 @@ class Engine:
     def events(self, phase_id: int | None = None) -> Sequence[Event]:
         return self.journal.events(phase_id)
 
-    # -- cron change cache: the dry-run's change is the one applied ------------------------
-    def planned_cron_change(self, phase_id: int, step_id: str) -> Any | None:
-        return self._cron_changes.get((phase_id, step_id))
-
-    def remember_cron_change(self, phase_id: int, step_id: str, change: Any) -> None:
-        self._cron_changes[(phase_id, step_id)] = change
-
-    def forget_cron_change(self, phase_id: int, step_id: str) -> None:
-        self._cron_changes.pop((phase_id, step_id), None)
-
     # -- guards ---------------------------------------------------------------------------
     async def _guards(self, ctx: StepContext) -> list[GuardResult]:
-        await self._reconnect()
-        kind = kind_for(ctx.step)
+        await self.session.reconnect()
+        kind = self.kinds(ctx.step)
         events = self.journal.events()
         results: list[GuardResult] = []
         db_ok = True
         if kind.requires_db(ctx) and self.db is None:
             db_ok = False
-            results.append(GuardResult(guards.DATABASE, False, f"database unreachable: {self.db_error or 'not connected'}"))
+            results.append(self.session.unreachable())
         if ctx.step.kind == "restore":
             # putting tables back never harms: it is allowed in any order
             results.append(GuardResult(guards.ORDER, True, "restore is allowed in any order", overridable=True))
@@ -290,8 +206,9 @@ class Engine:
         """flags-on / cron-start refused while the phase's tables are quarantined or dropped."""
         if not ctx.phase.quarantine_steps:
             return []
-        if self.db is not None:
-            inputs = await table_guards.live_inputs(self.db, self.plan, events, ctx.phase, ctx.phase.quarantine_steps[0],
+        db = self.db
+        if db is not None:
+            inputs = await table_guards.live_inputs(db, self.plan, events, ctx.phase, ctx.phase.quarantine_steps[0],
                                                     self.clock(), measure=False)
         else:
             inputs = table_guards.snapshot_inputs(self.plan, events, ctx.phase, ctx.phase.quarantine_steps[0], None, self.clock())
@@ -305,8 +222,9 @@ class Engine:
             return {}
         events = self.journal.events()
         target = step if step.kind in ("quarantine", "migration", "restore", "backup") else phase.quarantine_steps[0]
-        if live and self.db is not None:
-            inputs = await table_guards.live_inputs(self.db, self.plan, events, phase, target, self.clock(),
+        db = self.db
+        if live and db is not None:
+            inputs = await table_guards.live_inputs(db, self.plan, events, phase, target, self.clock(),
                                                     measure=step.kind == "migration")
         else:
             inputs = table_guards.snapshot_inputs(self.plan, events, phase, target, snapshot, self.clock())
@@ -324,7 +242,7 @@ class Engine:
         ctx = StepContext(self, phase, step)
         if preview:  # describe() must not read production either (steps/flags.py)
             ctx.scratch.update(preview=True, snapshot=snapshot)
-        kind = kind_for(step)
+        kind = self.kinds(step)
         if preview:
             blocks = self._preview_blocks(self.journal.events(), phase, step, snapshot)
             results = [GuardResult(name.strip(), False, detail.strip()) for name, _, detail in (b.partition(":") for b in blocks)]
@@ -370,21 +288,21 @@ class Engine:
         overridable = [g for g in results if not g.ok and g.overridable]
         if overridable and reason:
             for guard in overridable:
-                self.journal.append("override", phase=phase.id, step=step.id,
-                                    data={"guard": guard.name, "detail": guard.detail, "reason": reason})
+                await self.journal.append_async("override", phase=phase.id, step=step.id,
+                                                data={"guard": guard.name, "detail": guard.detail, "reason": reason})
             results = [g for g in results if g not in overridable]
         failing = [g for g in results if not g.ok]
         if failing:
             first = failing[0]
             message = failing[0].detail if len(failing) == 1 else "; ".join(f"{g.name}: {g.detail}" for g in failing)
-            self.journal.append("step_outcome", phase=phase.id, step=step.id,
-                                data={"status": "refused", "guard": first.name, "message": message})
+            await self.journal.append_async("step_outcome", phase=phase.id, step=step.id,
+                                            data={"status": "refused", "guard": first.name, "message": message})
             return Outcome("refused", message, first.name)
-        intent = self.journal.append("step_intent", phase=phase.id, step=step.id,
-                                     data={"kind": step.kind, "title": step.title, "note": ctx.note})
+        intent = await self.journal.append_async("step_intent", phase=phase.id, step=step.id,
+                                                 data={"kind": step.kind, "title": step.title, "note": ctx.note})
         await _pause_for_tests()
         try:
-            outcome = await kind_for(step).run(ctx)
+            outcome = await self.kinds(step).run(ctx)
         except DatabaseError as exc:
             outcome = ctx.failed(f"database error: {exc}", guard="database")
         except Exception as exc:  # noqa: BLE001 - any failure must still close the intent in the journal
@@ -393,7 +311,7 @@ class Engine:
         data.update({k: v for k, v in outcome.data.items() if k not in data})
         if ctx.note:
             data["note"] = ctx.note
-        self.journal.append("step_outcome", phase=phase.id, step=step.id, data=data)
+        await self.journal.append_async("step_outcome", phase=phase.id, step=step.id, data=data)
         return outcome
 
     # -- emergency --------------------------------------------------------------------------
@@ -401,20 +319,22 @@ class Engine:
         """The writes, computed from a live read by the same function the execution uses."""
         from cockpit.probes.flags import FlagError, read_flags
 
-        from .steps.flags import describe_writes, plan_flag_write
+        from .steps.flags import FlagWrite, describe_writes, plan_flag_write
 
         flags = self.plan.emergency.flags
         store = self.plan.flag_store
-        await self._reconnect()
-        results = []
-        writes, source = None, "database not connected"
-        if self.db is None and store.backend == "sql":
-            results.append(GuardResult(guards.DATABASE, False, f"database unreachable: {self.db_error or 'not connected'}"))
+        await self.session.reconnect()
+        results: list[GuardResult] = []
+        writes: list[FlagWrite] | None = None
+        source = "database not connected"
+        db = self.db
+        if db is None and store.backend == "sql":
+            results.append(self.session.unreachable())
         else:
-            if self.db is not None:
-                results.append(GuardResult(guards.DATABASE, True, self.db.server_label))
+            if db is not None:
+                results.append(GuardResult(guards.DATABASE, True, db.server_label))
             try:
-                live = await read_flags(self.db, store, flags)
+                live = await read_flags(db, store, flags)
                 writes, source = [plan_flag_write(store, live[k], False) for k in flags], "from a live read"
             except (DatabaseError, FlagError) as exc:
                 source = f"cannot read them now: {exc}"
@@ -435,12 +355,14 @@ class Engine:
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         if (confirm or "").strip() != EMERGENCY_TOKEN:
             return Outcome("refused", f"type {EMERGENCY_TOKEN} to confirm the emergency rollback", "confirm")
-        await self._reconnect()
+        await self.session.reconnect()
         if not await self.verify_lock():
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         store = self.plan.flag_store
-        if self.db is None and store.backend == "sql":
-            return Outcome("refused", f"database unreachable: {self.db_error or 'not connected'}", guards.DATABASE)
+        db = self.db
+        if db is None and store.backend == "sql":
+            refusal = self.session.unreachable()
+            return Outcome("refused", refusal.detail, refusal.name)
         flags = self.plan.emergency.flags
         lines: list[str] = []
 
@@ -449,21 +371,21 @@ class Engine:
             if on_output is not None:
                 on_output(line)
 
-        intent = self.journal.append("emergency_intent", data={"flags": list(flags)})
+        intent = await self.journal.append_async("emergency_intent", data={"flags": list(flags)})
         await _pause_for_tests()
         results: dict[str, str] = {}
         statements: dict[str, str] = {}
         for key in flags:
             try:
-                reading = (await read_flags(self.db, store, (key,)))[key]
+                reading = (await read_flags(db, store, (key,)))[key]
                 write = plan_flag_write(store, reading, False)
                 if write.action is not None:
                     statements[key] = write.action.render()
-                after = await apply_flag_write(self.db, store, write)
+                after = await apply_flag_write(db, store, write)
                 results[key] = after.state
             except (DatabaseError, FlagError) as exc:
                 try:
-                    now = (await read_flags(self.db, store, (key,)))[key]
+                    now = (await read_flags(db, store, (key,)))[key]
                     results[key] = "ambiguous" if is_ambiguous(now) else now.state
                 except (DatabaseError, FlagError):
                     results[key] = "unknown"
@@ -473,8 +395,8 @@ class Engine:
         bad = [k for k, v in results.items() if v != "off"]
         status = "failed" if bad else "done"
         message = f"not off: {', '.join(f'{k} ({results[k]})' for k in bad)}" if bad else f"all {len(flags)} flags off (read back)"
-        self.journal.append("emergency_outcome", data={"status": status, "message": message, "flags": results,
-                                                       "statements": statements, "intent_id": intent})
+        await self.journal.append_async("emergency_outcome", data={"status": status, "message": message, "flags": results,
+                                                                   "statements": statements, "intent_id": intent})
         return Outcome(status, message, "verify" if bad else None, tuple(lines), {"flags": results})
 
     # -- derived state ------------------------------------------------------------------------
@@ -494,7 +416,7 @@ class Engine:
                 status = record.status
             elif blocked:
                 status = "blocked"
-            elif snapshot is None and kind_for(step).needs_db and step.kind in ("migration", "quarantine"):
+            elif snapshot is None and self.kinds(step).needs_db and step.kind in ("migration", "quarantine"):
                 status = "pending"
             else:
                 status = "ready"
@@ -519,12 +441,13 @@ class Engine:
             except KeyError:
                 live = None
             if live is not None:
-                on = [f.key for f in live.flags if not guards.counts_as_off(f.state)]
+                on = [f.key for f in live.flags if not counts_as_off(f.state)]
                 if on:
                     blocks.append(f"flags_off: still on or unknown: {', '.join(on)}")
         blocks += self._table_blocks(events, phase, step, snapshot)
-        if self.db is None and kind_for(step).requires_db(StepContext(self, phase, step)):
-            blocks.append(f"database: unreachable{': ' + self.db_error if self.db_error else ''}")
+        if self.db is None and self.kinds(step).requires_db(StepContext(self, phase, step)):
+            refusal = self.session.unreachable()
+            blocks.append(f"{refusal.name}: {refusal.detail}")
         return blocks
 
     def _table_blocks(self, events: Sequence[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
@@ -568,18 +491,8 @@ class Engine:
         return custody
 
     # -- operator records -----------------------------------------------------------------------
-    def _writable(self) -> None:
-        if self._closed:
-            # the session ended (quit, hang-up, watchdog): `session_end` is its last word
-            raise EngineRefused("the cockpit's session has ended")
-        if self.read_only:
-            raise EngineRefused(f"read-only: {self.read_only_reason}")
-        if not self.lock_fresh():
-            raise EngineRefused("the operator lock has not been verified recently (its heartbeat is not running); "
-                                "retry in a moment or restart the cockpit")
-
     def tick(self, phase_id: int, which: str, item_id: str, ticked: bool, note: str | None = None) -> None:
-        self._writable()
+        self.session.writable()
         phase = self.plan.phase(phase_id)
         if which not in ("before", "after"):
             raise EngineError(f"checklist must be before or after, not {which!r}")
@@ -593,25 +506,25 @@ class Engine:
         return state.ticks(self.journal.events(phase_id), phase_id)
 
     def note(self, text: str, phase_id: int | None = None) -> None:
-        self._writable()
+        self.session.writable()
         if not text.strip():
             raise EngineError("a note needs text")
         if phase_id is not None:
             phase_id = self.plan.phase(phase_id).id
         self.journal.append("note", phase=phase_id, data={"text": text.strip()})
 
-    def record_alert(self, alert: Any) -> int:
+    def record_alert(self, alert: Alert) -> int:
         """Journal a drift alert; a read-only cockpit shows it but does not write (returns 0),
         nor does one whose session has ended (a refresh landing during shutdown)."""
-        if self.read_only or self._closed:
+        if self.read_only or self.closed:
             return 0
-        at = getattr(alert, "at", None) or self.clock()
-        return self.journal.append("alert", phase=getattr(alert, "phase_id", None), data={
+        at = alert.at or self.clock()
+        return self.journal.append("alert", phase=alert.phase_id, data={
             "kind": alert.kind, "subject": alert.subject, "message": alert.message, "at": at,
         })
 
     def acknowledge_alert(self, event_id: int) -> None:
-        self._writable()
+        self.session.writable()
         self.journal.append("alert_ack", data={"event_id": int(event_id)})
 
     @derived(frozenset({"alert", "alert_ack"}))
@@ -619,9 +532,48 @@ class Engine:
         return state.open_alerts(self.journal.events())
 
     def start_watch(self, phase_id: int | None, hours: float) -> None:
-        self._writable()
+        self.session.writable()
         self.journal.append("watch_start", phase=phase_id, data={"hours": float(hours)})
 
     @derived()
     def watch(self) -> WatchState | None:
         return state.watch(self.journal.events())
+
+    # -- the threading rule: the blocking methods above, run in a worker thread ---------------
+    # Each does exactly what its synchronous namesake does (same checks, same refusals,
+    # same fsync'd journal write), off the event loop's thread.
+    async def tick_async(self, phase_id: int, which: str, item_id: str, ticked: bool, note: str | None = None) -> None:
+        await asyncio.to_thread(self.tick, phase_id, which, item_id, ticked, note)
+
+    async def note_async(self, text: str, phase_id: int | None = None) -> None:
+        await asyncio.to_thread(self.note, text, phase_id)
+
+    async def record_alert_async(self, alert: Alert) -> int:
+        return await asyncio.to_thread(self.record_alert, alert)
+
+    async def acknowledge_alert_async(self, event_id: int) -> None:
+        await asyncio.to_thread(self.acknowledge_alert, event_id)
+
+    async def start_watch_async(self, phase_id: int | None, hours: float) -> None:
+        await asyncio.to_thread(self.start_watch, phase_id, hours)
+
+    async def events_async(self, phase_id: int | None = None) -> Sequence[Event]:
+        return await asyncio.to_thread(self.events, phase_id)
+
+    async def step_views_async(self, phase_id: int, snapshot: Snapshot | None = None) -> list[StepView]:
+        return await asyncio.to_thread(self.step_views, phase_id, snapshot)
+
+    async def phase_progress_async(self, phase_id: int) -> PhaseProgress:
+        return await asyncio.to_thread(self.phase_progress, phase_id)
+
+    async def table_custody_async(self, phase_id: int) -> dict[str, str]:
+        return await asyncio.to_thread(self.table_custody, phase_id)
+
+    async def ticks_async(self, phase_id: int) -> dict[tuple[str, str], TickState]:
+        return await asyncio.to_thread(self.ticks, phase_id)
+
+    async def open_alerts_async(self) -> list[AlertRecord]:
+        return await asyncio.to_thread(self.open_alerts)
+
+    async def watch_async(self) -> WatchState | None:
+        return await asyncio.to_thread(self.watch)

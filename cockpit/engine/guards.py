@@ -23,13 +23,13 @@ from cockpit.probes.flags import FlagError, counts_as_off
 from cockpit.probes.snapshot import Snapshot
 
 from . import state
+from .types import DATABASE as DATABASE
 from .types import GuardResult
 
 ORDER = "order"
 PREREQUISITES = "prerequisites"
 FLAGS_OFF = "flags_off"
 DATA = "data"
-DATABASE = "database"
 
 
 async def live_flag_states(db: Any, plan: Plan, flags: tuple[str, ...]) -> dict[str, str]:

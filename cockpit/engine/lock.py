@@ -29,7 +29,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cockpit.db.base import Database
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ class OperatorLock:
             self._fd = None
 
 
-async def server_lock_holder(db: Any, name: str) -> str:
+async def server_lock_holder(db: Database, name: str) -> str:
     """Who holds a server lock, as `user@host` from the process list (best effort)."""
     try:
         rows = await db.fetch_all(
@@ -114,9 +117,13 @@ class ServerLock:
     SESSION_WAIT_TIMEOUT_S = 300  # the lock session's idle limit: 60 heartbeats
     VERIFY_WAIT_S = 10.0  # a verification unanswered this long means the session is gone
 
-    def __init__(self, db: Any, name: str, *, heartbeat_s: float | None = None, wait_timeout_s: int | None = None) -> None:
+    def __init__(self, db: Database, name: str, *, heartbeat_s: float | None = None, wait_timeout_s: int | None = None) -> None:
+        # imported here: only a MySQL/MariaDB target has a server lock, and its driver is
+        # loaded already (the sandbox's SQLite never imports aiomysql)
         from cockpit.db.mysql import MysqlDatabase
 
+        if not isinstance(db, MysqlDatabase):
+            raise TypeError(f"a server lock needs a MySQL/MariaDB database, not {db.dialect or type(db).__name__}")
         # a Database object of its own (no pool is ever opened on it, only the lock
         # connection), sharing the settings already resolved (a prompted password too)
         self._db = MysqlDatabase(db.target, settings=db.settings)

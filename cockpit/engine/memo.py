@@ -18,28 +18,44 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from cockpit.journal import STATE_KINDS
+from cockpit.journal import STATE_KINDS, Journal
+
+from .types import PhaseProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Derives(Protocol):
+    """What a memoized derivation needs of its owner (the Engine)."""
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+    def memo_state(self) -> tuple[object, ...]:
+        """What besides the journal a derivation may read (compared by equality)."""
+        ...
 
 _PLAIN = (int, float, str, bool, type(None))
 
 
 @dataclasses.dataclass
 class _Entry:
-    objects: tuple[Any, ...]  # non-plain arguments (e.g. the snapshot), compared by identity
+    objects: tuple[object, ...]  # non-plain arguments (e.g. the snapshot), compared by identity
     version: int
-    engine_state: tuple[Any, ...]
-    result: Any
+    engine_state: tuple[object, ...]
+    result: object
 
 
 class DerivedMemo:
     """The last result per (method, plain arguments); one entry each, so it stays small."""
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[Any, ...], _Entry] = {}
+        self.entries: dict[tuple[object, ...], _Entry] = {}
         self.hits = 0
         self.misses = 0
 
@@ -47,21 +63,16 @@ class DerivedMemo:
         self.entries.clear()
 
 
-def memo_of(engine: Any) -> DerivedMemo:
-    memo = engine.__dict__.get("_derived_memo")
-    if memo is None:
-        memo = engine.__dict__["_derived_memo"] = DerivedMemo()
+def memo_of(engine: object) -> DerivedMemo:
+    """The engine's memo, kept in its instance dict (created on first use)."""
+    found = engine.__dict__.get("_derived_memo")
+    if isinstance(found, DerivedMemo):
+        return found
+    memo = engine.__dict__["_derived_memo"] = DerivedMemo()
     return memo
 
 
-def _engine_state(engine: Any) -> tuple[Any, ...]:
-    """What besides the journal a derivation may read: the step running now, whether the
-    database is reachable (a step needing it shows blocked), read-only mode."""
-    return (getattr(engine, "_running", None), getattr(engine, "db", None) is None,
-            getattr(engine, "db_error", ""), getattr(engine, "read_only", False))
-
-
-def _copy(result: Any) -> Any:
+def _copy(result: object) -> object:
     """Callers get their own list/dict, so mutating an answer cannot corrupt the cache."""
     if isinstance(result, list):
         return list(result)
@@ -70,14 +81,12 @@ def _copy(result: Any) -> Any:
     return result
 
 
-def _reclock(result: Any, now: float) -> Any:
+def _reclock(result: object, now: float) -> object:
     """A phase's elapsed time moves with the clock while it is in progress."""
-    started = getattr(result, "started_at", None)
-    if started is None or not dataclasses.is_dataclass(result) or not hasattr(result, "elapsed_s"):
+    if not isinstance(result, PhaseProgress) or result.started_at is None:
         return result
-    finished = getattr(result, "finished_at", None)
-    if getattr(result, "status", "") == "in progress" or finished is None:
-        return dataclasses.replace(result, elapsed_s=now - started)
+    if result.status == "in progress" or result.finished_at is None:
+        return dataclasses.replace(result, elapsed_s=now - result.started_at)
     return result
 
 
@@ -91,7 +100,7 @@ def derived(kinds: frozenset[str] = STATE_KINDS, *, clocked: bool = False) -> Ca
         name = method.__name__
 
         @functools.wraps(method)
-        def inner(self: Any, *args: Any, **kwargs: Any) -> Any:
+        def inner(self: Derives, *args: object, **kwargs: object) -> object:
             journal = self.journal
             memo = memo_of(self)
             plain = tuple(a for a in args if isinstance(a, _PLAIN))
@@ -101,7 +110,7 @@ def derived(kinds: frozenset[str] = STATE_KINDS, *, clocked: bool = False) -> Ca
             key = (name, plain, named)
             with journal.scoped(kinds):
                 version = journal.version(kinds)
-                state = _engine_state(self)
+                state = self.memo_state()
                 entry = memo.entries.get(key)
                 if (entry is not None and entry.version == version and entry.engine_state == state
                         and len(entry.objects) == len(objects)
@@ -116,6 +125,6 @@ def derived(kinds: frozenset[str] = STATE_KINDS, *, clocked: bool = False) -> Ca
                 result = _reclock(result, self.clock())
             return _copy(result)
 
-        return inner  # type: ignore[return-value]
+        return cast(F, inner)  # functools.wraps keeps the signature; F is the method's own type
 
     return wrap

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan
@@ -211,7 +212,7 @@ class QuarantineState:
     tables: dict[str, str] | None = None
     counts: dict[str, int] | None = None
     checksums: dict[str, str] | None = None
-    columns: tuple[dict, ...] = ()
+    columns: tuple[dict[str, Any], ...] = ()  # JSON objects from the journal
     dropped_backup: str | None = None
 
     @property

@@ -11,6 +11,8 @@ from typing import Any
 
 from cockpit.plan.model import Step
 
+DATABASE = "database"  # the guard of every "needs the database and it is unreachable" refusal (CLI exit 3)
+
 STATUSES = ("pending", "ready", "blocked", "running", "done", "failed", "refused", "interrupted")
 
 
@@ -66,7 +68,7 @@ class Outcome:
     @property
     def unreachable(self) -> bool:
         """A refusal because a live source could not be read (CLI exit code 3)."""
-        return self.status == "refused" and self.guard == "database"
+        return self.status == "refused" and self.guard == DATABASE
 
 
 @dataclass(frozen=True)

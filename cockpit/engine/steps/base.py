@@ -1,74 +1,11 @@
 """What every step kind shares: the context it runs in and the three things it must do.
 
-A kind is a guard list, a dry-run text and an execution that re-checks and verifies,
-kept together so the text shown to the operator cannot drift from what actually runs.
+Defined in `engine/stepkind.py` (importable without loading every kind); re-exported
+here so each kind module keeps importing it from its own package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from ..stepkind import StepContext, StepKind
 
-from cockpit.journal import Journal
-from cockpit.plan.model import Phase, Plan, Step
-
-from ..types import GuardResult, Outcome
-
-if TYPE_CHECKING:
-    from ..engine import Engine
-
-
-@dataclass
-class StepContext:
-    engine: Engine
-    phase: Phase
-    step: Step
-    on_output: Callable[[str], None] | None = None
-    wait_s: float = 0.0
-    note: str | None = None
-    lines: list[str] = field(default_factory=list)
-    scratch: dict[str, Any] = field(default_factory=dict)  # guard findings the execution reuses
-
-    @property
-    def plan(self) -> Plan:
-        return self.engine.plan
-
-    @property
-    def db(self) -> Any:
-        return self.engine.db
-
-    @property
-    def journal(self) -> Journal:
-        return self.engine.journal
-
-    def emit(self, line: str, **data: Any) -> None:
-        """Show a line to the operator and journal it with the step, before moving on."""
-        self.lines.append(line)
-        self.journal.append("step_output", phase=self.phase.id, step=self.step.id, data={"line": line, **data})
-        if self.on_output is not None:
-            self.on_output(line)
-
-    def done(self, message: str, **data: Any) -> Outcome:
-        return Outcome("done", message, None, tuple(self.lines), data)
-
-    def failed(self, message: str, guard: str | None = None, **data: Any) -> Outcome:
-        return Outcome("failed", message, guard, tuple(self.lines), data)
-
-
-class StepKind:
-    """Base for a kind; `needs_db` kinds refuse with exit-3 semantics when the database is down."""
-
-    needs_db = True
-
-    def requires_db(self, ctx: StepContext) -> bool:
-        return self.needs_db
-
-    async def guards(self, ctx: StepContext) -> list[GuardResult]:
-        return []
-
-    async def describe(self, ctx: StepContext) -> str:
-        raise NotImplementedError
-
-    async def run(self, ctx: StepContext) -> Outcome:
-        raise NotImplementedError
+__all__ = ["StepContext", "StepKind"]

@@ -1,9 +1,10 @@
 """cron_stop / cron_start: crontab edits through cockpit/cron/edit.py.
 
-The change shown in the dry-run is the change applied: the engine keeps the planned
-CronChange, and `apply` refuses (nothing written) if the crontab's text moved since it
-was read — someone else's edit is never overwritten. Commenting the line stops future
-runs only, so in-flight runs of the scripts are reported, and waited for when asked.
+The change shown in the dry-run is the change applied: the kind keeps the planned
+CronChange (one instance per engine, engine/lazy_steps.py), and `apply` refuses (nothing
+written) if the crontab's text moved since it was read — someone else's edit is never
+overwritten. Commenting the line stops future runs only, so in-flight runs of the
+scripts are reported, and waited for when asked.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from cockpit.cron.errors import CronChanged, CronError
 
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
+
+_CHANGE = "change"  # the scratch key: the change the guards checked is the one run applies
 
 
 def in_flight(ctx: StepContext) -> list[str]:
@@ -29,17 +32,31 @@ class CronStep(StepKind):
 
     def __init__(self, stop: bool) -> None:
         self.stop = stop
+        # the change each (phase, step) dry-run showed, until it is applied or refused
+        self._planned: dict[tuple[int, str], CronChange] = {}
+
+    # -- the planned change: the dry-run's, kept for the execution -----------------------
+    def planned(self, phase_id: int, step_id: str) -> CronChange | None:
+        """The change the last dry-run of this step showed and no run has used yet."""
+        return self._planned.get((phase_id, step_id))
+
+    def _remember(self, ctx: StepContext, change: CronChange) -> None:
+        self._planned[(ctx.phase.id, ctx.step.id)] = change
+
+    def _forget(self, ctx: StepContext) -> None:
+        self._planned.pop((ctx.phase.id, ctx.step.id), None)
 
     def plan_change(self, ctx: StepContext) -> CronChange:
         planner = plan_stop if self.stop else plan_start
         return planner(ctx.plan, ctx.phase, now=ctx.engine.clock())
 
+    # -- the kind ---------------------------------------------------------------------------
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
         try:
-            change = ctx.engine.planned_cron_change(ctx.phase.id, ctx.step.id) or self.plan_change(ctx)
+            change = self.planned(ctx.phase.id, ctx.step.id) or self.plan_change(ctx)
         except CronError as exc:
             return [GuardResult("crontab", False, str(exc))]
-        ctx.scratch["change"] = change
+        ctx.scratch[_CHANGE] = change
         if change.refusal:  # a start that would restore nothing (job disabled by someone else)
             return [GuardResult("crontab", False, change.refusal)]
         return [GuardResult("crontab", True, f"{change.label} readable (sha256 {change.fingerprint[:12]})")]
@@ -49,7 +66,7 @@ class CronStep(StepKind):
             change = self.plan_change(ctx)
         except CronError as exc:
             return f"-- cannot read the crontab: {exc}"
-        ctx.engine.remember_cron_change(ctx.phase.id, ctx.step.id, change)
+        self._remember(ctx, change)
         text = change.dry_run()
         if self.stop:
             runs = in_flight(ctx)
@@ -58,15 +75,17 @@ class CronStep(StepKind):
         return text
 
     async def run(self, ctx: StepContext) -> Outcome:
-        change: CronChange = ctx.scratch["change"]
+        change = ctx.scratch.get(_CHANGE)
+        if not isinstance(change, CronChange):  # run() is only ever called after guards()
+            return ctx.failed("no crontab change was checked before running", guard="crontab")
         try:
             result = apply(change, ctx.plan.paths.backup_dir)
         except CronChanged as exc:
-            ctx.engine.forget_cron_change(ctx.phase.id, ctx.step.id)
+            self._forget(ctx)
             return Outcome("refused", str(exc), "crontab_changed", tuple(ctx.lines))
         except CronError as exc:
             return ctx.failed(str(exc), guard="crontab")
-        ctx.engine.forget_cron_change(ctx.phase.id, ctx.step.id)
+        self._forget(ctx)
         for edit in change.edits:
             ctx.emit(f"{edit.job_id}: {edit.before!r} -> {edit.after!r}")
         if result.backup_path:
