@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cockpit.db import queries
 from cockpit.db.errors import DatabaseError
-from cockpit.db.sql import quote_ident
 from cockpit.db.statement import Command, Statement
 from cockpit.plan.model import FlagStore
 from cockpit.probes.flags import FlagError, command_argv, is_ambiguous, read_flags, run_command
@@ -77,8 +77,7 @@ def plan_flag_write(store: FlagStore, reading: FlagReading, on: bool) -> FlagWri
     if is_ambiguous(reading):
         return FlagWrite(key, wanted, reading, refusal=f"{key!r} matches more than one row of {store.table} under the "
                                                        "column's collation; fix the table (cockpit check lists them)")
-    table, key_col, value_col = quote_ident(store.table), quote_ident(store.key_column), quote_ident(store.value_column)
-    statement = Statement(f"UPDATE {table} SET {value_col} = ? WHERE {key_col} = ?", (encode_value(reading.raw, on), key))
+    statement = Statement(queries.flag_update(store.table, store.key_column, store.value_column, encode_value(reading.raw, on), key))
     return FlagWrite(key, wanted, reading, statement)
 
 

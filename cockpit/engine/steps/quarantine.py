@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
-from cockpit.db.sql import quote_ident
 
 from .. import guards, table_guards
 from ..statements import (
@@ -23,6 +22,8 @@ from ..statements import (
     ScriptCheckFailed,
     Statement,
     column_copy_script,
+    copy_table_create,
+    drop_if_exists,
     rename_script,
 )
 from ..types import GuardResult, Outcome
@@ -109,9 +110,8 @@ class QuarantineStep(StepKind):
                              "verified row by row, then dropped (the catalogue could not be read to show the statements)")
                 continue
             if dialect != "sqlite":
-                keys = ", ".join(quote_ident(k) for k in ctx.scratch.get("pk", {}).get(ref.table, ()))
-                lines.append(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} "
-                             f"FROM {quote_ident(ref.table)} WHERE 1 = 0;")
+                pk = tuple(ctx.scratch.get("pk", {}).get(ref.table, ()))
+                lines.append(copy_table_create(ref.table, ref.column, pk, copy).describe())
             lines.append(script.describe())
         lines.append("-- then exact counts and checksums of the quarantined tables are journalled; `restore` undoes all of it")
         return "\n".join(lines)
@@ -183,10 +183,8 @@ class QuarantineStep(StepKind):
         if not pk:
             return ctx.failed(f"{ref.table} has no primary key: its {ref.column} cannot be copied out row by row", guard="catalogue")
         definition = await db.column_definition(ref.table, ref.column) or ""
-        keys = ", ".join(quote_ident(k) for k in pk)
         if db.dialect != "sqlite":
-            await db.ddl(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} "
-                         f"FROM {quote_ident(ref.table)} WHERE 1 = 0")
+            await db.ddl(copy_table_create(ref.table, ref.column, pk, copy).entry)
         script = column_copy_script(db.dialect, ref.table, ref.column, pk, copy)
         record = {"table": ref.table, "column": ref.column, "copy": copy, "definition": definition, "pk": list(pk)}
         ctx.journal.append("step_output", phase=ctx.phase.id, step=ctx.step.id,
@@ -217,7 +215,7 @@ class QuarantineStep(StepKind):
 
     async def _drop_quietly(self, ctx: StepContext, table: str) -> None:
         try:
-            await ctx.db.ddl(f"DROP TABLE IF EXISTS {quote_ident(table)}")
+            await ctx.db.ddl(drop_if_exists(table).entry)
         except DatabaseError:
             pass
 
