@@ -499,6 +499,22 @@ SQLITE_USER_TABLES = Query("sqlite_user_tables",
                            Bound.LOCAL, "sqlite")
 
 
+# the sandbox dump's framing (sqlite3's iterdump lines, filtered to the tables)
+SQLITE_DUMP_BEGIN = "BEGIN TRANSACTION;"
+SQLITE_DUMP_COMMIT = "COMMIT;"
+
+
+def sqlite_dump_insert_prefix(table: str) -> str:
+    """How iterdump starts a row of `table` (it double-quotes the name)."""
+    quote_ident(table)
+    return f'INSERT INTO "{table}" '
+
+
+def is_drop_table(text: str) -> bool:
+    """Whether a journalled statement is a DROP TABLE (a final drop's, begun or done)."""
+    return text.startswith("DROP TABLE")
+
+
 def sqlite_rows_ordered(table: str, width: int) -> Sql:
     return SQLITE_ROWS_ORDERED.bind(table=table, order=Fragment(", ".join(str(i) for i in range(1, int(width) + 1))))
 

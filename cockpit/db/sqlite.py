@@ -206,7 +206,7 @@ class SqliteDatabase(Database):
         await self.execute(sql if isinstance(sql, Sql) else q.adhoc(sql, bound=Bound.LOCK_WAIT))
 
     async def table_checksum(self, table: str) -> str:
-        return await self._run("SELECT", lambda conn: content_hash(conn, table))
+        return await self._run(q.SQLITE_ROWS_ORDERED.template, lambda conn: content_hash(conn, table))
 
     async def run_script(self, statements: Sequence[Sql | tuple[str, Params]],
                          check: Callable[[int, list[Row]], None] | None = None) -> list[list[Row]]:

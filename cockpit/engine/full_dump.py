@@ -26,8 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cockpit.db import queries
 from cockpit.db.errors import DatabaseError
-from cockpit.db.sql import quote_ident
+from cockpit.db.sqlite import integrity_check, self_contained, user_tables
 from cockpit.paths import fsync_dir
 
 from .steps.backup import (
@@ -140,18 +141,17 @@ def _sqlite_full(source: Path, partial: Path) -> tuple[tuple[str, ...], int, str
         try:
             src.backup(dst)
             # the copy inherits the source's WAL mode: one self-contained file instead
-            dst.execute("PRAGMA journal_mode=DELETE")
+            self_contained(dst)
         finally:
             dst.close()
     finally:
         src.close()
     copy = sqlite3.connect(f"file:{partial}?mode=ro", uri=True)
     try:
-        verdict = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+        verdict = integrity_check(copy)
         if verdict != ["ok"]:
             raise BackupInvalid(f"integrity_check on the copy: {'; '.join(str(v) for v in verdict[:3])}")
-        tables = tuple(row[0] for row in copy.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
+        tables = user_tables(copy)
     finally:
         copy.close()
     os.chmod(partial, 0o600)
@@ -170,13 +170,12 @@ async def _mysql_full(engine: Any, partial: Path) -> tuple[tuple[str, ...], int,
     """The whole database through mariadb-dump, checked while it is written."""
     db = engine.db
     settings = db.settings
-    rows = await db.fetch_all("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? "
-                              "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (settings.database,))
+    rows = await db.fetch_all(queries.BASE_TABLES.bind(settings.database))
     tables = tuple(str(row[0]) for row in rows)
     # which tables hold rows now: each must have an INSERT in the dump (an exit 0 with a
     # well-formed file can still lack the rows: a missing privilege, a `no-data`)
     filled = [t for t in tables
-              if await db.fetch_value(f"SELECT EXISTS(SELECT 1 FROM {quote_ident(t)} LIMIT 1)")]
+              if await db.fetch_value(queries.HAS_ROWS.bind(table=t))]
     tool = dump_tool()
     if tool is None:
         raise BackupInvalid("neither mariadb-dump nor mysqldump is installed")

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cockpit.db.queries import is_drop_table
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan, Step
 
@@ -158,7 +159,7 @@ def data_guard(inputs: GuardInputs, phase: Phase, current: state.QuarantineState
     backups = state.backups_after(inputs.events, current.event_id, phase.id)
     # a drop interrupted half-way: what its DROP statements already removed is not "missing"
     started = {e.data.get("object") for e in inputs.events if e.kind == "step_output" and e.phase == phase.id
-               and e.id > (current.event_id or 0) and str(e.data.get("statement", "")).startswith("DROP TABLE")}
+               and e.id > (current.event_id or 0) and is_drop_table(str(e.data.get("statement", "")))}
     for name in current.quarantined_names:
         if inputs.present is not None and inputs.present.get(name) is False:
             if name not in started:

@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cockpit.db import queries
 from cockpit.db.errors import DatabaseError
-from cockpit.db.sql import quote_ident
 from cockpit.paths import fsync_dir
 
 from .. import state, table_guards
@@ -282,17 +282,18 @@ async def run_tool(argv: list[str], stdin: Any = None, timeout: float = DUMP_TIM
 
 def _sqlite_dump(db_path: Path, tables: tuple[str, ...], out: Path) -> None:
     """iterdump filtered to the tables: their schema (tables, indexes) and rows."""
+    from cockpit.db.sqlite import schema_of
+
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        schema = {row[0] for row in conn.execute(
-            f"SELECT sql FROM sqlite_master WHERE tbl_name IN ({','.join('?' for _ in tables)}) AND sql IS NOT NULL", tables)}
-        inserts = tuple(f'INSERT INTO "{t}" ' for t in tables)
+        schema = schema_of(conn, tables)
+        inserts = tuple(queries.sqlite_dump_insert_prefix(t) for t in tables)
         with open(out, "w", encoding="utf-8") as handle:
-            handle.write(f"-- rollback-cockpit sandbox dump of {', '.join(tables)}\nBEGIN TRANSACTION;\n")
+            handle.write(f"-- rollback-cockpit sandbox dump of {', '.join(tables)}\n{queries.SQLITE_DUMP_BEGIN}\n")
             for line in conn.iterdump():
                 if line.rstrip(";") in schema or line.startswith(inserts):
                     handle.write(line + "\n")
-            handle.write("COMMIT;\n")
+            handle.write(f"{queries.SQLITE_DUMP_COMMIT}\n")
             handle.write(f"{COMPLETED} on {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
             handle.flush()
             os.fsync(handle.fileno())
@@ -303,7 +304,7 @@ def _sqlite_dump(db_path: Path, tables: tuple[str, ...], out: Path) -> None:
 def _sqlite_restore_check(dump: Path, scratch: Path, tables: tuple[str, ...]) -> dict[str, tuple[int, str]]:
     """Replay the dump statement by statement into a scratch database (streaming) and
     measure each table the way the source was measured."""
-    from cockpit.db.sqlite import content_hash
+    from cockpit.db.sqlite import content_hash, local_count
 
     try:
         scratch.unlink()
@@ -323,7 +324,7 @@ def _sqlite_restore_check(dump: Path, scratch: Path, tables: tuple[str, ...]) ->
         out = {}
         for table in tables:
             try:
-                rows = int(conn.execute(f"SELECT COUNT(*) FROM {quote_ident(table)}").fetchone()[0])
+                rows = local_count(conn, table)
             except sqlite3.OperationalError as exc:
                 raise BackupInvalid(f"restoring the dump gives no {table}: {exc}") from None
             out[table] = (rows, content_hash(conn, table))
@@ -466,9 +467,9 @@ class BackupStep(StepKind):
             source = await _measure(ctx, tables, timings)
             mark = time.perf_counter()
             schema = scratch_schema(settings.database)
-            if await ctx.db.fetch_value("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)):
-                await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")  # left by a killed run
-            await ctx.db.execute(f"CREATE DATABASE {quote_ident(schema)}")
+            if await ctx.db.fetch_value(queries.SCHEMA_EXISTS.bind(schema)):
+                await ctx.db.execute(queries.DROP_SCHEMA.bind(schema=schema))  # left by a killed run
+            await ctx.db.execute(queries.CREATE_SCHEMA.bind(schema=schema))
             try:
                 with open(partial, "rb") as feed:  # the client reads the file itself: no copy in memory
                     code, reason = await run_tool(restore_argv(client, str(option_file), settings, schema), stdin=feed)
@@ -477,14 +478,15 @@ class BackupStep(StepKind):
                 restored: dict[str, tuple[int, str]] = {}
                 for table in tables:
                     try:
-                        rows = int(await ctx.db.fetch_value(f"SELECT COUNT(*) FROM {quote_ident(schema)}.{quote_ident(table)}"))
-                        checksum = await ctx.db.fetch_all(f"CHECKSUM TABLE {quote_ident(schema)}.{quote_ident(table)} EXTENDED")
+                        where = queries.qualified(schema, table)
+                        rows = int(await ctx.db.fetch_value(queries.SCRATCH_COUNT_ROWS.bind(table=where)))
+                        checksum = await ctx.db.fetch_all(queries.SCRATCH_CHECKSUM.bind(table=where))
                     except DatabaseError as exc:
                         raise BackupInvalid(f"restoring the dump gives no {table}: {exc}") from None
                     restored[table] = (rows, str(checksum[0][1]))
             finally:
                 try:
-                    await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")
+                    await ctx.db.execute(queries.DROP_SCHEMA.bind(schema=schema))
                 except DatabaseError:
                     pass
             timings["restore"] = time.perf_counter() - mark
