@@ -607,13 +607,10 @@ class _AdhocQuery(Query):
 ADHOC = _AdhocQuery("adhoc", "", Bound.NONE, "any", doc="text given by a caller outside the live path")
 
 
-def all_queries() -> dict[str, Query]:
-    """Every named entry of this module (the test checks each is tagged, bounded, unique)."""
-    found: dict[str, Query] = {}
-    for value in globals().values():
-        if isinstance(value, Query) and value is not ADHOC:
-            found.setdefault(value.name, value)
-    return found
+def all_queries() -> tuple[Query, ...]:
+    """Every named entry of this module (tests/test_queries.py checks each is tagged,
+    bounded and named once)."""
+    return tuple(v for v in globals().values() if isinstance(v, Query) and v is not ADHOC)
 
 
 __all__ = ["Bound", "Fragment", "Query", "Sql", "Row", "Param", "bounded_text", "all_queries", "adhoc",

@@ -211,7 +211,7 @@ class SqliteDatabase(Database):
     async def run_script(self, statements: Sequence[Sql | tuple[str, Params]],
                          check: Callable[[int, list[Row]], None] | None = None) -> list[list[Row]]:
         items = [s if isinstance(s, Sql) else q.adhoc(s[0], s[1], bound=Bound.LOCK_WAIT) for s in statements]
-        first = items[0].text if items else "BEGIN"
+        first = items[0].text if items else q.SQLITE_BEGIN.template
         deadlines = [self._deadline(s) for s in items]
 
         def script(conn: sqlite3.Connection) -> list[list[Row]]:
