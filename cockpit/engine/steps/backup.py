@@ -30,10 +30,11 @@ import signal
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 from cockpit.db import queries
 from cockpit.db.errors import DatabaseError
+from cockpit.db.options import ConnectionSettings
 from cockpit.paths import fsync_dir
 
 from .. import state, table_guards
@@ -195,21 +196,21 @@ def client_tool() -> str | None:
     return shutil.which("mariadb") or shutil.which("mysql")
 
 
-def where_args(settings: object) -> list[str]:
+def where_args(settings: ConnectionSettings | None) -> list[str]:
     socket = getattr(settings, "socket", "")
     if socket:
         return [f"--socket={socket}"]
     return [f"--host={getattr(settings, 'host', '127.0.0.1')}", f"--port={getattr(settings, 'port', 3306)}"]
 
 
-def dump_argv(tool: str, option_file: str, settings: object, tables: tuple[str, ...], out: Path) -> list[str]:
+def dump_argv(tool: str, option_file: str, settings: ConnectionSettings | None, tables: tuple[str, ...], out: Path) -> list[str]:
     """The dump command. `--defaults-file` must come first: it is then the ONLY option
     file read, so no `[mariadb-dump]` group of the operator's can change the dump."""
     return [tool, f"--defaults-file={option_file}", "--single-transaction", "--skip-lock-tables", *where_args(settings),
             f"--result-file={out}", getattr(settings, "database", ""), *tables]
 
 
-def restore_argv(tool: str, option_file: str, settings: object, schema: str) -> list[str]:
+def restore_argv(tool: str, option_file: str, settings: ConnectionSettings | None, schema: str) -> list[str]:
     return [tool, f"--defaults-file={option_file}", *where_args(settings), "--batch", schema]
 
 
@@ -238,7 +239,7 @@ def private_dir_for(journal: Path) -> Path:
     return path
 
 
-def write_option_file(directory: Path, settings: Any) -> Path:
+def write_option_file(directory: Path, settings: ConnectionSettings) -> Path:
     """The credential in a 0600 option file (created exclusively, 0600 from the start) in
     the private directory: the tools read it through --defaults-file, never MYSQL_PWD.
     The caller removes it after use (and the next run's sweep does, if it is killed)."""
@@ -262,7 +263,7 @@ def _die_with_parent() -> None:
         pass
 
 
-async def run_tool(argv: list[str], stdin: Any = None, timeout: float = DUMP_TIMEOUT_S) -> tuple[int, str]:
+async def run_tool(argv: list[str], stdin: IO[bytes] | None = None, timeout: float = DUMP_TIMEOUT_S) -> tuple[int, str]:
     """Run a MySQL tool in its own process group, killed with the cockpit; no MYSQL_PWD."""
     env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
     proc = await asyncio.create_subprocess_exec(*argv, stdin=stdin, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,

@@ -16,9 +16,9 @@ never counts as off: the step fails and says why.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from cockpit.db import queries
+from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
 from cockpit.db.statement import Command, Statement
 from cockpit.plan.model import FlagStore
@@ -81,7 +81,7 @@ def plan_flag_write(store: FlagStore, reading: FlagReading, on: bool) -> FlagWri
     return FlagWrite(key, wanted, reading, statement)
 
 
-async def apply_flag_write(db: Any, store: FlagStore, write: FlagWrite) -> FlagReading:
+async def apply_flag_write(db: Database | None, store: FlagStore, write: FlagWrite) -> FlagReading:
     """Run the write's action and read the flag back; FlagError (or DatabaseError) unless
     the store now reports the wanted state."""
     if write.refusal:
@@ -99,7 +99,7 @@ async def apply_flag_write(db: Any, store: FlagStore, write: FlagWrite) -> FlagR
     return after
 
 
-async def set_flag(db: Any, store: FlagStore, key: str, on: bool) -> FlagReading:
+async def set_flag(db: Database | None, store: FlagStore, key: str, on: bool) -> FlagReading:
     """Read one flag live, write it if needed (same plan as the dry-run shows), read back."""
     reading = (await read_flags(db, store, [key]))[key]
     return await apply_flag_write(db, store, plan_flag_write(store, reading, on))

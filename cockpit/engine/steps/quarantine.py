@@ -12,9 +12,11 @@ puts everything back.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from cockpit.db.base import TableFact
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
+from cockpit.plan.model import ColumnRef
 
 from .. import guards, table_guards
 from ..statements import (
@@ -52,11 +54,17 @@ def record_intent(ctx: StepContext, script: Script) -> str:
     return statement
 
 
-async def catalogue(ctx: StepContext, names: list[str]) -> dict[str, Any] | None:
+async def catalogue(ctx: StepContext, names: list[str]) -> dict[str, TableFact] | None:
     try:
-        return await ctx.db.table_facts(names)
+        facts: dict[str, TableFact] = await ctx.db.table_facts(names)
+        return facts
     except DatabaseError:
         return None
+
+
+# per dropped column: its copy-out script, None when the column is already gone, "unread"
+# when the catalogue could not be read to build it
+ColumnPlan = Script | Literal["unread"] | None
 
 
 class QuarantineStep(StepKind):
@@ -67,13 +75,14 @@ class QuarantineStep(StepKind):
         ctx.scratch["inputs"] = inputs
         return results + table_guards.quarantine_guards(inputs, ctx.phase, ctx.step)
 
-    def scripts(self, ctx: StepContext, dialect: str, facts: dict[str, Any] | None) -> tuple[Script | None, list[tuple[Any, str, Any]]]:
+    def scripts(self, ctx: StepContext, dialect: str,
+                facts: dict[str, TableFact] | None) -> tuple[Script | None, list[tuple[ColumnRef, str, ColumnPlan]]]:
         """The RENAME of the tables still under their names, and per dropped column its
         copy-out script (None when the column is already gone)."""
         tables, copies = table_guards.names_for(ctx.phase, ctx.step)
         pairs = [(t, q) for t, q in tables.items() if facts is None or (facts[t].exists and not facts[q].exists)]
         rename = rename_script(dialect, pairs, f"quarantine {len(pairs)} table(s) in one rename") if pairs else None
-        columns: list[tuple[Any, str, Any]] = []
+        columns: list[tuple[ColumnRef, str, ColumnPlan]] = []
         for ref in ctx.step.drop_columns:
             if ref.table in tables:
                 continue
@@ -167,7 +176,8 @@ class QuarantineStep(StepKind):
         return ctx.done(f"quarantined ({summary}); `restore` puts it back, the final drop waits for the watch",
                         quarantined=quarantined, counts=counts, checksums=checksums, columns=columns)
 
-    async def _column(self, ctx: StepContext, ref: Any, copy: str, facts: dict[str, Any]) -> dict[str, Any] | Outcome | None:
+    async def _column(self, ctx: StepContext, ref: ColumnRef, copy: str,
+                      facts: dict[str, TableFact]) -> dict[str, Any] | Outcome | None:
         db = ctx.db
         fact = facts.get(ref.table)
         if fact is None or not fact.exists or ref.column not in fact.columns:

@@ -8,10 +8,13 @@ step refuses and names the verified backup to restore from instead.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
 
 from .. import table_guards
-from ..statements import ScriptCheckFailed, column_restore_script, rename_script
+from ..state import QuarantineState
+from ..statements import Script, ScriptCheckFailed, column_restore_script, rename_script
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
 from .quarantine import catalogue, interrupted, record_intent
@@ -24,7 +27,8 @@ class RestoreStep(StepKind):
         ctx.scratch["inputs"] = inputs
         return table_guards.restore_guards(inputs, ctx.phase, ctx.step)
 
-    def _scripts(self, ctx: StepContext, dialect: str, present: dict[str, bool | None] | None) -> tuple:
+    def _scripts(self, ctx: StepContext, dialect: str,
+                 present: Mapping[str, bool | None] | None) -> tuple[QuarantineState, Script | None, list[Script]]:
         current = table_guards.q_state(ctx.journal.events(), ctx.phase, ctx.step)
         pairs = [(q, t) for t, q in (current.tables or {}).items() if present is None or present.get(q)]
         rename = rename_script(dialect, pairs, f"restore {len(pairs)} table(s) in one rename") if pairs else None
