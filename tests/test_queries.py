@@ -22,7 +22,7 @@ from cockpit.db.queries import Bound, Fragment, Query
 from cockpit.engine.statements import drop_script
 from cockpit.engine.steps.flags import set_flag
 from cockpit.plan import load_plan
-from cockpit.probes.database import DatabaseProbe
+from cockpit.probes.database import DatabaseProbe, activity_part
 from cockpit.probes.flags import read_flags
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cockpit"
@@ -180,3 +180,28 @@ async def test_what_the_server_sees_is_tagged_and_bounded(mariadb, mysql_sandbox
             "release_lock"} <= seen, seen
     refresh = next(t for t in sent if t.startswith("/* rollback-cockpit:refresh */"))
     assert "max_statement_time=2.000 FOR SELECT EXISTS(" in refresh  # the refresh's own 2 s bound
+
+
+async def test_the_check_step_and_the_refresh_run_one_activity_query(target_config, open_engine) -> None:
+    """One activity query: the `check` step shows and runs the very expression the
+    refresh (and so the watch) embeds, and both see a row written inside the window."""
+    engine = await open_engine(target_config)
+    for phase, steps in ((10, ("flags-off", "cron-stop")), (9, ("flags-off", "cron-stop")), (8, ("flags-off",))):
+        for step in steps:
+            assert (await engine.execute(phase, step)).status == "done", (phase, step)
+    check = engine.plan.phase(8).activity_check("oem-tickets")
+    fact = (await engine.db.table_facts([check.table]))[check.table]
+    part = activity_part(engine.db.dialect, check, fact)
+    assert part is not None and check.column in fact.indexed
+    dry = await engine.dry_run(8, "verify-stopped")
+    assert f"SELECT {part.text}" in dry.text, dry.text
+    quiet = await engine.execute(8, "verify-stopped")
+    assert quiet.status == "done" and "0 rows" in quiet.message, quiet.message
+
+    now = "datetime('now')" if engine.db.dialect == "sqlite" else "NOW()"
+    await engine.db.execute(f"UPDATE oem_job_ticket SET created_at = {now} WHERE id = (SELECT m FROM "
+                            "(SELECT MIN(id) AS m FROM oem_job_ticket) AS first)")
+    facts = await DatabaseProbe(engine.db).refresh(engine.plan)
+    assert facts.activity[(8, "oem-tickets")].recent_rows == 1
+    busy = await engine.execute(8, "verify-stopped")
+    assert busy.status == "failed" and "still active: 1 rows" in busy.message, busy.message
