@@ -40,6 +40,7 @@ from cockpit.paths import fsync_dir
 from .. import state, table_guards
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
+from .connection import connected, server
 
 COMPLETED = "-- Dump completed"
 DUMP_TIMEOUT_S = 3600.0
@@ -379,7 +380,7 @@ class BackupStep(StepKind):
         timings: dict[str, float] = {}
         started = time.perf_counter()
         try:
-            facts = await ctx.db.table_facts(wanted)
+            facts = await connected(ctx).table_facts(wanted)
         except DatabaseError as exc:
             return ctx.failed(f"cannot measure the tables: {exc}", guard="database")
         tables = tuple(t for t in wanted if facts[t].exists)
@@ -400,7 +401,7 @@ class BackupStep(StepKind):
         partial = out.with_name(out.name + ".partial")
         try:
             os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            if ctx.db.dialect == "sqlite":
+            if connected(ctx).dialect == "sqlite":
                 source = await _measure(ctx, tables, timings)
                 mark = time.perf_counter()
                 await asyncio.to_thread(_sqlite_dump, Path(str(ctx.plan.target.path)), tables, partial)
@@ -455,7 +456,8 @@ class BackupStep(StepKind):
         tool, client = dump_tool(), client_tool()
         if tool is None or client is None:
             raise BackupInvalid("mariadb-dump and the mariadb client are both needed")
-        settings = ctx.db.settings
+        db = server(ctx)
+        settings = db.settings
         option_file = write_option_file(private_dir(ctx), settings)
         try:
             mark = time.perf_counter()
@@ -468,9 +470,9 @@ class BackupStep(StepKind):
             source = await _measure(ctx, tables, timings)
             mark = time.perf_counter()
             schema = scratch_schema(settings.database)
-            if await ctx.db.fetch_value(queries.SCHEMA_EXISTS.bind(schema)):
-                await ctx.db.execute(queries.DROP_SCHEMA.bind(schema=schema))  # left by a killed run
-            await ctx.db.execute(queries.CREATE_SCHEMA.bind(schema=schema))
+            if await db.fetch_value(queries.SCHEMA_EXISTS.bind(schema)):
+                await db.execute(queries.DROP_SCHEMA.bind(schema=schema))  # left by a killed run
+            await db.execute(queries.CREATE_SCHEMA.bind(schema=schema))
             try:
                 with open(partial, "rb") as feed:  # the client reads the file itself: no copy in memory
                     code, reason = await run_tool(restore_argv(client, str(option_file), settings, schema), stdin=feed)
@@ -480,14 +482,14 @@ class BackupStep(StepKind):
                 for table in tables:
                     try:
                         where = queries.qualified(schema, table)
-                        rows = int(await ctx.db.fetch_value(queries.SCRATCH_COUNT_ROWS.bind(table=where)))
-                        checksum = await ctx.db.fetch_all(queries.SCRATCH_CHECKSUM.bind(table=where))
+                        rows = int(await db.fetch_value(queries.SCRATCH_COUNT_ROWS.bind(table=where)))
+                        checksum = await db.fetch_all(queries.SCRATCH_CHECKSUM.bind(table=where))
                     except DatabaseError as exc:
                         raise BackupInvalid(f"restoring the dump gives no {table}: {exc}") from None
                     restored[table] = (rows, str(checksum[0][1]))
             finally:
                 try:
-                    await ctx.db.execute(queries.DROP_SCHEMA.bind(schema=schema))
+                    await db.execute(queries.DROP_SCHEMA.bind(schema=schema))
                 except DatabaseError:
                     pass
             timings["restore"] = time.perf_counter() - mark
@@ -507,8 +509,9 @@ async def _measure(ctx: StepContext, tables: tuple[str, ...], timings: dict[str,
     """Each table's exact row count and checksum, as the restored copy will be measured."""
     started = time.perf_counter()
     try:
-        source = {t: (await ctx.db.exact_count(t, timeout_ms=max(ctx.plan.target.statement_timeout_ms, 600_000)),
-                      await ctx.db.table_checksum(t)) for t in tables}
+        db = connected(ctx)
+        source = {t: (await db.exact_count(t, timeout_ms=max(ctx.plan.target.statement_timeout_ms, 600_000)),
+                      await db.table_checksum(t)) for t in tables}
     except DatabaseError as exc:
         raise _MeasureFailed(str(exc)) from None
     timings["measure"] = time.perf_counter() - started

@@ -15,7 +15,7 @@ import asyncio
 import shlex
 
 from cockpit.db import queries
-from cockpit.db.base import TableFact
+from cockpit.db.base import Database, TableFact
 from cockpit.db.errors import DatabaseError
 from cockpit.db.queries import ACTIVITY_CAP, RECENCY_ROWS, Sql
 from cockpit.plan.model import ActivityCheck
@@ -23,6 +23,7 @@ from cockpit.probes.database import activity_part, unindexed_warning
 
 from ..types import Outcome
 from .base import StepContext, StepKind
+from .connection import connected
 
 COMMAND_TIMEOUT_S = 60.0
 
@@ -54,11 +55,12 @@ class CheckStep(StepKind):
         if step.sql:
             return f"{step.sql.strip()}\n-- the first column of the first row must equal {step.expect}"
         check = ctx.phase.activity_check(step.activity)
-        dialect = ctx.db.dialect if ctx.db is not None else ("sqlite" if ctx.plan.target.kind == "sqlite" else "mariadb")
+        db: Database | None = ctx.db
+        dialect = db.dialect if db is not None else ("sqlite" if ctx.plan.target.kind == "sqlite" else "mariadb")
         fact: TableFact | None = None
-        if ctx.db is not None and not ctx.scratch.get("preview"):  # a preview reads nothing
+        if db is not None and not ctx.scratch.get("preview"):  # a preview reads nothing
             try:
-                fact = (await ctx.db.table_facts([check.table]))[check.table]
+                fact = (await db.table_facts([check.table]))[check.table]
             except DatabaseError:
                 fact = None
         if fact is not None and not fact.exists:
@@ -77,23 +79,24 @@ class CheckStep(StepKind):
         if step.command:
             return await self._command(ctx)
         try:
+            db = connected(ctx)
             if step.sql:
-                rows = await ctx.db.fetch_all(queries.PLAN_CHECK.verbatim_sql(step.sql))
+                rows = await db.fetch_all(queries.PLAN_CHECK.verbatim_sql(step.sql))
                 value = rows[0][0] if rows and rows[0] else None
                 ctx.emit(f"query returned {value!r}, expected {step.expect}")
                 if value is None or str(value) != str(step.expect):
                     return ctx.failed(f"check does not hold: got {value!r}, expected {step.expect}", guard="check")
                 return ctx.done(f"holds: {value!r}")
             check = ctx.phase.activity_check(step.activity)
-            facts = await ctx.db.table_facts([check.table])
+            facts = await db.table_facts([check.table])
             if not facts[check.table].exists:
                 # quarantined or dropped: nothing can write to a table that is not there
                 ctx.emit(f"{check.table}: no such table (quarantined or dropped)")
                 return ctx.done(f"no activity: {check.table} does not exist — no table, no writes")
-            stmt = activity_statement(ctx.db.dialect, check, facts[check.table])
+            stmt = activity_statement(db.dialect, check, facts[check.table])
             if stmt is None:
                 return ctx.failed(f"check could not run: {_why_not(check, facts[check.table])}", guard="check")
-            rows = await ctx.db.fetch_all(stmt)
+            rows = await db.fetch_all(stmt)
             recent = int(rows[0][0] or 0) if rows else 0
         except DatabaseError as exc:
             return ctx.failed(f"check could not run: {exc}", guard="database")

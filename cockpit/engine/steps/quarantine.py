@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from cockpit.db.base import TableFact
+from cockpit.db.base import Database, TableFact
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
 from cockpit.plan.model import ColumnRef
 
@@ -30,6 +30,7 @@ from ..statements import (
 )
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
+from .connection import connected
 
 
 def interrupted(ctx: StepContext, what: str, took_effect: bool | None, **data: Any) -> Outcome:
@@ -56,8 +57,7 @@ def record_intent(ctx: StepContext, script: Script) -> str:
 
 async def catalogue(ctx: StepContext, names: list[str]) -> dict[str, TableFact] | None:
     try:
-        facts: dict[str, TableFact] = await ctx.db.table_facts(names)
-        return facts
+        return await connected(ctx).table_facts(names)
     except DatabaseError:
         return None
 
@@ -70,7 +70,7 @@ ColumnPlan = Script | Literal["unread"] | None
 class QuarantineStep(StepKind):
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
         results = [await guards.flags_off_guard(ctx.db, ctx.plan, ctx.phase)]
-        inputs = await table_guards.live_inputs(ctx.db, ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
+        inputs = await table_guards.live_inputs(connected(ctx), ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
                                                 measure=False, wait_s=ctx.wait_s)
         ctx.scratch["inputs"] = inputs
         return results + table_guards.quarantine_guards(inputs, ctx.phase, ctx.step)
@@ -96,13 +96,14 @@ class QuarantineStep(StepKind):
         return rename, columns
 
     async def describe(self, ctx: StepContext) -> str:
-        dialect = ctx.db.dialect if ctx.db is not None else "mariadb"
+        db: Database | None = ctx.db
+        dialect = db.dialect if db is not None else "mariadb"
         facts = None
-        if ctx.db is not None:
+        if db is not None:
             tables, copies = table_guards.names_for(ctx.phase, ctx.step)
             try:
-                facts = await ctx.db.table_facts([*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.step.drop_columns)])
-                ctx.scratch["pk"] = {c.table: await ctx.db.primary_key(c.table) for c in ctx.step.drop_columns if facts[c.table].exists}
+                facts = await db.table_facts([*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.step.drop_columns)])
+                ctx.scratch["pk"] = {c.table: await db.primary_key(c.table) for c in ctx.step.drop_columns if facts[c.table].exists}
             except DatabaseError:
                 facts = None
         rename, columns = self.scripts(ctx, dialect, facts)
@@ -126,7 +127,7 @@ class QuarantineStep(StepKind):
         return "\n".join(lines)
 
     async def run(self, ctx: StepContext) -> Outcome:
-        db = ctx.db
+        db = connected(ctx)
         tables, copies = table_guards.names_for(ctx.phase, ctx.step)
         names = [*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.step.drop_columns)]
         facts = await db.table_facts(names)
@@ -178,7 +179,7 @@ class QuarantineStep(StepKind):
 
     async def _column(self, ctx: StepContext, ref: ColumnRef, copy: str,
                       facts: dict[str, TableFact]) -> dict[str, Any] | Outcome | None:
-        db = ctx.db
+        db = connected(ctx)
         fact = facts.get(ref.table)
         if fact is None or not fact.exists or ref.column not in fact.columns:
             if facts.get(copy) is not None and facts[copy].exists:
@@ -225,7 +226,7 @@ class QuarantineStep(StepKind):
 
     async def _drop_quietly(self, ctx: StepContext, table: str) -> None:
         try:
-            await ctx.db.ddl(drop_if_exists(table).entry)
+            await connected(ctx).ddl(drop_if_exists(table).entry)
         except DatabaseError:
             pass
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
 
 from .. import table_guards
@@ -17,12 +18,13 @@ from ..state import QuarantineState
 from ..statements import Script, ScriptCheckFailed, column_restore_script, rename_script
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
+from .connection import connected
 from .quarantine import catalogue, interrupted, record_intent
 
 
 class RestoreStep(StepKind):
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
-        inputs = await table_guards.live_inputs(ctx.db, ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
+        inputs = await table_guards.live_inputs(connected(ctx), ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
                                                 measure=False)
         ctx.scratch["inputs"] = inputs
         return table_guards.restore_guards(inputs, ctx.phase, ctx.step)
@@ -37,14 +39,15 @@ class RestoreStep(StepKind):
         return current, rename, columns
 
     async def describe(self, ctx: StepContext) -> str:
-        dialect = ctx.db.dialect if ctx.db is not None else "mariadb"
+        db: Database | None = ctx.db
+        dialect = db.dialect if db is not None else "mariadb"
         _, rename, columns = self._scripts(ctx, dialect, None)
         lines = [rename.describe()] if rename else []
         lines += [script.describe() for script in columns]
         return "\n".join(lines) or "-- nothing is quarantined"
 
     async def run(self, ctx: StepContext) -> Outcome:
-        db = ctx.db
+        db = connected(ctx)
         present = ctx.scratch["inputs"].present
         current, rename, columns = self._scripts(ctx, db.dialect, present)
         if rename is not None:
