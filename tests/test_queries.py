@@ -43,7 +43,8 @@ def _fill(query: Query) -> queries.Sql:
         return query.verbatim_sql("SELECT 1")
     fields = {f for _, f, _, _ in string.Formatter().parse(query.template) if f}
     values: dict[str, str | Fragment] = {f: f"t_{f}" for f in fields}
-    return query.bind(**values)
+    marks = sum(literal.count("?") for literal, _, _, _ in string.Formatter().parse(query.template))
+    return query.bind(*range(marks), **values)
 
 
 def test_every_entry_is_named_once_tagged_and_bounded() -> None:
@@ -81,6 +82,10 @@ def test_identifiers_only_through_quote_ident_values_only_as_parameters() -> Non
         queries.flag_update("feature_flag", "flag_key", "enabled` = 1 -- ", "0", "k")
     with pytest.raises(ValueError):
         queries.column_type("int; DROP TABLE x")
+    with pytest.raises(ValueError, match="parameter"):
+        queries.FLAG_UPDATE.bind("0", table="f", value="v", key="k")  # one value short
+    with pytest.raises(ValueError, match="parameter"):
+        queries.COUNT_ROWS.bind("extra", table="t")
     update = queries.flag_update("feature_flag", "flag_key", "enabled", "0'; --", "enable_x")
     assert update.text == "UPDATE `feature_flag` SET `enabled` = ? WHERE `flag_key` = ?"
     assert update.params == ("0'; --", "enable_x")

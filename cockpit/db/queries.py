@@ -94,18 +94,26 @@ class Query:
 
     def bind(self, *params: Param, timeout_ms: int | None = None, **fields: str | Fragment) -> Sql:
         """The statement with its identifiers filled (a `str` field is quoted as an
-        identifier, a Fragment is used as built) and its parameters: the fragments'
-        parameters in the order the template uses them, then `params`."""
+        identifier, a Fragment is used as built) and its parameters in text order: one
+        of `params` per `?` of the template, a fragment's own where the fragment stands
+        (each time it stands there). A count that does not match is refused."""
         if self.verbatim:
-            raise ValueError(f"{self.name} takes its text from the plan: use verbatim()")
+            raise ValueError(f"{self.name} takes its text from the plan: use verbatim_sql()")
         filled = {key: value.text if isinstance(value, Fragment) else quote_ident(value) for key, value in fields.items()}
-        # a fragment's parameters go where the fragment stands, each time it stands there
-        leading: list[Param] = []
-        for _, key, _, _ in Formatter().parse(self.template):
+        given = list(params)
+        ordered: list[Param] = []
+        for literal, key, _, _ in Formatter().parse(self.template):
+            count = literal.count("?")
+            if count > len(given):
+                raise ValueError(f"{self.name}: more ? marks than parameters")
+            ordered += given[:count]
+            del given[:count]
             value = fields.get(key) if key else None
             if isinstance(value, Fragment):
-                leading += value.params
-        return Sql(self, self.template.format(**filled), (*leading, *params), timeout_ms)
+                ordered += value.params
+        if given:
+            raise ValueError(f"{self.name}: {len(given)} parameter(s) more than ? marks")
+        return Sql(self, self.template.format(**filled), tuple(ordered), timeout_ms)
 
     def verbatim_sql(self, text: str, timeout_ms: int | None = None) -> Sql:
         if not self.verbatim:
@@ -356,10 +364,8 @@ def flag_read(table: str, key_column: str, value_column: str, keys: Sequence[str
 
 
 def flag_matches(table: str, key_column: str, keys: Sequence[str]) -> Sql:
-    one = FLAG_MATCHES.bind(table=table, key=key_column)
-    text = " UNION ALL ".join(one.text for _ in keys)
-    params: tuple[Param, ...] = tuple(v for i, k in enumerate(keys) for v in (i, k))
-    return Sql(FLAG_MATCHES, text, params)
+    parts = [FLAG_MATCHES.bind(i, k, table=table, key=key_column) for i, k in enumerate(keys)]
+    return Sql(FLAG_MATCHES, " UNION ALL ".join(p.text for p in parts), tuple(v for p in parts for v in p.params))
 
 
 def flag_update(table: str, key_column: str, value_column: str, value: str, key: str) -> Sql:
