@@ -14,12 +14,10 @@ from typing import Any
 
 from ..plan.model import Target
 from .errors import StatementTimeout
+from .queries import Row, Sql, count_rows
 from .sql import quote_ident
 
 Params = Sequence[Any]  # bound values: whatever the driver accepts (int, str, float, bytes, None, ...)
-# One result row. Its values are the driver's (aiomysql: int, str, Decimal, datetime, bytes,
-# None ...; sqlite3: int, str, float, bytes, None), untyped by either driver.
-Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -81,14 +79,14 @@ class Database(ABC):
         """Release everything, including a held session lock. Never raises."""
 
     @abstractmethod
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+    async def fetch_all(self, sql: str | Sql, params: Params = ()) -> list[Row]:
         """Run one statement and return its rows."""
 
     @abstractmethod
-    async def execute(self, sql: str, params: Params = ()) -> int:
+    async def execute(self, sql: str | Sql, params: Params = ()) -> int:
         """Run one statement in autocommit and return the affected row count."""
 
-    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+    async def fetch_value(self, sql: str | Sql, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
         rows = await self.fetch_all(sql, params)
         return rows[0][0] if rows else None
@@ -98,7 +96,7 @@ class Database(ABC):
         """Existence, estimated rows, size and columns of `tables`, in ONE statement."""
 
     @abstractmethod
-    async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[Row]:
+    async def fetch_all_bounded(self, sql: str | Sql, params: Params = (), timeout_ms: int | None = None) -> list[Row]:
         """A SELECT the server abandons after `timeout_ms` (StatementTimeout): anything the
         cockpit reads from a production table on its own initiative is bounded."""
 
@@ -112,7 +110,7 @@ class Database(ABC):
         return int(rows[0][0])
 
     @abstractmethod
-    async def ddl(self, sql: str) -> None:
+    async def ddl(self, sql: str | Sql) -> None:
         """Run DROP/ALTER without stalling behind a metadata lock (LockWaitTimeout)."""
 
     @abstractmethod
@@ -122,7 +120,7 @@ class Database(ABC):
         which no writer can reach, so the full read stalls nobody."""
 
     @abstractmethod
-    async def run_script(self, statements: Sequence[tuple[str, Params]],
+    async def run_script(self, statements: Sequence[Sql | tuple[str, Params]],
                          check: Callable[[int, list[Row]], None] | None = None) -> list[list[Row]]:
         """Run statements in order on ONE session (MySQL: one pooled connection, so
         LOCK TABLES ... UNLOCK TABLES bracket them; SQLite: one IMMEDIATE transaction,
@@ -161,4 +159,4 @@ class Database(ABC):
 
     @staticmethod
     def _count_sql(table: str) -> str:
-        return f"SELECT COUNT(*) FROM {quote_ident(table)}"
+        return count_rows(table).text

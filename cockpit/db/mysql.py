@@ -3,9 +3,10 @@
 A small pool (one connection, a second for a lock diagnosis) keeps the cockpit's
 footprint on production to what an operator would open by hand; a dedicated connection
 holds the operator lock for the whole session because GET_LOCK belongs to a session.
-Every statement carries the `/* rollback-cockpit */` tag, every wait is bounded, and
-every driver error leaves as one of the cockpit's own exceptions with a one-line,
-password-free message.
+Every statement is a named entry of db/queries.py, sent with its tag
+(`/* rollback-cockpit:<name> */`) under the bound its entry declares; every wait is
+bounded, and every driver error leaves as one of the cockpit's own exceptions with a
+one-line, password-free message.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import aiomysql
 import pymysql
 
 from ..plan.model import Target
+from . import queries as q
 from .base import Database, Params, TableFact
 from .errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout, QueryError, StatementTimeout
 from .options import ConnectionSettings, resolve_settings
-from .sql import quote_ident, statement_kind, tagged
+from .queries import Bound, Row, Sql
+from .sql import statement_kind
 
 # Client/server codes that mean "no usable connection" rather than "this statement failed".
 UNAVAILABLE_CODES = frozenset({1040, 1045, 1053, 1927, 2002, 2003, 2005, 2006, 2013, 2014, 2026, 2055, 4031})
@@ -122,7 +125,7 @@ class MysqlDatabase(Database):
                 raise
             raise self._connect_error(exc) from None
         try:
-            version = str(await self.fetch_value("SELECT VERSION()"))
+            version = str(await self.fetch_value(q.SERVER_VERSION.bind()))
         except DatabaseError:
             await self.close()
             raise
@@ -166,12 +169,28 @@ class MysqlDatabase(Database):
         finally:
             self._pool.release(conn)
 
-    async def _run(self, conn: aiomysql.Connection, sql: str, params: Params, fetch: bool, wait_s: float | None = None) -> Any:
-        """Send one tagged statement on `conn`, bounded by `wait_s`."""
+    def _lock_wait_s(self) -> int:
+        return max(1, int(self.target.lock_wait_timeout_s))
+
+    def _client_wait_s(self, stmt: Sql) -> float:
+        """How long the client waits for an answer: past the server's own bound, so the
+        server's verdict (a time limit, a lock wait given up) arrives first."""
+        if stmt.bound is Bound.STATEMENT:
+            return max(self.wait_s, stmt.limit_ms(self.target.statement_timeout_ms) / 1000 + 5)
+        if stmt.bound is Bound.LOCK_WAIT:
+            return self.wait_s + self._lock_wait_s()
+        if stmt.bound is Bound.LOCK_FUNCTION and len(stmt.params) > 1 and isinstance(stmt.params[1], (int, float)):
+            return self.wait_s + float(stmt.params[1])
+        return self.wait_s
+
+    async def _run(self, conn: aiomysql.Connection, stmt: Sql, fetch: bool, wait_s: float | None = None) -> Any:
+        """Send one statement on `conn`, tagged and bounded as its entry says; the client
+        gives up after `wait_s` (default: just past the server's own bound)."""
         self.queries += 1
+        text = q.bounded_text(self.dialect, stmt, self.target.statement_timeout_ms)
         try:
             async with conn.cursor() as cur:
-                await asyncio.wait_for(cur.execute(tagged(to_pyformat(sql)), tuple(params)), timeout=wait_s or self.wait_s)
+                await asyncio.wait_for(cur.execute(to_pyformat(text), stmt.params), timeout=wait_s or self._client_wait_s(stmt))
                 return await cur.fetchall() if fetch else cur.rowcount
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
@@ -179,12 +198,12 @@ class MysqlDatabase(Database):
                 raise
             if isinstance(exc, asyncio.TimeoutError):
                 conn.close()  # the protocol state is unknown: never reuse it
-            raise self._query_error(exc, sql) from None
+            raise self._query_error(exc, stmt.text, wait_s or self._client_wait_s(stmt)) from None
 
-    def _query_error(self, exc: BaseException, sql: str) -> DatabaseError:
+    def _query_error(self, exc: BaseException, sql: str, waited_s: float) -> DatabaseError:
         kind = statement_kind(sql)
         if isinstance(exc, asyncio.TimeoutError):
-            return DatabaseUnavailable(f"mysql {self.where} did not answer a {kind} within {self.wait_s:.0f} s")
+            return DatabaseUnavailable(f"mysql {self.where} did not answer a {kind} within {waited_s:.0f} s")
         code, reason = _code_and_message(exc)
         reason = self._scrub(reason)
         if code in UNAVAILABLE_CODES or code is None or isinstance(exc, (OSError, pymysql.err.InterfaceError)):
@@ -202,167 +221,157 @@ class MysqlDatabase(Database):
         return text.replace(password, "***") if password else text
 
     # -- statements -----------------------------------------------------------------
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
+    async def fetch_all(self, sql: str | Sql, params: Params = ()) -> list[Row]:
+        stmt = q.as_sql(sql, params)
+        if stmt.bound is Bound.LOCK_WAIT:
+            return await self._locking(stmt, fetch=True)
         async with self._connection() as conn:
-            return [tuple(row) for row in await self._run(conn, sql, params, fetch=True)]
+            return [tuple(row) for row in await self._run(conn, stmt, fetch=True)]
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
+    async def execute(self, sql: str | Sql, params: Params = ()) -> int:
+        stmt = q.as_sql(sql, params)
+        if stmt.bound is Bound.LOCK_WAIT:
+            await self._locking(stmt, fetch=False)
+            return 0
         async with self._connection() as conn:
-            return int(await self._run(conn, sql, params, fetch=False))
+            return int(await self._run(conn, stmt, fetch=False))
+
+    async def fetch_value(self, sql: str | Sql, params: Params = ()) -> Any:
+        rows = await self.fetch_all(sql, params)
+        return rows[0][0] if rows else None
+
+    async def fetch_all_bounded(self, sql: str | Sql, params: Params = (), timeout_ms: int | None = None) -> list[Row]:
+        return await self.fetch_all(q.with_limit(sql, params, self._timeout_ms(timeout_ms)))
 
     async def table_facts(self, tables: Iterable[str]) -> dict[str, TableFact]:
         names = self._table_names(tables)
         if not names:
             return {}
-        marks = ",".join("?" for _ in names)
-        # One statement, two lookups glued with UNION ALL. Not a JOIN of TABLES and
-        # COLUMNS: MariaDB then walks COLUMNS for every table of the schema (measured:
-        # 26 ms and 4,087 rows for 17 tables in a 200-table schema, against 1 ms and 28
-        # rows this way). One row per column, no GROUP_CONCAT, so MySQL's 1 KiB
-        # group_concat_max_len can never truncate a column list.
-        rows = await self.fetch_all(
-            "SELECT t.TABLE_NAME, t.TABLE_ROWS, COALESCE(t.DATA_LENGTH, 0) + COALESCE(t.INDEX_LENGTH, 0), NULL, 0 "
-            f"FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME IN ({marks}) "
-            "UNION ALL "
-            "SELECT c.TABLE_NAME, NULL, NULL, c.COLUMN_NAME, c.ORDINAL_POSITION "
-            f"FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME IN ({marks}) "
-            "UNION ALL "  # index leaders and primary-key columns: activity checks must never scan
-            "SELECT s.TABLE_NAME, NULL, s.INDEX_NAME = 'PRIMARY', s.COLUMN_NAME, 100000 + s.SEQ_IN_INDEX "
-            f"FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME IN ({marks}) "
-            "AND (s.SEQ_IN_INDEX = 1 OR s.INDEX_NAME = 'PRIMARY') "
-            "ORDER BY 1, 5",
-            [*names, *names, *names],
-        )
-        found: dict[str, dict[str, Any]] = {}
+        rows = await self.fetch_all(q.table_facts(names))
+        found: dict[str, _Facts] = {}
         for name, estimate, size, column, position in rows:
             if column is None:  # the TABLES row sorts first (position 0)
-                found[str(name)] = {"rows": estimate, "size": size, "columns": [], "indexed": [], "pk": []}
+                found[str(name)] = _Facts(estimate, size)
             elif str(name) not in found:
                 continue
             elif int(position) < 100000:
-                found[str(name)]["columns"].append(str(column))
+                found[str(name)].columns.append(str(column))
             else:
                 if int(position) == 100001:
-                    found[str(name)]["indexed"].append(str(column))
+                    found[str(name)].indexed.append(str(column))
                 if size:
-                    found[str(name)]["pk"].append(str(column))
+                    found[str(name)].pk.append(str(column))
         facts = {}
         for name in names:
             e = found.get(name)
             if e is None:
                 facts[name] = TableFact(name, False)
             else:
-                rows_estimate = None if e["rows"] is None else int(e["rows"])
-                size_bytes = None if e["size"] is None else int(e["size"])
-                facts[name] = TableFact(name, True, rows_estimate, size_bytes, tuple(e["columns"]),
-                                        tuple(dict.fromkeys(e["indexed"])), tuple(e["pk"]))
+                rows_estimate = None if e.rows is None else int(e.rows)
+                size_bytes = None if e.size is None else int(e.size)
+                facts[name] = TableFact(name, True, rows_estimate, size_bytes, tuple(e.columns),
+                                        tuple(dict.fromkeys(e.indexed)), tuple(e.pk))
         return facts
 
-    async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[tuple]:
+    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
+        """COUNT(*) bounded by a time limit; raises StatementTimeout when it is hit."""
         ms = self._timeout_ms(timeout_ms)
-        if self.dialect == "mariadb":
-            bounded = f"SET STATEMENT max_statement_time={ms / 1000:.3f} FOR {sql}"
-        else:
-            bounded = re.sub(r"^\s*SELECT\b", f"SELECT /*+ MAX_EXECUTION_TIME({ms}) */", sql, count=1, flags=re.I)
-        return await self.fetch_all(bounded, params)
+        try:
+            rows = await self.fetch_all(q.count_rows(table, ms))
+        except StatementTimeout:
+            raise StatementTimeout(f"COUNT(*) of {table} hit its {ms} ms limit") from None
+        return int(rows[0][0])
 
-    async def ddl(self, sql: str) -> None:
-        seconds = max(1, int(self.target.lock_wait_timeout_s))
+    async def ddl(self, sql: str | Sql) -> None:
+        stmt = sql if isinstance(sql, Sql) else q.adhoc(sql, bound=Bound.LOCK_WAIT)
+        if stmt.bound is Bound.LOCK_WAIT:
+            await self._locking(stmt, fetch=False)
+        else:
+            await self.execute(stmt)
+
+    async def _locking(self, stmt: Sql, fetch: bool) -> list[Row]:
+        """A Bound.LOCK_WAIT statement: the session's lock_wait_timeout set around it; when
+        it gives up, who held the lock is named."""
+        seconds = self._lock_wait_s()
+        failure: LockWaitTimeout | None = None
+        rows: list[Row] = []
         async with self._connection() as conn:
-            await self._run(conn, f"SET SESSION lock_wait_timeout = {seconds}", (), fetch=False)
+            await self._run(conn, q.SET_LOCK_WAIT.bind(seconds), fetch=False)
             try:
-                await self._run(conn, sql, (), fetch=False, wait_s=self.wait_s + seconds)
+                done = await self._run(conn, stmt, fetch=fetch)
+                rows = [tuple(r) for r in done or ()] if fetch else []
             except LockWaitTimeout as exc:
-                failure: LockWaitTimeout = exc
-            else:
-                failure = None  # type: ignore[assignment]
+                failure = exc
             finally:
                 if not conn.closed:
                     try:
-                        await self._run(conn, "SET SESSION lock_wait_timeout = DEFAULT", (), fetch=False)
+                        await self._run(conn, q.RESET_LOCK_WAIT.bind(), fetch=False)
                     except DatabaseError:
                         pass
         if failure is not None:
-            holders = await self._lock_holders(_table_of(sql))
+            table = _table_of(stmt.text)
+            holders = await self._lock_holders(table)
             raise LockWaitTimeout(
-                f"{statement_kind(sql)} {_table_of(sql) or ''} gave up after {seconds} s waiting for a metadata lock".replace("  ", " "),
+                f"{statement_kind(stmt.text)} {table or ''} gave up after {seconds} s waiting for a metadata lock".replace("  ", " "),
                 holders=holders,
             )
+        return rows
 
     async def table_checksum(self, table: str) -> str:
-        rows = await self.fetch_all(f"CHECKSUM TABLE {quote_ident(table)} EXTENDED")
+        rows = await self.fetch_all(q.TABLE_CHECKSUM.bind(table=table))
         if not rows or rows[0][1] is None:
             raise QueryError(f"no such table to checksum: {table}")
         return str(rows[0][1])
 
-    async def run_script(self, statements: Sequence[tuple[str, Params]],
-                         check: Callable[[int, list[tuple]], None] | None = None) -> list[list[tuple]]:
-        seconds = max(1, int(self.target.lock_wait_timeout_s))
-        out: list[list[tuple]] = []
+    async def run_script(self, statements: Sequence[Sql | tuple[str, Params]],
+                         check: Callable[[int, list[Row]], None] | None = None) -> list[list[Row]]:
+        out: list[list[Row]] = []
         async with self._connection() as conn:
-            await self._run(conn, f"SET SESSION lock_wait_timeout = {seconds}", (), fetch=False)
+            await self._run(conn, q.SET_LOCK_WAIT.bind(self._lock_wait_s()), fetch=False)
             try:
-                for index, (sql, params) in enumerate(statements):
-                    rows = await self._run(conn, sql, params, fetch=True, wait_s=self.wait_s + seconds)
+                for index, item in enumerate(statements):
+                    stmt = item if isinstance(item, Sql) else q.adhoc(item[0], item[1], bound=Bound.LOCK_WAIT)
+                    rows = await self._run(conn, stmt, fetch=True)
                     out.append([tuple(r) for r in rows or ()])
                     if check is not None:
                         check(index, out[-1])
             finally:
                 # a failure half-way must not leave this pooled session holding table locks
                 if not conn.closed:
-                    for cleanup in ("UNLOCK TABLES", "SET SESSION lock_wait_timeout = DEFAULT"):
+                    for cleanup in (q.UNLOCK_TABLES, q.RESET_LOCK_WAIT):
                         try:
-                            await self._run(conn, cleanup, (), fetch=False)
+                            await self._run(conn, cleanup.bind(), fetch=False)
                         except DatabaseError:
                             conn.close()
                             break
         return out
 
     async def primary_key(self, table: str) -> tuple[str, ...]:
-        rows = await self.fetch_all(
-            "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? "
-            "AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX", (table,))
+        rows = await self.fetch_all(q.PRIMARY_KEY.bind(table))
         return tuple(str(r[0]) for r in rows)
 
     async def column_definition(self, table: str, column: str) -> str | None:
-        rows = await self.fetch_all(
-            "SELECT COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
-            "AND TABLE_NAME = ? AND COLUMN_NAME = ?", (table, column))
+        rows = await self.fetch_all(q.COLUMN_DEFINITION.bind(table, column))
         if not rows:
             return None
         column_type, nullable = rows[0]
-        if not re.fullmatch(r"[A-Za-z0-9_(), ']+", str(column_type)):
-            raise QueryError(f"column {table}.{column} has a type the cockpit will not splice into SQL: {column_type!r}")
-        return f"{column_type} {'NULL' if nullable == 'YES' else 'NOT NULL'}"
+        definition = f"{column_type} {'NULL' if nullable == 'YES' else 'NOT NULL'}"
+        try:
+            q.column_type(definition)
+        except ValueError:
+            raise QueryError(f"column {table}.{column} has a type the cockpit will not splice into SQL: {column_type!r}") from None
+        return definition
 
     async def _lock_holders(self, table: str | None) -> tuple[str, ...]:
         """Who blocks a DDL, from the best source this server offers (each may be
         missing: a plugin not loaded, performance_schema off, no PROCESS privilege)."""
-        candidates: list[tuple[str, tuple]] = []
+        candidates: list[Sql] = []
         if table:
-            candidates.append((
-                "SELECT p.ID, p.USER, p.HOST, p.TIME, p.COMMAND, LEFT(COALESCE(p.INFO, ''), 80) "
-                "FROM information_schema.METADATA_LOCK_INFO l JOIN information_schema.PROCESSLIST p ON p.ID = l.THREAD_ID "
-                "WHERE l.TABLE_SCHEMA = DATABASE() AND l.TABLE_NAME = ? AND l.THREAD_ID <> CONNECTION_ID()",
-                (table,),
-            ))
-            candidates.append((
-                "SELECT t.PROCESSLIST_ID, t.PROCESSLIST_USER, t.PROCESSLIST_HOST, t.PROCESSLIST_TIME, t.PROCESSLIST_COMMAND, "
-                "LEFT(COALESCE(t.PROCESSLIST_INFO, ''), 80) FROM performance_schema.metadata_locks m "
-                "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
-                "WHERE m.OBJECT_SCHEMA = DATABASE() AND m.OBJECT_NAME = ? AND m.LOCK_STATUS = 'GRANTED' "
-                "AND t.PROCESSLIST_ID <> CONNECTION_ID()",
-                (table,),
-            ))
-        candidates.append((
-            "SELECT p.ID, p.USER, p.HOST, p.TIME, p.COMMAND, LEFT(COALESCE(p.INFO, t.trx_query, ''), 80) "
-            "FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
-            "WHERE p.ID <> CONNECTION_ID() AND p.DB = DATABASE()",
-            (),
-        ))
-        for sql, params in candidates:
+            candidates += [q.MDL_HOLDERS_PLUGIN.bind(table), q.MDL_HOLDERS_PERFSCHEMA.bind(table)]
+        candidates.append(q.OPEN_TRANSACTIONS.bind())
+        for stmt in candidates:
             try:
-                rows = await self.fetch_all(sql, params)
+                rows = await self.fetch_all(stmt)
             except DatabaseError:
                 continue
             if rows:
@@ -386,8 +395,8 @@ class MysqlDatabase(Database):
                     raise
                 raise self._connect_error(exc) from None
         if session_wait_timeout_s is not None:
-            await self._run(self._lock_conn, f"SET SESSION wait_timeout = {max(1, int(session_wait_timeout_s))}", (), fetch=False)
-        rows = await self._run(self._lock_conn, "SELECT GET_LOCK(?, ?)", (name[:64], timeout_s), fetch=True, wait_s=self.wait_s + timeout_s)
+            await self._run(self._lock_conn, q.SET_WAIT_TIMEOUT.bind(max(1, int(session_wait_timeout_s))), fetch=False)
+        rows = await self._run(self._lock_conn, q.GET_LOCK.bind(name[:64], timeout_s), fetch=True)
         taken = bool(rows and rows[0][0] == 1)
         if taken:
             self._held_locks.add(name)
@@ -400,7 +409,7 @@ class MysqlDatabase(Database):
         if self._lock_conn is None or self._lock_conn.closed:
             self._held_locks.discard(name)
             raise DatabaseUnavailable(f"the lock connection to mysql {self.where} is closed")
-        rows = await self._run(self._lock_conn, "SELECT IS_USED_LOCK(?) = CONNECTION_ID()", (name[:64],), fetch=True, wait_s=wait_s)
+        rows = await self._run(self._lock_conn, q.LOCK_OWNED.bind(name[:64]), fetch=True, wait_s=wait_s)
         owned = bool(rows and rows[0][0] == 1)
         if not owned:
             self._held_locks.discard(name)
@@ -410,8 +419,19 @@ class MysqlDatabase(Database):
         if self._lock_conn is None or self._lock_conn.closed:
             self._held_locks.discard(name)
             return
-        await self._run(self._lock_conn, "SELECT RELEASE_LOCK(?)", (name[:64],), fetch=True)
+        await self._run(self._lock_conn, q.RELEASE_LOCK.bind(name[:64]), fetch=True)
         self._held_locks.discard(name)
+
+
+class _Facts:
+    """One table's rows of the catalogue statement, gathered."""
+
+    def __init__(self, rows: object, size: object) -> None:
+        self.rows = None if rows is None else int(str(rows))
+        self.size = None if size is None else int(str(size))
+        self.columns: list[str] = []
+        self.indexed: list[str] = []
+        self.pk: list[str] = []
 
 
 def _code_and_message(exc: BaseException) -> tuple[int | None, str]:

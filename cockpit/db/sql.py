@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from ..plan.names import IDENTIFIER as _IDENTIFIER  # one definition, shared with the plan loader
 
-# Every statement sent to a MySQL server carries this so a DBA can find the cockpit's
-# queries in SHOW PROCESSLIST and the slow log.
+# Every statement sent to a server carries a tag so a DBA can find the cockpit's queries
+# in SHOW PROCESSLIST and the slow log: a named entry of db/queries.py its own
+# (`/* rollback-cockpit:<name> */`), text handed over by a test or the sandbox builder this one.
 TAG = "/* rollback-cockpit */"
 
 

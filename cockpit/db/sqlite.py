@@ -2,7 +2,9 @@
 
 sqlite3 is blocking, so every call runs in `asyncio.to_thread`; a single connection
 guarded by an asyncio.Lock keeps statements ordered and the progress handler (used to
-bound an exact count) attached to the statement it is meant for.
+bound a statement in time, as max_statement_time does on MariaDB) attached to the
+statement it is meant for. Its statements are the `SQLITE_*` entries of db/queries.py,
+next to their MariaDB counterparts.
 """
 
 from __future__ import annotations
@@ -13,24 +15,50 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..plan.model import Target
+from . import queries as q
 from .base import Database, Params, TableFact
 from .errors import DatabaseUnavailable, QueryError, StatementTimeout
-from .sql import quote_ident, statement_kind
+from .queries import Bound, Row, Sql
+from .sql import statement_kind
+
+T = TypeVar("T")
 
 
 def content_hash(conn: sqlite3.Connection, table: str) -> str:
     """sha256 over every row of `table` ordered by all its columns: independent of rowids
     and insertion order, so a restored copy hashes like its source. Streams the rows."""
-    sql = f"SELECT * FROM {quote_ident(table)}"
-    width = len(conn.execute(f"{sql} LIMIT 0").description)
-    order = ", ".join(str(i) for i in range(1, width + 1))
+    width = len(conn.execute(q.SQLITE_ROWS_SHAPE.bind(table=table).text).description)
     hasher = hashlib.sha256()
-    for row in conn.execute(f"{sql} ORDER BY {order}"):
+    for row in conn.execute(q.sqlite_rows_ordered(table, width).text):
         hasher.update(repr(tuple(row)).encode("utf-8", "surrogatepass") + b"\n")
     return hasher.hexdigest()
+
+
+def local_count(conn: sqlite3.Connection, table: str) -> int:
+    """Exact rows of `table` on a local sandbox file (a restored scratch copy)."""
+    return int(conn.execute(q.SQLITE_LOCAL_COUNT.bind(table=table).text).fetchone()[0])
+
+
+def schema_of(conn: sqlite3.Connection, tables: Sequence[str]) -> set[str]:
+    """The CREATE statements (tables and indexes) of `tables` on a local sandbox file."""
+    stmt = q.SQLITE_SCHEMA_OF.bind(names=q.Fragment(q.marks(len(tables)).text, tuple(tables)))
+    return {str(row[0]) for row in conn.execute(stmt.text, stmt.params)}
+
+
+def integrity_check(conn: sqlite3.Connection) -> list[str]:
+    return [str(row[0]) for row in conn.execute(q.SQLITE_INTEGRITY_CHECK.bind().text)]
+
+
+def user_tables(conn: sqlite3.Connection) -> tuple[str, ...]:
+    return tuple(str(row[0]) for row in conn.execute(q.SQLITE_USER_TABLES.bind().text))
+
+
+def self_contained(conn: sqlite3.Connection) -> None:
+    """A copy that inherits the source's WAL mode becomes one self-contained file."""
+    conn.execute(q.SQLITE_JOURNAL_DELETE.bind().text)
 
 
 class SqliteDatabase(Database):
@@ -54,8 +82,8 @@ class SqliteDatabase(Database):
         def opener() -> sqlite3.Connection:
             # mode=rw: never create an empty database by accident in place of the sandbox
             conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute(q.SQLITE_OPEN_WAL.bind().text)
+            conn.execute(q.SQLITE_BUSY_TIMEOUT.bind().text)
             return conn
 
         try:
@@ -64,10 +92,10 @@ class SqliteDatabase(Database):
             raise DatabaseUnavailable(f"cannot open sandbox database {self.path}: {exc}") from None
         self.server_version = sqlite3.sqlite_version
         self.dialect = "sqlite"
-        names = {row[0] for row in await self.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")}
+        names = {row[0] for row in await self.fetch_all(q.SQLITE_TABLE_NAMES.bind())}
         self._has_stat1 = "sqlite_stat1" in names
         try:
-            await self.fetch_all("SELECT 1 FROM dbstat LIMIT 0")
+            await self.fetch_all(q.SQLITE_HAS_DBSTAT.bind())
             self._has_dbstat = True
         except QueryError:
             self._has_dbstat = False
@@ -81,7 +109,7 @@ class SqliteDatabase(Database):
             except sqlite3.Error:
                 pass
 
-    async def _run(self, sql: str, work: Callable[[sqlite3.Connection], Any]) -> Any:
+    async def _run(self, sql: str, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._conn is None:
             raise DatabaseUnavailable("sandbox database is not open")
         conn = self._conn
@@ -96,101 +124,140 @@ class SqliteDatabase(Database):
             except sqlite3.Error as exc:
                 raise QueryError(f"{statement_kind(sql)} failed: {exc}") from None
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[tuple]:
-        return await self._run(sql, lambda c: [tuple(r) for r in c.execute(sql, tuple(params)).fetchall()])
+    def _deadline(self, stmt: Sql) -> float | None:
+        """When a Bound.STATEMENT statement is interrupted (monotonic clock), else None."""
+        if stmt.bound is not Bound.STATEMENT:
+            return None
+        return time.monotonic() + stmt.limit_ms(self.target.statement_timeout_ms) / 1000
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        return await self._run(sql, lambda c: c.execute(sql, tuple(params)).rowcount)
+    @staticmethod
+    def _rows(conn: sqlite3.Connection, stmt: Sql, deadline: float | None) -> list[Row]:
+        """Run one statement on `conn`, interrupted past `deadline`."""
+        if deadline is not None:
+            conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 1000)
+        try:
+            return [tuple(r) for r in conn.execute(stmt.tagged, stmt.params).fetchall()]
+        finally:
+            if deadline is not None:
+                conn.set_progress_handler(None, 0)
+
+    async def fetch_all(self, sql: str | Sql, params: Params = ()) -> list[Row]:
+        stmt = q.as_sql(sql, params)
+        deadline = self._deadline(stmt)
+        return await self._run(stmt.text, lambda c: self._rows(c, stmt, deadline))
+
+    async def execute(self, sql: str | Sql, params: Params = ()) -> int:
+        stmt = q.as_sql(sql, params)
+        deadline = self._deadline(stmt)
+
+        def run(conn: sqlite3.Connection) -> int:
+            if deadline is not None:
+                conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 1000)
+            try:
+                return int(conn.execute(stmt.tagged, stmt.params).rowcount)
+            finally:
+                if deadline is not None:
+                    conn.set_progress_handler(None, 0)
+
+        return await self._run(stmt.text, run)
+
+    async def fetch_value(self, sql: str | Sql, params: Params = ()) -> Any:
+        rows = await self.fetch_all(sql, params)
+        return rows[0][0] if rows else None
+
+    async def fetch_all_bounded(self, sql: str | Sql, params: Params = (), timeout_ms: int | None = None) -> list[Row]:
+        return await self.fetch_all(q.with_limit(sql, params, self._timeout_ms(timeout_ms)))
 
     async def table_facts(self, tables: Iterable[str]) -> dict[str, TableFact]:
         names = self._table_names(tables)
         if not names:
             return {}
-        marks = ",".join("?" for _ in names)
-        # rowcount estimate from ANALYZE (the first number of any stat row is the table's
-        # row count), size from dbstat when compiled in: catalogue reads only, no scan.
-        estimate = "(SELECT CAST(s.stat AS INTEGER) FROM sqlite_stat1 s WHERE s.tbl = m.name LIMIT 1)" if self._has_stat1 else "NULL"
-        size = "(SELECT SUM(d.pgsize) FROM dbstat d WHERE d.name = m.name)" if self._has_dbstat else "NULL"
-        # per column: its primary-key position and whether it leads an index (activity checks must never scan)
-        leads = ("EXISTS(SELECT 1 FROM pragma_index_list(m.name) il, pragma_index_info(il.name) ii "
-                 "WHERE ii.seqno = 0 AND ii.name = p.name)")
-        sql = (
-            f"SELECT m.name, {estimate}, {size}, p.name, p.pk, {leads} FROM sqlite_master m "
-            f"LEFT JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN ({marks}) ORDER BY m.name, p.cid"
-        )
-        rows = await self.fetch_all(sql, names)
-        found: dict[str, dict[str, Any]] = {}
+        rows = await self.fetch_all(q.sqlite_table_facts(names, self._has_stat1, self._has_dbstat))
+        found: dict[str, _Facts] = {}
         for name, rows_estimate, size_bytes, column, pk, lead in rows:
-            entry = found.setdefault(name, {"rows": rows_estimate, "size": size_bytes, "columns": [], "indexed": [], "pk": {}})
+            entry = found.setdefault(str(name), _Facts(rows_estimate, size_bytes))
             if column is not None:
-                entry["columns"].append(column)
+                entry.columns.append(str(column))
                 if lead or pk == 1:  # a first primary-key column is the rowid or has its own index
-                    entry["indexed"].append(column)
+                    entry.indexed.append(str(column))
                 if pk:
-                    entry["pk"][int(pk)] = column
+                    entry.pk[int(pk)] = str(column)
         facts = {}
         for name in names:
             if name in found:
                 e = found[name]
-                facts[name] = TableFact(name, True, e["rows"], e["size"], tuple(e["columns"]), tuple(e["indexed"]),
-                                        tuple(e["pk"][k] for k in sorted(e["pk"])))
+                facts[name] = TableFact(name, True, e.rows, e.size, tuple(e.columns), tuple(e.indexed),
+                                        tuple(e.pk[k] for k in sorted(e.pk)))
             else:
                 facts[name] = TableFact(name, False)
         return facts
 
-    async def fetch_all_bounded(self, sql: str, params: Params = (), timeout_ms: int | None = None) -> list[tuple]:
-        deadline = time.monotonic() + self._timeout_ms(timeout_ms) / 1000
+    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
+        """COUNT(*) bounded by a time limit; raises StatementTimeout when it is hit."""
+        ms = self._timeout_ms(timeout_ms)
+        try:
+            rows = await self.fetch_all(q.count_rows(table, ms))
+        except StatementTimeout:
+            raise StatementTimeout(f"COUNT(*) of {table} hit its {ms} ms limit") from None
+        return int(rows[0][0])
 
-        def bounded(conn: sqlite3.Connection) -> list[tuple]:
-            conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 1000)
-            try:
-                return [tuple(r) for r in conn.execute(sql, tuple(params)).fetchall()]
-            finally:
-                conn.set_progress_handler(None, 0)
-
-        return await self._run(sql, bounded)
-
-    async def ddl(self, sql: str) -> None:
+    async def ddl(self, sql: str | Sql) -> None:
         # SQLite's busy_timeout already bounds the wait for the single writer lock.
-        await self.execute(sql)
+        await self.execute(sql if isinstance(sql, Sql) else q.adhoc(sql, bound=Bound.LOCK_WAIT))
 
     async def table_checksum(self, table: str) -> str:
-        return await self._run("SELECT", lambda conn: content_hash(conn, table))
+        return await self._run(q.SQLITE_ROWS_ORDERED.template, lambda conn: content_hash(conn, table))
 
-    async def run_script(self, statements: Sequence[tuple[str, Params]],
-                         check: Callable[[int, list[tuple]], None] | None = None) -> list[list[tuple]]:
-        first = statements[0][0] if statements else "BEGIN"
+    async def run_script(self, statements: Sequence[Sql | tuple[str, Params]],
+                         check: Callable[[int, list[Row]], None] | None = None) -> list[list[Row]]:
+        items = [s if isinstance(s, Sql) else q.adhoc(s[0], s[1], bound=Bound.LOCK_WAIT) for s in statements]
+        first = items[0].text if items else q.SQLITE_BEGIN.template
+        deadlines = [self._deadline(s) for s in items]
 
-        def script(conn: sqlite3.Connection) -> list[list[tuple]]:
-            out: list[list[tuple]] = []
-            conn.execute("BEGIN IMMEDIATE")
+        def script(conn: sqlite3.Connection) -> list[list[Row]]:
+            out: list[list[Row]] = []
+            conn.execute(q.SQLITE_BEGIN.bind().tagged)
             try:
-                for index, (sql, params) in enumerate(statements):
-                    out.append([tuple(r) for r in conn.execute(sql, tuple(params)).fetchall()])
+                for index, stmt in enumerate(items):
+                    out.append(self._rows(conn, stmt, deadlines[index]))
                     if check is not None:
                         check(index, out[-1])
             except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute(q.SQLITE_ROLLBACK.bind().tagged)
                 raise
-            conn.execute("COMMIT")
+            conn.execute(q.SQLITE_COMMIT.bind().tagged)
             return out
 
         return await self._run(first, script)
 
     async def primary_key(self, table: str) -> tuple[str, ...]:
-        rows = await self.fetch_all("SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (table,))
+        rows = await self.fetch_all(q.SQLITE_PRIMARY_KEY.bind(table))
         if rows:
             return tuple(str(r[0]) for r in rows)
-        exists = await self.fetch_value("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        exists = await self.fetch_value(q.SQLITE_TABLE_EXISTS.bind(table))
         return ("rowid",) if exists else ()
 
     async def column_definition(self, table: str, column: str) -> str | None:
-        rows = await self.fetch_all("SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, column))
+        rows = await self.fetch_all(q.SQLITE_COLUMN_TYPE.bind(table, column))
         return (str(rows[0][0]) or "BLOB") if rows else None
 
-    async def get_lock(self, name: str, timeout_s: float = 0) -> bool:
+    async def get_lock(self, name: str, timeout_s: float = 0, *, session_wait_timeout_s: int | None = None) -> bool:
         # One file, one process: the engine's lock file does the job a server lock does.
+        return True
+
+    async def lock_owned(self, name: str, wait_s: float | None = None) -> bool:
         return True
 
     async def release_lock(self, name: str) -> None:
         return None
+
+
+class _Facts:
+    """One table's rows of the catalogue statement, gathered."""
+
+    def __init__(self, rows: object, size: object) -> None:
+        self.rows = None if rows is None else int(str(rows))
+        self.size = None if size is None else int(str(size))
+        self.columns: list[str] = []
+        self.indexed: list[str] = []
+        self.pk: dict[int, str] = {}

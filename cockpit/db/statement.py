@@ -8,23 +8,35 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+from .queries import Param, Sql
+
+if TYPE_CHECKING:
+    from .base import Database
 
 
 @dataclass(frozen=True)
 class Statement:
-    sql: str
-    params: tuple[Any, ...] = ()
+    """A named entry of db/queries.py, bound: shown by `render()`, sent by `run()`."""
+
+    entry: Sql
+
+    @property
+    def sql(self) -> str:
+        return self.entry.text
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return self.entry.params
 
     def render(self) -> str:
         """e.g. UPDATE `feature_flag` SET `enabled` = ? WHERE `flag_key` = ?  -- params ('0', 'enable_x')"""
-        if not self.params:
-            return self.sql
-        return f"{self.sql}  -- params ({', '.join(repr(p) for p in self.params)})"
+        return self.entry.render()
 
-    async def run(self, db: Any) -> int:
+    async def run(self, db: Database) -> int:
         """Execute on `db`; the affected row count."""
-        return int(await db.execute(self.sql, self.params))
+        return int(await db.execute(self.entry))
 
 
 @dataclass(frozen=True)

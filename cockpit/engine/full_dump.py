@@ -24,10 +24,13 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
+from cockpit.db import queries
+from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
-from cockpit.db.sql import quote_ident
+from cockpit.db.options import ConnectionSettings
+from cockpit.db.sqlite import integrity_check, self_contained, user_tables
 from cockpit.paths import fsync_dir
 
 from .steps.backup import (
@@ -43,11 +46,37 @@ from .steps.backup import (
 )
 from .types import Outcome
 
+if TYPE_CHECKING:
+    from cockpit.journal import Journal
+    from cockpit.plan.model import Plan
+
+
+class Host(Protocol):
+    """What the full dump needs of the engine that runs it: the plan, the connection,
+    the journal, the clock, and the operator lock's verdict (read-only or not)."""
+
+    @property
+    def plan(self) -> Plan: ...
+    @property
+    def db(self) -> Database | None: ...
+    @property
+    def journal(self) -> Journal: ...
+    @property
+    def clock(self) -> Callable[[], float]: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def read_only_reason(self) -> str: ...
+    @property
+    def db_error(self) -> str: ...
+
+    async def verify_lock(self) -> bool: ...
+
 OPTION_PLACEHOLDER = "<cockpit-written option file>"
 CHUNK = 1 << 20
 
 
-def out_path(plan: Any, now: float) -> Path:
+def out_path(plan: Plan, now: float) -> Path:
     """Where the dump goes: the plan's 0700 backup directory, named by target and time."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     if plan.target.kind == "sqlite":
@@ -55,14 +84,14 @@ def out_path(plan: Any, now: float) -> Path:
     return plan.paths.backup_dir / f"full-{plan.target.database}-{stamp}.sql"
 
 
-def full_dump_argv(tool: str, option_file: str, settings: Any, out: Path) -> list[str]:
+def full_dump_argv(tool: str, option_file: str, settings: ConnectionSettings | None, out: Path) -> list[str]:
     """The whole database with its routines, triggers and events, in one consistent
     snapshot. `--defaults-file` first: the only option file read."""
     return [tool, f"--defaults-file={option_file}", "--single-transaction", "--routines", "--triggers", "--events",
             *where_args(settings), f"--result-file={out}", getattr(settings, "database", "")]
 
 
-def describe(plan: Any, db: Any, now: float) -> tuple[str, Path]:
+def describe(plan: Plan, db: Database | None, now: float) -> tuple[str, Path]:
     """(the dry-run text, the output path): exactly what --execute would run."""
     out = out_path(plan, now)
     if plan.target.kind == "sqlite":
@@ -76,7 +105,7 @@ def describe(plan: Any, db: Any, now: float) -> tuple[str, Path]:
     return text, out
 
 
-async def run_full_dump(engine: Any, on_output: Callable[[str], None] | None = None) -> Outcome:
+async def run_full_dump(engine: Host, on_output: Callable[[str], None] | None = None) -> Outcome:
     """Take and verify the full dump; journal `full_backup_intent` then
     `full_backup_verified` (or `full_backup_failed`)."""
     def say(line: str) -> None:
@@ -140,18 +169,17 @@ def _sqlite_full(source: Path, partial: Path) -> tuple[tuple[str, ...], int, str
         try:
             src.backup(dst)
             # the copy inherits the source's WAL mode: one self-contained file instead
-            dst.execute("PRAGMA journal_mode=DELETE")
+            self_contained(dst)
         finally:
             dst.close()
     finally:
         src.close()
     copy = sqlite3.connect(f"file:{partial}?mode=ro", uri=True)
     try:
-        verdict = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+        verdict = integrity_check(copy)
         if verdict != ["ok"]:
             raise BackupInvalid(f"integrity_check on the copy: {'; '.join(str(v) for v in verdict[:3])}")
-        tables = tuple(row[0] for row in copy.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
+        tables = user_tables(copy)
     finally:
         copy.close()
     os.chmod(partial, 0o600)
@@ -166,17 +194,20 @@ def _sqlite_full(source: Path, partial: Path) -> tuple[tuple[str, ...], int, str
     return tables, size, digest.hexdigest()
 
 
-async def _mysql_full(engine: Any, partial: Path) -> tuple[tuple[str, ...], int, str]:
+async def _mysql_full(engine: Host, partial: Path) -> tuple[tuple[str, ...], int, str]:
     """The whole database through mariadb-dump, checked while it is written."""
+    from cockpit.db.mysql import MysqlDatabase
+
     db = engine.db
+    if not isinstance(db, MysqlDatabase):
+        raise BackupInvalid("the full dump of a MySQL target needs its MySQL connection")
     settings = db.settings
-    rows = await db.fetch_all("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? "
-                              "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (settings.database,))
+    rows = await db.fetch_all(queries.BASE_TABLES.bind(settings.database))
     tables = tuple(str(row[0]) for row in rows)
     # which tables hold rows now: each must have an INSERT in the dump (an exit 0 with a
     # well-formed file can still lack the rows: a missing privilege, a `no-data`)
     filled = [t for t in tables
-              if await db.fetch_value(f"SELECT EXISTS(SELECT 1 FROM {quote_ident(t)} LIMIT 1)")]
+              if await db.fetch_value(queries.HAS_ROWS.bind(table=t))]
     tool = dump_tool()
     if tool is None:
         raise BackupInvalid("neither mariadb-dump nor mysqldump is installed")

@@ -98,10 +98,10 @@ class OperatorLock:
 
 async def server_lock_holder(db: Database, name: str) -> str:
     """Who holds a server lock, as `user@host` from the process list (best effort)."""
+    from cockpit.db.queries import LOCK_HOLDER
+
     try:
-        rows = await db.fetch_all(
-            "SELECT p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)", (name,)
-        )
+        rows = await db.fetch_all(LOCK_HOLDER.bind(name))
     except Exception:  # noqa: BLE001 - naming the holder is a courtesy; the refusal stands without it
         return "another cockpit"
     if rows:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
-from cockpit.db.sql import quote_ident
+from cockpit.db import queries
+from cockpit.db.queries import Param, Row, Sql
+
+if TYPE_CHECKING:
+    from cockpit.db.base import Database
 
 QUARANTINE_PREFIX = "_cockpit_q"
 MAX_IDENTIFIER = 64
@@ -25,10 +29,20 @@ class ScriptCheckFailed(Exception):
 
 @dataclass(frozen=True)
 class Statement:
-    sql: str
-    params: tuple[Any, ...] = ()
+    """One statement of a script: a named entry of db/queries.py, bound, with what the
+    dry-run says about it and, for a verification, the single row it must return."""
+
+    entry: Sql
     note: str = ""
-    expect: tuple[Any, ...] | None = None  # the single row it must return, else the script stops here
+    expect: tuple[int, ...] | None = None  # the single row it must return, else the script stops here
+
+    @property
+    def sql(self) -> str:
+        return self.entry.text
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return self.entry.params
 
     def describe(self) -> str:
         text = f"{self.sql};"
@@ -44,7 +58,7 @@ class Script:
     """`ddl`: exactly one statement through Database.ddl; `session`: all statements on one
     session through Database.run_script."""
 
-    mode: str
+    mode: Literal["ddl", "session"]
     statements: tuple[Statement, ...]
     title: str = ""
     objects: tuple[str, ...] = field(default_factory=tuple)
@@ -56,17 +70,18 @@ class Script:
         lines += [s.describe() for s in self.statements]
         return "\n".join(lines)
 
-    async def run(self, db: Any) -> list[list[tuple]]:
+    async def run(self, db: Database) -> list[list[Row]]:
         if self.mode == "ddl":
             (only,) = self.statements
-            await db.ddl(only.sql)
+            await db.ddl(only.entry)
             return [[]]
-        def check(index: int, rows: list[tuple]) -> None:
+
+        def check(index: int, rows: list[Row]) -> None:
             wanted = self.statements[index].expect
             if wanted is not None and (len(rows) != 1 or tuple(int(v or 0) for v in rows[0]) != wanted):
                 raise ScriptCheckFailed(f"{self.title}: expected {wanted}, got {rows[:1]}; stopped before the next statement")
 
-        return await db.run_script([(s.sql, s.params) for s in self.statements], check)
+        return await db.run_script([s.entry for s in self.statements], check)
 
 
 def quarantine_name(phase_id: int, table: str, column: str | None = None) -> str:
@@ -84,12 +99,11 @@ def quarantine_name(phase_id: int, table: str, column: str | None = None) -> str
 def rename_script(dialect: str, pairs: list[tuple[str, str]], title: str) -> Script:
     """All pairs renamed at once: MariaDB/MySQL one RENAME TABLE (atomic, waits for the
     writers' metadata locks up to lock_wait_timeout); SQLite one transaction."""
-    if dialect == "sqlite":
-        return Script("session", tuple(Statement(f"ALTER TABLE {quote_ident(a)} RENAME TO {quote_ident(b)}") for a, b in pairs),
-                      title, tuple(a for a, _ in pairs))
-    (first, to), rest = pairs[0], pairs[1:]
-    more = "".join(f", {quote_ident(a)} TO {quote_ident(b)}" for a, b in rest)
-    return Script("ddl", (Statement(f"RENAME TABLE {quote_ident(first)} TO {quote_ident(to)}{more}"),), title, tuple(a for a, _ in pairs))
+    entries = tuple(Statement(e) for e in queries.rename_tables(dialect, pairs))
+    return Script("session" if dialect == "sqlite" else "ddl", entries, title, tuple(a for a, _ in pairs))
+
+
+_VERIFY = {queries.COPY_VERIFY.name, queries.SQLITE_COPY_VERIFY.name}
 
 
 def column_copy_script(dialect: str, table: str, column: str, pk: tuple[str, ...], copy: str) -> Script:
@@ -98,55 +112,28 @@ def column_copy_script(dialect: str, table: str, column: str, pk: tuple[str, ...
     created empty beforehand, since CREATE ... SELECT may not run under LOCK TABLES), the
     copy verified row by row, then ALTER TABLE ... DROP COLUMN, then UNLOCK. SQLite: one
     IMMEDIATE transaction (the database-wide write lock)."""
-    t, c, q = quote_ident(table), quote_ident(column), quote_ident(copy)
-    keys = ", ".join(quote_ident(k) for k in pk)
-    k0, more = quote_ident(pk[0]), "".join(f" AND s.{quote_ident(k)} = q.{quote_ident(k)}" for k in pk[1:])
-    statements: tuple[Statement, ...]
-    if dialect == "sqlite":
-        statements = (
-            Statement(f"CREATE TABLE {q} AS SELECT {keys}, {c} FROM {t}"),
-            Statement(f"SELECT (SELECT COUNT(*) FROM {t}) - (SELECT COUNT(*) FROM {q}), "
-                      f"(SELECT COUNT(*) FROM {t} s LEFT JOIN {q} q ON s.{k0} = q.{k0}{more} WHERE q.{c} IS NOT s.{c})",
-                      note="must be 0, 0: every row copied with its value", expect=(0, 0)),
-            Statement(f"ALTER TABLE {t} DROP COLUMN {c}"),
-        )
-    else:
-        statements = (
-            Statement(f"LOCK TABLES {t} WRITE, {t} AS s WRITE, {q} WRITE, {q} AS q WRITE"),
-            Statement(f"INSERT INTO {q} SELECT {keys}, {c} FROM {t}"),
-            Statement(f"SELECT (SELECT COUNT(*) FROM {t}) - (SELECT COUNT(*) FROM {q}), "
-                      f"(SELECT COUNT(*) FROM {t} AS s LEFT JOIN {q} AS q ON s.{k0} = q.{k0}{more} WHERE NOT (q.{c} <=> s.{c}))",
-                      note="must be 0, 0: every row copied with its value", expect=(0, 0)),
-            Statement(f"ALTER TABLE {t} DROP COLUMN {c}"),
-            Statement("UNLOCK TABLES"),
-        )
+    statements = tuple(
+        Statement(e, note="must be 0, 0: every row copied with its value", expect=(0, 0)) if e.name in _VERIFY else Statement(e)
+        for e in queries.column_copy(dialect, table, column, pk, copy))
     return Script("session", statements, f"copy {table}.{column} out to {copy}, then drop it", (f"{table}.{column}",))
+
+
+def copy_table_create(table: str, column: str, pk: tuple[str, ...], copy: str) -> Statement:
+    """MariaDB/MySQL: the empty copy a column is copied into (before its LOCK TABLES)."""
+    return Statement(queries.COPY_TABLE_CREATE.bind(copy=copy, keys=queries.idents(pk), column=column, table=table))
 
 
 def column_restore_script(dialect: str, table: str, column: str, definition: str, pk: tuple[str, ...], copy: str) -> Script:
     """Put a copied-out column back: ADD COLUMN with the recorded definition, values from
     the copy by primary key, then the copy goes (rows written since get the column's default)."""
-    t, c, q = quote_ident(table), quote_ident(column), quote_ident(copy)
-    k0 = quote_ident(pk[0])
-    statements: tuple[Statement, ...]
-    if dialect == "sqlite":
-        more = "".join(f" AND q.{quote_ident(k)} = {t}.{quote_ident(k)}" for k in pk[1:])
-        statements = (
-            Statement(f"ALTER TABLE {t} ADD COLUMN {c} {definition}"),
-            Statement(f"UPDATE {t} SET {c} = (SELECT q.{c} FROM {q} q WHERE q.{k0} = {t}.{k0}{more})"),
-            Statement(f"DROP TABLE {q}"),
-        )
-    else:
-        more = "".join(f" AND s.{quote_ident(k)} = q.{quote_ident(k)}" for k in pk[1:])
-        statements = (
-            Statement(f"ALTER TABLE {t} ADD COLUMN {c} {definition}"),
-            Statement(f"LOCK TABLES {t} WRITE, {t} AS s WRITE, {q} AS q READ"),
-            Statement(f"UPDATE {t} AS s JOIN {q} AS q ON s.{k0} = q.{k0}{more} SET s.{c} = q.{c}"),
-            Statement("UNLOCK TABLES"),
-            Statement(f"DROP TABLE {q}"),
-        )
+    statements = tuple(Statement(e) for e in queries.column_restore(dialect, table, column, definition, pk, copy))
     return Script("session", statements, f"restore {table}.{column} from {copy}", (f"{table}.{column}",))
 
 
 def drop_script(table: str) -> Script:
-    return Script("ddl", (Statement(f"DROP TABLE {quote_ident(table)}"),), f"final drop of {table}", (table,))
+    return Script("ddl", (Statement(queries.DROP_TABLE.bind(table=table)),), f"final drop of {table}", (table,))
+
+
+def drop_if_exists(table: str) -> Statement:
+    """A copy left by a failed column copy-out."""
+    return Statement(queries.DROP_TABLE_IF_EXISTS.bind(table=table))

@@ -15,10 +15,15 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cockpit.db.queries import is_drop_table
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan, Step
+
+if TYPE_CHECKING:
+    from cockpit.db.base import Database
+    from cockpit.probes.snapshot import ProcessRun, Snapshot
 
 from . import state
 from .statements import quarantine_name
@@ -44,9 +49,9 @@ class GuardInputs:
     in_flight: tuple[str, ...] | None = None  # "pid 123 (x.php, started 12:00:01)"
     present: dict[str, bool | None] | None = None  # catalogue: table -> exists
     columns: dict[str, tuple[str, ...]] | None = None  # catalogue: table -> its columns
-    counts: dict[str, Any] | None = None  # quarantined table -> exact rows now (None: absent)
-    checksums: dict[str, Any] | None = None  # quarantined table -> content checksum now
-    backup_files: dict[str, Any] | None = None  # path -> (size, sha256) now, None when missing
+    counts: dict[str, int | None] | None = None  # quarantined table -> exact rows now (None: absent)
+    checksums: dict[str, str | None] | None = None  # quarantined table -> content checksum now
+    backup_files: dict[str, tuple[int | None, str | None] | None] | None = None  # path -> (size, sha256) now, None when missing
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -158,7 +163,7 @@ def data_guard(inputs: GuardInputs, phase: Phase, current: state.QuarantineState
     backups = state.backups_after(inputs.events, current.event_id, phase.id)
     # a drop interrupted half-way: what its DROP statements already removed is not "missing"
     started = {e.data.get("object") for e in inputs.events if e.kind == "step_output" and e.phase == phase.id
-               and e.id > (current.event_id or 0) and str(e.data.get("statement", "")).startswith("DROP TABLE")}
+               and e.id > (current.event_id or 0) and is_drop_table(str(e.data.get("statement", "")))}
     for name in current.quarantined_names:
         if inputs.present is not None and inputs.present.get(name) is False:
             if name not in started:
@@ -243,12 +248,12 @@ def abort_table_guard(inputs: GuardInputs, phase: Phase, step: Step) -> GuardRes
 
 
 # -- filling the inputs ----------------------------------------------------------------------
-def _describe_runs(runs: dict[str, tuple[Any, ...]]) -> tuple[str, ...]:
+def _describe_runs(runs: dict[str, tuple[ProcessRun, ...]]) -> tuple[str, ...]:
     return tuple(f"pid {run.pid} ({script}, started {time.strftime('%H:%M:%S', time.localtime(run.started_at))})"
                  for script, found in runs.items() for run in found)
 
 
-def snapshot_inputs(plan: Plan, events: Sequence[Event], phase: Phase, step: Step, snapshot: Any | None, now: float) -> GuardInputs:
+def snapshot_inputs(plan: Plan, events: Sequence[Event], phase: Phase, step: Step, snapshot: Snapshot | None, now: float) -> GuardInputs:
     """From the latest snapshot and the journal: no query, no file I/O."""
     present: dict[str, bool | None] | None = None
     columns: dict[str, tuple[str, ...]] | None = None
@@ -268,14 +273,15 @@ def snapshot_inputs(plan: Plan, events: Sequence[Event], phase: Phase, step: Ste
     # counts, checksums and backup hashes as the journal recorded them (at the quarantine,
     # at verification): the live values are measured only when the step runs
     current = q_state(events, phase, step)
-    counts = dict(current.counts) if current.counts is not None else None
-    checksums = dict(current.checksums) if current.checksums is not None else None
-    files = {b.data.get("path", ""): (b.data.get("size"), b.data.get("sha256"))
-             for b in state.backups_after(events, current.event_id, phase.id)} if current.held else None
+    counts: dict[str, int | None] | None = dict(current.counts) if current.counts is not None else None
+    checksums: dict[str, str | None] | None = dict(current.checksums) if current.checksums is not None else None
+    files: dict[str, tuple[int | None, str | None] | None] | None = {
+        b.data.get("path", ""): (b.data.get("size"), b.data.get("sha256"))
+        for b in state.backups_after(events, current.event_id, phase.id)} if current.held else None
     return GuardInputs("snapshot", now, events, plan.watch.hours, runs, present, columns, counts, checksums, files)
 
 
-async def live_inputs(db: Any, plan: Plan, events: Sequence[Event], phase: Phase, step: Step, now: float, *,
+async def live_inputs(db: Database, plan: Plan, events: Sequence[Event], phase: Phase, step: Step, now: float, *,
                       measure: bool, wait_s: float = 0.0) -> GuardInputs:
     """Read now: the catalogue for the originals and their quarantine names, in-flight runs
     (waiting up to `wait_s` for them), and with `measure` the exact counts and checksums of
@@ -294,11 +300,11 @@ async def live_inputs(db: Any, plan: Plan, events: Sequence[Event], phase: Phase
     current = q_state(events, phase, step)
     names = [*tables, *tables.values(), *copies.values(), *(c.table for c in quarantine.drop_columns), *current.quarantined_names]
     facts = await db.table_facts(names) if names else {}
-    present = {n: f.exists for n, f in facts.items()}
+    present: dict[str, bool | None] = {n: f.exists for n, f in facts.items()}
     columns = {n: f.columns for n, f in facts.items()}
-    counts: dict[str, Any] | None = None
-    checksums: dict[str, Any] | None = None
-    files: dict[str, Any] | None = None
+    counts: dict[str, int | None] | None = None
+    checksums: dict[str, str | None] | None = None
+    files: dict[str, tuple[int | None, str | None] | None] | None = None
     if measure and current.held:
         counts, checksums = {}, {}
         for name in current.quarantined_names:

@@ -20,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..db import queries
 from ..db.base import Database, TableFact
 from ..db.errors import DatabaseUnavailable, QueryError
-from ..db.sql import quote_ident
+from ..db.queries import ACTIVITY_CAP, RECENCY_ROWS, Fragment, Row
 from ..plan.model import ActivityCheck, FlagStore, Phase, Plan
-from .flags import flag_value_sql, reading_from_raw
+from .flags import flag_value_part, reading_from_raw
 from .snapshot import (
     ActivityReading,
     ConnectionReading,
@@ -33,8 +34,6 @@ from .snapshot import (
     TableReading,
 )
 
-ACTIVITY_CAP = 100  # activity counts stop here: "is anyone writing?" needs no exact number
-RECENCY_ROWS = 1000  # an unindexed activity column is judged on the newest rows by primary key only
 BACKOFF_START_S = 1.0
 BACKOFF_CAP_S = 30.0
 DENIED_RETRY_S = 300.0  # a part refused (permission, time limit) is retried this often, not every tick
@@ -55,7 +54,7 @@ class DatabaseFacts:
     flags: dict[str, FlagReading] = field(default_factory=dict)
     activity: dict[ActivityKey, ActivityReading] = field(default_factory=dict)
 
-    def for_phase(self, phase: Phase) -> dict[str, tuple]:
+    def for_phase(self, phase: Phase) -> dict[str, tuple[object, ...]]:
         """The readings of one phase in plan order, ready for a PhaseSnapshot."""
         unknown = Freshness(error=self.connection.error)
         return {
@@ -74,8 +73,7 @@ class _Part:
     """One scalar subquery of the combined statement and where its value goes."""
 
     key: str  # "table:t" | "flag:k" | "activity:7:id"
-    sql: str
-    params: tuple[Any, ...] = ()
+    expression: Fragment
 
 
 class DatabaseProbe:
@@ -192,16 +190,16 @@ class DatabaseProbe:
         parts: list[_Part] = []
         for name in plan.all_tables:
             if catalogue[name].exists:
-                parts.append(_Part(f"table:{name}", f"EXISTS(SELECT 1 FROM {quote_ident(name)} LIMIT 1)"))
+                parts.append(_Part(f"table:{name}", queries.has_rows_part(name)))
         store = plan.flag_store
         if store.backend == "sql" and not self._flag_table_problem(catalogue[store.table], store):
             for key in plan.all_flags:
-                parts.append(_Part(f"flag:{key}", flag_value_sql(store), (key,)))
+                parts.append(_Part(f"flag:{key}", flag_value_part(store, key)))
         for phase in plan.phases:
             for check in phase.activity:
-                sql = self._activity_sql(check, catalogue[check.table])
-                if sql:
-                    parts.append(_Part(f"activity:{phase.id}:{check.id}", sql))
+                expression = activity_part(self.db.dialect, check, catalogue[check.table])
+                if expression is not None:
+                    parts.append(_Part(f"activity:{phase.id}:{check.id}", expression))
         # parts refused for permission stay out until their retry time, keeping a
         # refresh at two statements instead of re-failing every tick
         keep = []
@@ -212,31 +210,6 @@ class DatabaseProbe:
             self._denied.pop(part.key, None)
             keep.append(part)
         return keep
-
-    def _recency_key(self, fact: TableFact) -> tuple[str, ...]:
-        """The key the newest rows are found by: the primary key (SQLite's rowid without one)."""
-        if fact.primary_key:
-            return fact.primary_key
-        return ("rowid",) if self.db.dialect == "sqlite" else ()
-
-    def _activity_sql(self, check: ActivityCheck, fact: TableFact) -> str | None:
-        """Rows read never depend on the table's size: a range on an indexed column stops
-        at ACTIVITY_CAP rows; an unindexed column is read on the newest RECENCY_ROWS rows
-        by key (recent writes of an auto-increment table are there); with neither, the
-        check is not run at all (`_activity_reading` says why and how to fix it)."""
-        if not fact.exists or check.column not in fact.columns:
-            return None
-        table, column = quote_ident(check.table), quote_ident(check.column)
-        cutoff = self._cutoff(check.window_minutes)
-        if check.column in fact.indexed:
-            return f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {column} >= {cutoff} LIMIT {ACTIVITY_CAP}) recent)"
-        key = self._recency_key(fact)
-        if not key:
-            return None
-        # the key's first column alone: its index is read backwards from the newest row
-        newest = quote_ident(key[0])
-        return (f"(SELECT COUNT(*) FROM (SELECT {column} AS c FROM {table} ORDER BY {newest} DESC LIMIT {RECENCY_ROWS}) newest "
-                f"WHERE c >= {cutoff})")
 
     async def _combined(self, parts: list[_Part], now: float) -> tuple[dict[str, Any], dict[str, str]]:
         errors = {key: message for key, (message, _) in self._denied.items()}
@@ -262,18 +235,9 @@ class DatabaseProbe:
                 errors[part.key] = str(exc)
         return values, errors
 
-    async def _select(self, parts: list[_Part]) -> tuple:
-        sql = "SELECT " + ", ".join(p.sql for p in parts)
-        params = tuple(v for p in parts for v in p.params)
-        rows = await self.db.fetch_all_bounded(sql, params, self.refresh_timeout_ms)
+    async def _select(self, parts: list[_Part]) -> Row:
+        rows = await self.db.fetch_all(queries.refresh([p.expression for p in parts], self.refresh_timeout_ms))
         return rows[0]
-
-    def _cutoff(self, minutes: int) -> str:
-        minutes = int(minutes)
-        if self.db.dialect == "sqlite":
-            return f"datetime('now', '-{minutes} minutes')"
-        # the server's own clock, in the time zone the application writes with NOW()
-        return f"NOW() - INTERVAL {minutes} MINUTE"
 
     # -- readings -------------------------------------------------------------------------
     def _table_reading(self, fact: TableFact, values: dict[str, Any], errors: dict[str, str], fresh: Freshness) -> TableReading:
@@ -308,7 +272,7 @@ class DatabaseProbe:
             error = f"column {check.table}.{check.column} does not exist"
             return ActivityReading(check.id, check.text, None, check.window_minutes, Freshness(fetched_at=now, error=error))
         method = "" if check.column in fact.indexed else f"newest {RECENCY_ROWS} rows by key"
-        if method and not self._recency_key(fact):
+        if method and not recency_key(self.db.dialect, fact):
             return ActivityReading(check.id, check.text, None, check.window_minutes,
                                    Freshness(fetched_at=now, error=unindexed_warning(check, fact)), method="not checked")
         if key in errors or key not in values:
@@ -382,10 +346,28 @@ class DatabaseProbe:
         )
 
 
+def recency_key(dialect: str, fact: TableFact) -> tuple[str, ...]:
+    """The key the newest rows are found by: the primary key (SQLite's rowid without one)."""
+    if fact.primary_key:
+        return fact.primary_key
+    return ("rowid",) if dialect == "sqlite" else ()
+
+
+def activity_part(dialect: str, check: ActivityCheck, fact: TableFact) -> Fragment | None:
+    """The one activity query (queries.activity_part) for `check` on a table as the
+    catalogue describes it: None when it cannot run (table or column absent, or an
+    unindexed column of a table without a key, which only a scan could answer). The
+    refresh embeds it; the `check` step runs it on its own."""
+    if not fact.exists or check.column not in fact.columns:
+        return None
+    key = recency_key(dialect, fact)
+    return queries.activity_part(dialect, check.table, check.column, check.column in fact.indexed,
+                                 key[0] if key else None, check.window_minutes)
+
+
 def create_index_sql(check: ActivityCheck) -> str:
     """The fix for an unindexed activity column, as the operator would type it."""
-    name = f"ix_{check.table}_{check.column}"[:64]
-    return f"CREATE INDEX {quote_ident(name)} ON {quote_ident(check.table)} ({quote_ident(check.column)})"
+    return queries.create_index_advice(check.table, check.column)
 
 
 def unindexed_warning(check: ActivityCheck, fact: TableFact) -> str:

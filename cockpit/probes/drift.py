@@ -8,8 +8,9 @@ re-enabled or a dropped table recreated is seen the minute it happens.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cockpit.probes.snapshot import PhaseSnapshot, Snapshot, TableReading
 
@@ -77,7 +78,11 @@ def _phase(snapshot: Snapshot | None, phase_id: int) -> PhaseSnapshot | None:
         return None
 
 
-def _by_key(items, key):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+def _by_key(items: Iterable[T] | None, key: Callable[[T], K]) -> dict[K, T]:
     return {} if items is None else {key(item): item for item in items}
 
 

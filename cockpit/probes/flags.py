@@ -25,15 +25,14 @@ import time
 from collections.abc import Iterable
 
 from ..childenv import child_environment
+from ..db import queries
 from ..db.base import Database
-from ..db.sql import quote_ident
+from ..db.queries import AMBIGUOUS_MARK, NULL_MARK, Fragment
 from ..plan.model import FlagStore
 from .snapshot import FlagReading, Freshness
 
 ON_VALUES = frozenset({"1", "true", "on", "yes"})
 OFF_VALUES = frozenset({"0", "false", "off", "no", ""})
-NULL_MARK = "(null)"  # what the SQL yields for a NULL value, distinct from a missing row (SQL NULL)
-AMBIGUOUS_MARK = "(ambiguous)"  # what the SQL yields when the key matches more than one row
 AMBIGUOUS_ERROR = "key matches more than one row"
 COMMAND_TIMEOUT_S = 10
 
@@ -57,7 +56,7 @@ def parse_flag_value(raw: object) -> str:
 
 
 def reading_from_raw(key: str, raw: object, present: bool, fetched_at: float) -> FlagReading:
-    """The reading for one flag as read from the store (`raw` as flag_value_sql yields it)."""
+    """The reading for one flag as read from the store (`raw` as flag_value_part yields it)."""
     if not present:
         return FlagReading(key, "missing", None, Freshness(fetched_at=fetched_at))
     if raw == AMBIGUOUS_MARK:
@@ -76,17 +75,11 @@ def counts_as_off(state: str) -> bool:
     return state == "off"
 
 
-def flag_value_sql(store: FlagStore) -> str:
-    """A scalar subquery (one `?` for the key) giving a flag's value as text, matched by
-    the database under the key column's collation: NULL when no row matches,
-    AMBIGUOUS_MARK when more than one does, NULL_MARK when the value itself is NULL.
-    The database probe embeds one per flag in its single combined query; read_flags
-    uses the same expression, so the watch and the guards can never match differently."""
-    table, key, value = quote_ident(store.table), quote_ident(store.key_column), quote_ident(store.value_column)
-    return (
-        f"(SELECT CASE WHEN COUNT(*) > 1 THEN '{AMBIGUOUS_MARK}' "
-        f"ELSE MAX(COALESCE(CAST({value} AS CHAR), '{NULL_MARK}')) END FROM {table} WHERE {key} = ?)"
-    )
+def flag_value_part(store: FlagStore, key: str) -> Fragment:
+    """One flag's value as a scalar subquery (queries.flag_value_part): the database
+    probe embeds one per flag in its single refresh statement, read_flags the same
+    expression, so the watch and the guards can never match keys differently."""
+    return queries.flag_value_part(store.table, store.key_column, store.value_column, key)
 
 
 async def read_flags(db: Database | None, store: FlagStore, keys: Iterable[str]) -> dict[str, FlagReading]:
@@ -101,8 +94,7 @@ async def read_flags(db: Database | None, store: FlagStore, keys: Iterable[str])
         return dict(zip(keys, results, strict=True))
     if db is None:
         raise FlagError("the sql flag store needs a database connection")
-    expression = flag_value_sql(store)
-    rows = await db.fetch_all("SELECT " + ", ".join(expression for _ in keys), keys)
+    rows = await db.fetch_all(queries.flag_read(store.table, store.key_column, store.value_column, keys))
     now = time.time()
     values = rows[0] if rows else (None,) * len(keys)
     # positional: value i belongs to key i; the database did the matching (a short row
@@ -116,10 +108,8 @@ async def flag_matches(db: Database, store: FlagStore, keys: Iterable[str]) -> d
     keys = list(dict.fromkeys(keys))
     if not keys:
         return {}
-    table, key_col = quote_ident(store.table), quote_ident(store.key_column)
-    sql = " UNION ALL ".join(f"SELECT {i}, {key_col} FROM {table} WHERE {key_col} = ?" for i in range(len(keys)))
     found: dict[str, list[str]] = {key: [] for key in keys}
-    for index, stored in await db.fetch_all(sql, keys):
+    for index, stored in await db.fetch_all(queries.flag_matches(store.table, store.key_column, keys)):
         found[keys[int(index)]].append(stored.decode("utf-8", "replace") if isinstance(stored, bytes) else str(stored))
     return found
 

@@ -30,15 +30,17 @@ import signal
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO
 
+from cockpit.db import queries
 from cockpit.db.errors import DatabaseError
-from cockpit.db.sql import quote_ident
+from cockpit.db.options import ConnectionSettings
 from cockpit.paths import fsync_dir
 
 from .. import state, table_guards
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
+from .connection import connected, server
 
 COMPLETED = "-- Dump completed"
 DUMP_TIMEOUT_S = 3600.0
@@ -195,21 +197,21 @@ def client_tool() -> str | None:
     return shutil.which("mariadb") or shutil.which("mysql")
 
 
-def where_args(settings: object) -> list[str]:
+def where_args(settings: ConnectionSettings | None) -> list[str]:
     socket = getattr(settings, "socket", "")
     if socket:
         return [f"--socket={socket}"]
     return [f"--host={getattr(settings, 'host', '127.0.0.1')}", f"--port={getattr(settings, 'port', 3306)}"]
 
 
-def dump_argv(tool: str, option_file: str, settings: object, tables: tuple[str, ...], out: Path) -> list[str]:
+def dump_argv(tool: str, option_file: str, settings: ConnectionSettings | None, tables: tuple[str, ...], out: Path) -> list[str]:
     """The dump command. `--defaults-file` must come first: it is then the ONLY option
     file read, so no `[mariadb-dump]` group of the operator's can change the dump."""
     return [tool, f"--defaults-file={option_file}", "--single-transaction", "--skip-lock-tables", *where_args(settings),
             f"--result-file={out}", getattr(settings, "database", ""), *tables]
 
 
-def restore_argv(tool: str, option_file: str, settings: object, schema: str) -> list[str]:
+def restore_argv(tool: str, option_file: str, settings: ConnectionSettings | None, schema: str) -> list[str]:
     return [tool, f"--defaults-file={option_file}", *where_args(settings), "--batch", schema]
 
 
@@ -238,7 +240,7 @@ def private_dir_for(journal: Path) -> Path:
     return path
 
 
-def write_option_file(directory: Path, settings: Any) -> Path:
+def write_option_file(directory: Path, settings: ConnectionSettings) -> Path:
     """The credential in a 0600 option file (created exclusively, 0600 from the start) in
     the private directory: the tools read it through --defaults-file, never MYSQL_PWD.
     The caller removes it after use (and the next run's sweep does, if it is killed)."""
@@ -262,7 +264,7 @@ def _die_with_parent() -> None:
         pass
 
 
-async def run_tool(argv: list[str], stdin: Any = None, timeout: float = DUMP_TIMEOUT_S) -> tuple[int, str]:
+async def run_tool(argv: list[str], stdin: IO[bytes] | None = None, timeout: float = DUMP_TIMEOUT_S) -> tuple[int, str]:
     """Run a MySQL tool in its own process group, killed with the cockpit; no MYSQL_PWD."""
     env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
     proc = await asyncio.create_subprocess_exec(*argv, stdin=stdin, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
@@ -282,17 +284,18 @@ async def run_tool(argv: list[str], stdin: Any = None, timeout: float = DUMP_TIM
 
 def _sqlite_dump(db_path: Path, tables: tuple[str, ...], out: Path) -> None:
     """iterdump filtered to the tables: their schema (tables, indexes) and rows."""
+    from cockpit.db.sqlite import schema_of
+
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        schema = {row[0] for row in conn.execute(
-            f"SELECT sql FROM sqlite_master WHERE tbl_name IN ({','.join('?' for _ in tables)}) AND sql IS NOT NULL", tables)}
-        inserts = tuple(f'INSERT INTO "{t}" ' for t in tables)
+        schema = schema_of(conn, tables)
+        inserts = tuple(queries.sqlite_dump_insert_prefix(t) for t in tables)
         with open(out, "w", encoding="utf-8") as handle:
-            handle.write(f"-- rollback-cockpit sandbox dump of {', '.join(tables)}\nBEGIN TRANSACTION;\n")
+            handle.write(f"-- rollback-cockpit sandbox dump of {', '.join(tables)}\n{queries.SQLITE_DUMP_BEGIN}\n")
             for line in conn.iterdump():
                 if line.rstrip(";") in schema or line.startswith(inserts):
                     handle.write(line + "\n")
-            handle.write("COMMIT;\n")
+            handle.write(f"{queries.SQLITE_DUMP_COMMIT}\n")
             handle.write(f"{COMPLETED} on {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
             handle.flush()
             os.fsync(handle.fileno())
@@ -303,7 +306,7 @@ def _sqlite_dump(db_path: Path, tables: tuple[str, ...], out: Path) -> None:
 def _sqlite_restore_check(dump: Path, scratch: Path, tables: tuple[str, ...]) -> dict[str, tuple[int, str]]:
     """Replay the dump statement by statement into a scratch database (streaming) and
     measure each table the way the source was measured."""
-    from cockpit.db.sqlite import content_hash
+    from cockpit.db.sqlite import content_hash, local_count
 
     try:
         scratch.unlink()
@@ -323,7 +326,7 @@ def _sqlite_restore_check(dump: Path, scratch: Path, tables: tuple[str, ...]) ->
         out = {}
         for table in tables:
             try:
-                rows = int(conn.execute(f"SELECT COUNT(*) FROM {quote_ident(table)}").fetchone()[0])
+                rows = local_count(conn, table)
             except sqlite3.OperationalError as exc:
                 raise BackupInvalid(f"restoring the dump gives no {table}: {exc}") from None
             out[table] = (rows, content_hash(conn, table))
@@ -377,7 +380,7 @@ class BackupStep(StepKind):
         timings: dict[str, float] = {}
         started = time.perf_counter()
         try:
-            facts = await ctx.db.table_facts(wanted)
+            facts = await connected(ctx).table_facts(wanted)
         except DatabaseError as exc:
             return ctx.failed(f"cannot measure the tables: {exc}", guard="database")
         tables = tuple(t for t in wanted if facts[t].exists)
@@ -398,7 +401,7 @@ class BackupStep(StepKind):
         partial = out.with_name(out.name + ".partial")
         try:
             os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            if ctx.db.dialect == "sqlite":
+            if connected(ctx).dialect == "sqlite":
                 source = await _measure(ctx, tables, timings)
                 mark = time.perf_counter()
                 await asyncio.to_thread(_sqlite_dump, Path(str(ctx.plan.target.path)), tables, partial)
@@ -453,7 +456,8 @@ class BackupStep(StepKind):
         tool, client = dump_tool(), client_tool()
         if tool is None or client is None:
             raise BackupInvalid("mariadb-dump and the mariadb client are both needed")
-        settings = ctx.db.settings
+        db = server(ctx)
+        settings = db.settings
         option_file = write_option_file(private_dir(ctx), settings)
         try:
             mark = time.perf_counter()
@@ -466,9 +470,9 @@ class BackupStep(StepKind):
             source = await _measure(ctx, tables, timings)
             mark = time.perf_counter()
             schema = scratch_schema(settings.database)
-            if await ctx.db.fetch_value("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)):
-                await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")  # left by a killed run
-            await ctx.db.execute(f"CREATE DATABASE {quote_ident(schema)}")
+            if await db.fetch_value(queries.SCHEMA_EXISTS.bind(schema)):
+                await db.execute(queries.DROP_SCHEMA.bind(schema=schema))  # left by a killed run
+            await db.execute(queries.CREATE_SCHEMA.bind(schema=schema))
             try:
                 with open(partial, "rb") as feed:  # the client reads the file itself: no copy in memory
                     code, reason = await run_tool(restore_argv(client, str(option_file), settings, schema), stdin=feed)
@@ -477,14 +481,15 @@ class BackupStep(StepKind):
                 restored: dict[str, tuple[int, str]] = {}
                 for table in tables:
                     try:
-                        rows = int(await ctx.db.fetch_value(f"SELECT COUNT(*) FROM {quote_ident(schema)}.{quote_ident(table)}"))
-                        checksum = await ctx.db.fetch_all(f"CHECKSUM TABLE {quote_ident(schema)}.{quote_ident(table)} EXTENDED")
+                        where = queries.qualified(schema, table)
+                        rows = int(await db.fetch_value(queries.SCRATCH_COUNT_ROWS.bind(table=where)))
+                        checksum = await db.fetch_all(queries.SCRATCH_CHECKSUM.bind(table=where))
                     except DatabaseError as exc:
                         raise BackupInvalid(f"restoring the dump gives no {table}: {exc}") from None
                     restored[table] = (rows, str(checksum[0][1]))
             finally:
                 try:
-                    await ctx.db.execute(f"DROP DATABASE {quote_ident(schema)}")
+                    await db.execute(queries.DROP_SCHEMA.bind(schema=schema))
                 except DatabaseError:
                     pass
             timings["restore"] = time.perf_counter() - mark
@@ -504,8 +509,9 @@ async def _measure(ctx: StepContext, tables: tuple[str, ...], timings: dict[str,
     """Each table's exact row count and checksum, as the restored copy will be measured."""
     started = time.perf_counter()
     try:
-        source = {t: (await ctx.db.exact_count(t, timeout_ms=max(ctx.plan.target.statement_timeout_ms, 600_000)),
-                      await ctx.db.table_checksum(t)) for t in tables}
+        db = connected(ctx)
+        source = {t: (await db.exact_count(t, timeout_ms=max(ctx.plan.target.statement_timeout_ms, 600_000)),
+                      await db.table_checksum(t)) for t in tables}
     except DatabaseError as exc:
         raise _MeasureFailed(str(exc)) from None
     timings["measure"] = time.perf_counter() - started

@@ -16,10 +16,10 @@ never counts as off: the step fails and says why.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from cockpit.db import queries
+from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
-from cockpit.db.sql import quote_ident
 from cockpit.db.statement import Command, Statement
 from cockpit.plan.model import FlagStore
 from cockpit.probes.flags import FlagError, command_argv, is_ambiguous, read_flags, run_command
@@ -77,12 +77,11 @@ def plan_flag_write(store: FlagStore, reading: FlagReading, on: bool) -> FlagWri
     if is_ambiguous(reading):
         return FlagWrite(key, wanted, reading, refusal=f"{key!r} matches more than one row of {store.table} under the "
                                                        "column's collation; fix the table (cockpit check lists them)")
-    table, key_col, value_col = quote_ident(store.table), quote_ident(store.key_column), quote_ident(store.value_column)
-    statement = Statement(f"UPDATE {table} SET {value_col} = ? WHERE {key_col} = ?", (encode_value(reading.raw, on), key))
+    statement = Statement(queries.flag_update(store.table, store.key_column, store.value_column, encode_value(reading.raw, on), key))
     return FlagWrite(key, wanted, reading, statement)
 
 
-async def apply_flag_write(db: Any, store: FlagStore, write: FlagWrite) -> FlagReading:
+async def apply_flag_write(db: Database | None, store: FlagStore, write: FlagWrite) -> FlagReading:
     """Run the write's action and read the flag back; FlagError (or DatabaseError) unless
     the store now reports the wanted state."""
     if write.refusal:
@@ -100,7 +99,7 @@ async def apply_flag_write(db: Any, store: FlagStore, write: FlagWrite) -> FlagR
     return after
 
 
-async def set_flag(db: Any, store: FlagStore, key: str, on: bool) -> FlagReading:
+async def set_flag(db: Database | None, store: FlagStore, key: str, on: bool) -> FlagReading:
     """Read one flag live, write it if needed (same plan as the dry-run shows), read back."""
     reading = (await read_flags(db, store, [key]))[key]
     return await apply_flag_write(db, store, plan_flag_write(store, reading, on))

@@ -17,12 +17,13 @@ from .. import table_guards
 from ..statements import drop_script
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
+from .connection import connected
 from .quarantine import catalogue, interrupted
 
 
 class MigrationStep(StepKind):
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
-        inputs = await table_guards.live_inputs(ctx.db, ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
+        inputs = await table_guards.live_inputs(connected(ctx), ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
                                                 measure=True, wait_s=ctx.wait_s)
         ctx.scratch["inputs"] = inputs
         return table_guards.drop_guards(inputs, ctx.phase, ctx.step)
@@ -42,7 +43,7 @@ class MigrationStep(StepKind):
         return "\n".join(lines)
 
     async def run(self, ctx: StepContext) -> Outcome:
-        db = ctx.db
+        db = connected(ctx)
         names = list(self._names(ctx))
         current = table_guards.q_state(ctx.journal.events(), ctx.phase, ctx.step)
         backups = [b for b in ctx.scratch["inputs"].backup_files or {}]

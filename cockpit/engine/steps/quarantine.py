@@ -12,10 +12,11 @@ puts everything back.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from cockpit.db.base import Database, TableFact
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
-from cockpit.db.sql import quote_ident
+from cockpit.plan.model import ColumnRef
 
 from .. import guards, table_guards
 from ..statements import (
@@ -23,10 +24,13 @@ from ..statements import (
     ScriptCheckFailed,
     Statement,
     column_copy_script,
+    copy_table_create,
+    drop_if_exists,
     rename_script,
 )
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
+from .connection import connected
 
 
 def interrupted(ctx: StepContext, what: str, took_effect: bool | None, **data: Any) -> Outcome:
@@ -51,28 +55,34 @@ def record_intent(ctx: StepContext, script: Script) -> str:
     return statement
 
 
-async def catalogue(ctx: StepContext, names: list[str]) -> dict[str, Any] | None:
+async def catalogue(ctx: StepContext, names: list[str]) -> dict[str, TableFact] | None:
     try:
-        return await ctx.db.table_facts(names)
+        return await connected(ctx).table_facts(names)
     except DatabaseError:
         return None
+
+
+# per dropped column: its copy-out script, None when the column is already gone, "unread"
+# when the catalogue could not be read to build it
+ColumnPlan = Script | Literal["unread"] | None
 
 
 class QuarantineStep(StepKind):
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
         results = [await guards.flags_off_guard(ctx.db, ctx.plan, ctx.phase)]
-        inputs = await table_guards.live_inputs(ctx.db, ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
+        inputs = await table_guards.live_inputs(connected(ctx), ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
                                                 measure=False, wait_s=ctx.wait_s)
         ctx.scratch["inputs"] = inputs
         return results + table_guards.quarantine_guards(inputs, ctx.phase, ctx.step)
 
-    def scripts(self, ctx: StepContext, dialect: str, facts: dict[str, Any] | None) -> tuple[Script | None, list[tuple[Any, str, Any]]]:
+    def scripts(self, ctx: StepContext, dialect: str,
+                facts: dict[str, TableFact] | None) -> tuple[Script | None, list[tuple[ColumnRef, str, ColumnPlan]]]:
         """The RENAME of the tables still under their names, and per dropped column its
         copy-out script (None when the column is already gone)."""
         tables, copies = table_guards.names_for(ctx.phase, ctx.step)
         pairs = [(t, q) for t, q in tables.items() if facts is None or (facts[t].exists and not facts[q].exists)]
         rename = rename_script(dialect, pairs, f"quarantine {len(pairs)} table(s) in one rename") if pairs else None
-        columns: list[tuple[Any, str, Any]] = []
+        columns: list[tuple[ColumnRef, str, ColumnPlan]] = []
         for ref in ctx.step.drop_columns:
             if ref.table in tables:
                 continue
@@ -86,13 +96,14 @@ class QuarantineStep(StepKind):
         return rename, columns
 
     async def describe(self, ctx: StepContext) -> str:
-        dialect = ctx.db.dialect if ctx.db is not None else "mariadb"
+        db: Database | None = ctx.db
+        dialect = db.dialect if db is not None else "mariadb"
         facts = None
-        if ctx.db is not None:
+        if db is not None:
             tables, copies = table_guards.names_for(ctx.phase, ctx.step)
             try:
-                facts = await ctx.db.table_facts([*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.step.drop_columns)])
-                ctx.scratch["pk"] = {c.table: await ctx.db.primary_key(c.table) for c in ctx.step.drop_columns if facts[c.table].exists}
+                facts = await db.table_facts([*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.step.drop_columns)])
+                ctx.scratch["pk"] = {c.table: await db.primary_key(c.table) for c in ctx.step.drop_columns if facts[c.table].exists}
             except DatabaseError:
                 facts = None
         rename, columns = self.scripts(ctx, dialect, facts)
@@ -109,15 +120,14 @@ class QuarantineStep(StepKind):
                              "verified row by row, then dropped (the catalogue could not be read to show the statements)")
                 continue
             if dialect != "sqlite":
-                keys = ", ".join(quote_ident(k) for k in ctx.scratch.get("pk", {}).get(ref.table, ()))
-                lines.append(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} "
-                             f"FROM {quote_ident(ref.table)} WHERE 1 = 0;")
+                pk = tuple(ctx.scratch.get("pk", {}).get(ref.table, ()))
+                lines.append(copy_table_create(ref.table, ref.column, pk, copy).describe())
             lines.append(script.describe())
         lines.append("-- then exact counts and checksums of the quarantined tables are journalled; `restore` undoes all of it")
         return "\n".join(lines)
 
     async def run(self, ctx: StepContext) -> Outcome:
-        db = ctx.db
+        db = connected(ctx)
         tables, copies = table_guards.names_for(ctx.phase, ctx.step)
         names = [*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.step.drop_columns)]
         facts = await db.table_facts(names)
@@ -167,8 +177,9 @@ class QuarantineStep(StepKind):
         return ctx.done(f"quarantined ({summary}); `restore` puts it back, the final drop waits for the watch",
                         quarantined=quarantined, counts=counts, checksums=checksums, columns=columns)
 
-    async def _column(self, ctx: StepContext, ref: Any, copy: str, facts: dict[str, Any]) -> dict[str, Any] | Outcome | None:
-        db = ctx.db
+    async def _column(self, ctx: StepContext, ref: ColumnRef, copy: str,
+                      facts: dict[str, TableFact]) -> dict[str, Any] | Outcome | None:
+        db = connected(ctx)
         fact = facts.get(ref.table)
         if fact is None or not fact.exists or ref.column not in fact.columns:
             if facts.get(copy) is not None and facts[copy].exists:
@@ -183,10 +194,8 @@ class QuarantineStep(StepKind):
         if not pk:
             return ctx.failed(f"{ref.table} has no primary key: its {ref.column} cannot be copied out row by row", guard="catalogue")
         definition = await db.column_definition(ref.table, ref.column) or ""
-        keys = ", ".join(quote_ident(k) for k in pk)
         if db.dialect != "sqlite":
-            await db.ddl(f"CREATE TABLE {quote_ident(copy)} AS SELECT {keys}, {quote_ident(ref.column)} "
-                         f"FROM {quote_ident(ref.table)} WHERE 1 = 0")
+            await db.ddl(copy_table_create(ref.table, ref.column, pk, copy).entry)
         script = column_copy_script(db.dialect, ref.table, ref.column, pk, copy)
         record = {"table": ref.table, "column": ref.column, "copy": copy, "definition": definition, "pk": list(pk)}
         ctx.journal.append("step_output", phase=ctx.phase.id, step=ctx.step.id,
@@ -217,7 +226,7 @@ class QuarantineStep(StepKind):
 
     async def _drop_quietly(self, ctx: StepContext, table: str) -> None:
         try:
-            await ctx.db.ddl(f"DROP TABLE IF EXISTS {quote_ident(table)}")
+            await connected(ctx).ddl(drop_if_exists(table).entry)
         except DatabaseError:
             pass
 

@@ -8,23 +8,29 @@ step refuses and names the verified backup to restore from instead.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
 
 from .. import table_guards
-from ..statements import ScriptCheckFailed, column_restore_script, rename_script
+from ..state import QuarantineState
+from ..statements import Script, ScriptCheckFailed, column_restore_script, rename_script
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
+from .connection import connected
 from .quarantine import catalogue, interrupted, record_intent
 
 
 class RestoreStep(StepKind):
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
-        inputs = await table_guards.live_inputs(ctx.db, ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
+        inputs = await table_guards.live_inputs(connected(ctx), ctx.plan, ctx.journal.events(), ctx.phase, ctx.step, ctx.engine.clock(),
                                                 measure=False)
         ctx.scratch["inputs"] = inputs
         return table_guards.restore_guards(inputs, ctx.phase, ctx.step)
 
-    def _scripts(self, ctx: StepContext, dialect: str, present: dict[str, bool | None] | None) -> tuple:
+    def _scripts(self, ctx: StepContext, dialect: str,
+                 present: Mapping[str, bool | None] | None) -> tuple[QuarantineState, Script | None, list[Script]]:
         current = table_guards.q_state(ctx.journal.events(), ctx.phase, ctx.step)
         pairs = [(q, t) for t, q in (current.tables or {}).items() if present is None or present.get(q)]
         rename = rename_script(dialect, pairs, f"restore {len(pairs)} table(s) in one rename") if pairs else None
@@ -33,14 +39,15 @@ class RestoreStep(StepKind):
         return current, rename, columns
 
     async def describe(self, ctx: StepContext) -> str:
-        dialect = ctx.db.dialect if ctx.db is not None else "mariadb"
+        db: Database | None = ctx.db
+        dialect = db.dialect if db is not None else "mariadb"
         _, rename, columns = self._scripts(ctx, dialect, None)
         lines = [rename.describe()] if rename else []
         lines += [script.describe() for script in columns]
         return "\n".join(lines) or "-- nothing is quarantined"
 
     async def run(self, ctx: StepContext) -> Outcome:
-        db = ctx.db
+        db = connected(ctx)
         present = ctx.scratch["inputs"].present
         current, rename, columns = self._scripts(ctx, db.dialect, present)
         if rename is not None:
