@@ -13,17 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseUnavailable
 from cockpit.journal import Journal
-from cockpit.plan.model import Phase, Plan, Step
+from cockpit.plan.model import Phase, Plan, Step, StepSpec
 
 from .types import GuardResult, Outcome
 
 if TYPE_CHECKING:
     from .engine import Engine
+
+SpecT = TypeVar("SpecT", bound=StepSpec)
 
 
 @dataclass
@@ -45,6 +47,14 @@ class StepContext:
     @property
     def plan(self) -> Plan:
         return self.engine.plan
+
+    def spec(self, kind: type[SpecT]) -> SpecT:
+        """This step's plan spec as its kind's own type. The engine routes a step to the
+        kind named by its `kind`, so a mismatch is a routing bug: fail loudly, never run a
+        step with another kind's (absent) fields."""
+        if not isinstance(self.step, kind):
+            raise TypeError(f"step {self.step.id} is a {self.step.kind} step, not {kind.__name__}")
+        return self.step
 
     @property
     def db(self) -> Database | None:

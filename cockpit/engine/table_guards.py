@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.db.queries import is_drop_table
 from cockpit.journal import Event
-from cockpit.plan.model import Phase, Plan, Step
+from cockpit.plan.model import ColumnRef, Phase, Plan, Step, TableStepSpec
 
 if TYPE_CHECKING:
     from cockpit.db.base import Database
@@ -59,8 +59,15 @@ class GuardInputs:
         return out
 
 
+def _drop_columns(step: Step) -> tuple[ColumnRef, ...]:
+    return step.drop_columns if isinstance(step, TableStepSpec) else ()
+
+
 def names_for(phase: Phase, step: Step) -> tuple[dict[str, str], dict[str, str]]:
-    """(table -> quarantine name, "table.column" -> copy table name) for a quarantine step."""
+    """(table -> quarantine name, "table.column" -> copy table name) for a quarantine step;
+    a step of a kind that names no tables quarantines nothing."""
+    if not isinstance(step, TableStepSpec):
+        return {}, {}
     tables = {t: quarantine_name(phase.id, t) for t in step.protected_tables
               if t in step.drop_tables or t in step.guard_tables}
     columns = {f"{c.table}.{c.column}": quarantine_name(phase.id, c.table, c.column)
@@ -298,7 +305,7 @@ async def live_inputs(db: Database, plan: Plan, events: Sequence[Event], phase: 
     quarantine = phase.quarantine_for(step) or step
     tables, copies = names_for(phase, quarantine)
     current = q_state(events, phase, step)
-    names = [*tables, *tables.values(), *copies.values(), *(c.table for c in quarantine.drop_columns), *current.quarantined_names]
+    names = [*tables, *tables.values(), *copies.values(), *(c.table for c in _drop_columns(quarantine)), *current.quarantined_names]
     facts = await db.table_facts(names) if names else {}
     present: dict[str, bool | None] = {n: f.exists for n, f in facts.items()}
     columns = {n: f.columns for n, f in facts.items()}

@@ -36,6 +36,7 @@ from cockpit.db import queries
 from cockpit.db.errors import DatabaseError
 from cockpit.db.options import ConnectionSettings
 from cockpit.paths import fsync_dir
+from cockpit.plan.model import BackupSpec
 
 from .. import state, table_guards
 from ..types import GuardResult, Outcome
@@ -67,7 +68,7 @@ def backup_tables(ctx: StepContext) -> tuple[str, ...]:
         quarantine = ctx.phase.quarantine_for(ctx.step) or ctx.step
         tables, copies = table_guards.names_for(ctx.phase, quarantine)
         return (*tables.values(), *copies.values())
-    return ctx.step.tables or ctx.phase.guard_tables or ctx.phase.tables
+    return ctx.spec(BackupSpec).tables or ctx.phase.guard_tables or ctx.phase.tables
 
 
 class DumpCheck:

@@ -18,7 +18,7 @@ from cockpit.db import queries
 from cockpit.db.base import Database, TableFact
 from cockpit.db.errors import DatabaseError
 from cockpit.db.queries import ACTIVITY_CAP, RECENCY_ROWS, Sql
-from cockpit.plan.model import ActivityCheck
+from cockpit.plan.model import ActivityCheck, CheckSpec
 from cockpit.probes.database import activity_part, unindexed_warning
 
 from ..types import Outcome
@@ -46,10 +46,10 @@ def _rows_text(recent: int) -> str:
 
 class CheckStep(StepKind):
     def requires_db(self, ctx: StepContext) -> bool:
-        return not ctx.step.command
+        return not ctx.spec(CheckSpec).command
 
     async def describe(self, ctx: StepContext) -> str:
-        step = ctx.step
+        step = ctx.spec(CheckSpec)
         if step.command:
             return f"{shlex.join(step.command)}\n-- must exit 0 within {COMMAND_TIMEOUT_S:.0f}s (no shell)"
         if step.sql:
@@ -75,7 +75,7 @@ class CheckStep(StepKind):
         return f"{stmt.render()}{how}\n-- must be 0: {check.text}"
 
     async def run(self, ctx: StepContext) -> Outcome:
-        step = ctx.step
+        step = ctx.spec(CheckSpec)
         if step.command:
             return await self._command(ctx)
         try:
@@ -107,7 +107,7 @@ class CheckStep(StepKind):
         return ctx.done(f"no activity: {check.text} — 0 rows")
 
     async def _command(self, ctx: StepContext) -> Outcome:
-        argv = list(ctx.step.command)
+        argv = list(ctx.spec(CheckSpec).command)
         try:
             proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         except OSError as exc:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from cockpit.db.base import Database, TableFact
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
-from cockpit.plan.model import ColumnRef
+from cockpit.plan.model import ColumnRef, TableStepSpec
 
 from .. import guards, table_guards
 from ..statements import (
@@ -83,7 +83,7 @@ class QuarantineStep(StepKind):
         pairs = [(t, q) for t, q in tables.items() if facts is None or (facts[t].exists and not facts[q].exists)]
         rename = rename_script(dialect, pairs, f"quarantine {len(pairs)} table(s) in one rename") if pairs else None
         columns: list[tuple[ColumnRef, str, ColumnPlan]] = []
-        for ref in ctx.step.drop_columns:
+        for ref in ctx.spec(TableStepSpec).drop_columns:
             if ref.table in tables:
                 continue
             copy = copies[f"{ref.table}.{ref.column}"]
@@ -101,9 +101,10 @@ class QuarantineStep(StepKind):
         facts = None
         if db is not None:
             tables, copies = table_guards.names_for(ctx.phase, ctx.step)
+            drop_columns = ctx.spec(TableStepSpec).drop_columns
             try:
-                facts = await db.table_facts([*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.step.drop_columns)])
-                ctx.scratch["pk"] = {c.table: await db.primary_key(c.table) for c in ctx.step.drop_columns if facts[c.table].exists}
+                facts = await db.table_facts([*tables, *tables.values(), *copies.values(), *(c.table for c in drop_columns)])
+                ctx.scratch["pk"] = {c.table: await db.primary_key(c.table) for c in drop_columns if facts[c.table].exists}
             except DatabaseError:
                 facts = None
         rename, columns = self.scripts(ctx, dialect, facts)
@@ -129,7 +130,7 @@ class QuarantineStep(StepKind):
     async def run(self, ctx: StepContext) -> Outcome:
         db = connected(ctx)
         tables, copies = table_guards.names_for(ctx.phase, ctx.step)
-        names = [*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.step.drop_columns)]
+        names = [*tables, *tables.values(), *copies.values(), *(c.table for c in ctx.spec(TableStepSpec).drop_columns)]
         facts = await db.table_facts(names)
         both = [t for t, q in tables.items() if facts[t].exists and facts[q].exists]
         if both:
@@ -158,7 +159,7 @@ class QuarantineStep(StepKind):
         facts = await db.table_facts(names)
         quarantined = {t: q for t, q in tables.items() if facts[q].exists}
         columns: list[dict[str, Any]] = []
-        for ref in ctx.step.drop_columns:
+        for ref in ctx.spec(TableStepSpec).drop_columns:
             if ref.table in tables:
                 continue
             copy = copies[f"{ref.table}.{ref.column}"]
