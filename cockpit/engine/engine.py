@@ -26,7 +26,15 @@ from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state, table_guards
-from .confirm import confirm_matches, confirm_refusal, confirm_token, kept_warnings
+from .confirm import (
+    EMERGENCY_TOKEN,
+    confirm_matches,
+    confirm_refusal,
+    confirm_token,
+    emergency_confirm_matches,
+    emergency_refusal,
+    kept_warnings,
+)
 from .lock import OperatorLock, ServerLock, server_lock_holder, server_lock_name
 from .memo import derived
 
@@ -37,7 +45,6 @@ else:  # the step kinds load on first use: not needed for the first frame
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
 
 PAUSE_HOOK = "COCKPIT_TEST_PAUSE_AFTER_INTENT"
-EMERGENCY_TOKEN = "EMERGENCY"
 
 
 class EngineError(Exception):
@@ -433,8 +440,8 @@ class Engine:
 
         if self.read_only:
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
-        if (confirm or "").strip() != EMERGENCY_TOKEN:
-            return Outcome("refused", f"type {EMERGENCY_TOKEN} to confirm the emergency rollback", "confirm")
+        if not emergency_confirm_matches(confirm):
+            return Outcome("refused", emergency_refusal(), "confirm")
         await self._reconnect()
         if not await self.verify_lock():
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
