@@ -94,7 +94,8 @@ class EmergencyScreen(CockpitScreen):
                 self.notify("Cancelled; no flag was touched.")
                 return
             self._streamed = 0
-            self.query_one("#emergency-output", Log).write_line(clean(f"── {fmt.clock_time(app.now())} emergency rollback by {app.operator}"))
+            header = f"── {fmt.clock_time(app.now())} emergency rollback by {app.operator}"
+            self.query_one("#emergency-output", Log).write_line(clean(header))
             try:
                 outcome = await engine.emergency_execute(confirm=answer.typed, on_output=output_sink(self))
             except Exception as exc:

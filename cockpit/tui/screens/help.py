@@ -35,6 +35,3 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help", classes="dialog"):
             yield Static("[b]Rollback cockpit · keys[/b]", id="dialog-title")
             yield Static(HELP, id="help-text")
-
-    def action_dismiss(self) -> None:
-        self.dismiss(None)

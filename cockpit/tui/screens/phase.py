@@ -19,9 +19,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Log, Static
-
 from textual.content import Content
+from textual.widgets import DataTable, Log, Static
 
 from cockpit.engine.types import DryRun, status_label
 from cockpit.plan.model import Phase

@@ -37,7 +37,7 @@ class CockpitFooter(Footer):
         self._shown = self._keys() if self._bindings_ready else None
         yield from super().compose()
 
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[object]) -> None:
         # Textual's own handler, with one pending rebuild at a time
         self._bindings_ready = True
         if not screen.app.app_focus:
