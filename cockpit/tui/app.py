@@ -36,7 +36,7 @@ from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
 from cockpit.tui.actions import ENGINE_ACTIONS
 from cockpit.tui.messages import JournalChanged, RefreshWanted
-from cockpit.tui.ports import Clock, LiveFactory, LivePort
+from cockpit.tui.ports import Clock, CockpitView, LiveFactory, LivePort
 from cockpit.tui.watchdog import (
     TerminalWatchdog,
     detach_from_terminal,
@@ -76,6 +76,7 @@ class CockpitApp(App[int]):
     `settings`: database connection settings resolved before the app took the terminal
     (`cockpit tui` asks for a MySQL password there; nothing prompts once it runs)."""
 
+    IS_COCKPIT = True  # what screens check before they treat `self.app` as a CockpitView
     CSS_PATH = Path(__file__).with_name("cockpit.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "Rollback cockpit"
     ENABLE_COMMAND_PALETTE = True
@@ -466,3 +467,8 @@ class CockpitApp(App[int]):
         yield SystemCommand("Refresh", "Read the live system now", self.action_refresh)
         yield SystemCommand("Help", "Keys", self.action_help)
 
+
+
+def _conforms(app: CockpitApp) -> CockpitView:
+    """Never called: mypy checks here that the app is what the views take it for."""
+    return app

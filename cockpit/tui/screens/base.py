@@ -1,7 +1,7 @@
 """What every cockpit screen shares: the status strip, the footer, read-only greying,
 redrawing when the snapshot or the journal changes, and a typed way to the app.
 
-Screens reach the app through `cockpit_app` (a `CockpitApp`, not Textual's `App[Any]`),
+Screens reach the app's state through `cockpit_app` (a `CockpitView`, not `App[Any]`),
 and the open engine through `engine`. They never call the app to say something changed:
 they post `JournalChanged` / `RefreshWanted` (cockpit.tui.messages) and the app reacts.
 """
@@ -16,13 +16,13 @@ from textual.reactive import var
 from textual.screen import Screen
 
 from cockpit.tui.actions import ENGINE_ACTIONS, WRITE_ACTIONS
+from cockpit.tui.ports import is_cockpit
 from cockpit.tui.widgets.footer import CockpitFooter
 from cockpit.tui.widgets.status_strip import StatusStrip
 
 if TYPE_CHECKING:
     from cockpit.engine import Engine
-    from cockpit.tui.app import CockpitApp
-    from cockpit.tui.ports import LivePort
+    from cockpit.tui.ports import CockpitView, LivePort
 
 
 class CockpitScreen(Screen[None]):
@@ -46,13 +46,12 @@ class CockpitScreen(Screen[None]):
         yield from ()
 
     @property
-    def cockpit_app(self) -> CockpitApp:
-        """The app, typed: every cockpit screen runs inside a CockpitApp."""
-        from cockpit.tui.app import CockpitApp
-
+    def cockpit_app(self) -> CockpitView:
+        """The app, typed as what the views read from it (Textual's `self.app` stays the
+        way to its own API: push_screen, notify, call_from_thread)."""
         app = self.app
-        if not isinstance(app, CockpitApp):
-            raise TypeError(f"a cockpit screen runs in a CockpitApp, not {type(app).__name__}")
+        if not is_cockpit(app):
+            raise TypeError(f"a cockpit screen runs in the cockpit's app, not {type(app).__name__}")
         return app
 
     @property
@@ -69,9 +68,8 @@ class CockpitScreen(Screen[None]):
         return live
 
     def on_mount(self) -> None:
-        app = self.cockpit_app
-        self.watch(app, "snapshot", self._changed, init=False)
-        self.watch(app, "journal_version", self._changed, init=False)
+        self.watch(self.app, "snapshot", self._changed, init=False)
+        self.watch(self.app, "journal_version", self._changed, init=False)
         # ages and countdowns move with the clock even when no new reading arrives
         self.set_interval(1.0, self._tick)
         self._changed()

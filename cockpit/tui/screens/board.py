@@ -174,7 +174,7 @@ class BoardScreen(CockpitScreen):
         else:
             body = "Score the drill (time per phase against its budget, refusals, unticked items) and write its report."
             title = f"End drill {running.number}?"
-        if not await app.push_screen_wait(ConfirmScreen(title, fmt.styled(body, ""))):
+        if not await self.app.push_screen_wait(ConfirmScreen(title, fmt.styled(body, ""))):
             return
         try:  # journal writes are fsync'd: off the event loop
             if running is None:
@@ -199,4 +199,4 @@ class BoardScreen(CockpitScreen):
     def action_watch(self) -> None:
         from cockpit.tui.screens.watch import start_or_open_watch
 
-        start_or_open_watch(self.cockpit_app, self.selected_phase_id())
+        start_or_open_watch(self, self.selected_phase_id())

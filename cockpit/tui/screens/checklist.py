@@ -54,7 +54,7 @@ class ChecklistScreen(CockpitScreen):
         # fixed widths: the evidence column takes what is left, so nothing needs a horizontal scroll at 80 columns
         item_width = max(len(i.text) for which in ("before", "after") for i in app.plan.checklist(which))
         item_width = min(item_width, 40)
-        evidence_width = max(18, app.size.width - item_width - 1 - 11 - 2 * 4 - 2)
+        evidence_width = max(18, self.app.size.width - item_width - 1 - 11 - 2 * 4 - 2)
         table.add_column("", key="box", width=1)
         table.add_column("Item", key="item", width=item_width)
         table.add_column("Ticked", key="by", width=11)

@@ -88,7 +88,7 @@ class EmergencyScreen(CockpitScreen):
         token = dry.confirm_token or EMERGENCY_TOKEN
         refusal = ""
         while True:
-            answer = await app.push_screen_wait(ConfirmScreen(app.plan.emergency.title, dry_run_markup(dry), token,
+            answer = await self.app.push_screen_wait(ConfirmScreen(app.plan.emergency.title, dry_run_markup(dry), token,
                                                               refusal=refusal))
             if answer is None:
                 self.notify("Cancelled; no flag was touched.")

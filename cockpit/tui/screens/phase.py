@@ -111,7 +111,7 @@ class PhaseScreen(CockpitScreen):
         # fixed widths, the reason column taking the rest: nothing scrolls sideways at 80 columns
         step_width = max(len(s.id) + (8 if s.aborts else 6 if s.optional else 0) for s in steps)
         status_width = len("interrupted — verify")
-        why_width = max(16, self.cockpit_app.size.width - 2 - step_width - status_width - 2 * 4 - 2)
+        why_width = max(16, self.app.size.width - 2 - step_width - status_width - 2 * 4 - 2)
         table.add_column("#", key="n", width=2)
         table.add_column("Step", key="step", width=step_width)
         table.add_column("Status", key="status", width=status_width)
@@ -199,7 +199,7 @@ class PhaseScreen(CockpitScreen):
     def action_watch(self) -> None:
         from cockpit.tui.screens.watch import start_or_open_watch
 
-        start_or_open_watch(self.cockpit_app, self.phase_id)
+        start_or_open_watch(self, self.phase_id)
 
     @work(group="note", exit_on_error=False)
     async def action_note(self) -> None:

@@ -92,12 +92,12 @@ class RollbackLogScreen(CockpitScreen):
         try:
             result = logbook.append(self.engine, self.phase_id, reason, resolution)
         except Exception as exc:
-            self.cockpit_app.call_from_thread(self.notify, f"could not append the log: {exc}", severity="error")
+            self.app.call_from_thread(self.notify, f"could not append the log: {exc}", severity="error")
             return
         self.written_to = str(result.path)
         if result.written:
-            self.cockpit_app.call_from_thread(self.notify, f"Log appended: {result.path}", timeout=5)
+            self.app.call_from_thread(self.notify, f"Log appended: {result.path}", timeout=5)
         else:
-            self.cockpit_app.call_from_thread(self.notify, f"Already in {result.path.name}: not written twice",
+            self.app.call_from_thread(self.notify, f"Already in {result.path.name}: not written twice",
                                               severity="warning", timeout=5)
         self.post_message(JournalChanged())  # thread-safe

@@ -10,8 +10,6 @@ system, so it is shown as plain text, never parsed as markup.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -35,36 +33,35 @@ from cockpit.watch.record import (
     watch_period,
 )
 
-if TYPE_CHECKING:
-    from cockpit.tui.app import CockpitApp
 
-
-def start_or_open_watch(app: CockpitApp, phase_id: int | None) -> None:
+def start_or_open_watch(screen: CockpitScreen, phase_id: int | None) -> None:
     """`w`: show the watch; when no watcher runs, first offer to start one (24 h or 48 h)."""
-    if live_watcher(app.opened.journal.events(), app.now()) is not None:
-        app.open_watch(phase_id)
+    view = screen.cockpit_app
+    if live_watcher(screen.engine.journal.events(), view.now()) is not None:
+        view.open_watch(phase_id)
         return
 
     def chosen(hours: float | None) -> None:
         if hours:
-            launch_watcher(app, hours)
-        app.open_watch(phase_id)
+            launch_watcher(screen, hours)
+        view.open_watch(phase_id)
 
-    app.push_screen(WatchStartScreen(phase_id, app.plan.watch.hours, app.plan.watch.extended_hours), chosen)
+    screen.app.push_screen(WatchStartScreen(phase_id, view.plan.watch.hours, view.plan.watch.extended_hours), chosen)
 
 
-def launch_watcher(app: CockpitApp, hours: float) -> None:
+def launch_watcher(screen: CockpitScreen, hours: float) -> None:
     """`cockpit watch --detach` in a worker thread: the watcher is a process of its own,
     in its own session, so quitting the TUI (or losing SSH) leaves it running. It is an
-    observer: a read-only cockpit may start it too."""
+    observer: a read-only cockpit may start it too. The worker is the app's, so leaving
+    the screen does not orphan its answer."""
+    app, plan, operator = screen.app, screen.cockpit_app.plan, screen.cockpit_app.operator
 
     def spawn() -> None:
         from cockpit.operator import operator_name
         from cockpit.watch.pidfile import pidfile_path
         from cockpit.watch.spawn import log_path, spawn_detached
 
-        plan = app.plan
-        args = ["--hours", f"{hours:g}", "--operator", app.operator or operator_name()]
+        args = ["--hours", f"{hours:g}", "--operator", operator or operator_name()]
         result = spawn_detached(plan.path.resolve(), args, pidfile_path(plan.paths.journal, plan.target.label), log_path(plan.target.label))
         if result.ok:
             app.call_from_thread(app.notify, f"Watcher started: pid {result.pid}, {hours:g} h (log {result.log})", markup=False)
@@ -236,7 +233,7 @@ class WatchScreen(CockpitScreen):
 
         def chosen(hours: float | None) -> None:
             if hours:
-                launch_watcher(self.cockpit_app, hours)
+                launch_watcher(self, hours)
 
         watch = self.cockpit_app.plan.watch
-        self.cockpit_app.push_screen(WatchStartScreen(self.phase_id, watch.hours, watch.extended_hours), chosen)
+        self.app.push_screen(WatchStartScreen(self.phase_id, watch.hours, watch.extended_hours), chosen)
