@@ -29,6 +29,19 @@ JOURNAL_KINDS = frozenset({"backup", "log_written", "watch", "smoke"})
 
 
 @dataclass(frozen=True)
+class Ways:
+    """How the view showing the evidence takes a full dump or runs the smoke checks:
+    the TUI names its keys, the CLI its commands."""
+
+    full_dump: str  # who takes a full dump, e.g. "b"
+    smoke: str  # the sentence that says how to run the smoke checks
+
+
+TUI_WAYS = Ways(full_dump="b", smoke="press s to run the smoke checks")
+CLI_WAYS = Ways(full_dump="cockpit backup-full", smoke="cockpit smoke --record runs the smoke checks")
+
+
+@dataclass(frozen=True)
 class Evidence:
     ok: bool | None  # None: cannot tell (no reading, source unreachable)
     text: str
@@ -58,7 +71,7 @@ def _size(n: object) -> str:
 
 
 def backup_scope(plan: Plan, phase_id: int, events: Iterable[Event], found: Evidence,
-                 full_dumps: Sequence[Event] = ()) -> Evidence:
+                 full_dumps: Sequence[Event] = (), ways: Ways = TUI_WAYS) -> Evidence:
     """"Backup database (full dump)": a journalled full dump of the whole database
     (`cockpit backup-full`, `b`) when there is one; else say whether the phase's verified
     dump covers every table of the plan or only the phase's own, so a phase dump is never
@@ -69,23 +82,23 @@ def backup_scope(plan: Plan, phase_id: int, events: Iterable[Event], found: Evid
                               f"{_size(last.get('size'))})")
     dumps = [e for e in events if e.kind == "backup_verified" and e.phase == phase_id]
     if not dumps:
-        return Evidence(found.ok, f"{found.text}; b takes a full dump")
+        return Evidence(found.ok, f"{found.text}; {ways.full_dump} takes a full dump")
     tables = set(dumps[-1].data.get("tables", []))
     everything = set(plan.all_tables)
     if everything and everything <= tables:
         return Evidence(True, f"full dump verified ({len(tables)} tables)")
     return Evidence(None, f"phase {phase_id}'s {len(tables)} tables only, not a full dump ({len(everything)} tables; "
-                          "b takes one)")
+                          f"{ways.full_dump} takes one)")
 
 
-def smoke_evidence(plan: Plan, phase_id: int, events: Iterable[Event]) -> Evidence:
+def smoke_evidence(plan: Plan, phase_id: int, events: Iterable[Event], ways: Ways = TUI_WAYS) -> Evidence:
     """"Verify system functionality": the latest recorded smoke run for this phase (or the
     platform), with its time; `s` (or `cockpit smoke --record`) runs the checks again."""
     if not smoke_checks(plan, phase_id):
         return Evidence(None, "no smoke checks in the plan")
     runs = [e for e in events if e.kind == "smoke" and e.phase in (None, phase_id)]
     if not runs:
-        return Evidence(None, "press s to run the smoke checks")
+        return Evidence(None, ways.smoke)
     last = runs[-1]
     results = last.data.get("results", [])
     failed = [r for r in results if not r.get("ok")]
@@ -97,14 +110,14 @@ def smoke_evidence(plan: Plan, phase_id: int, events: Iterable[Event]) -> Eviden
 
 
 def journal_evidence(kind: str, plan: Plan, phase_id: int, journal: Journal,
-                     watched: tuple[bool | None, str] | None = None) -> Evidence | None:
+                     watched: tuple[bool | None, str] | None = None, ways: Ways = TUI_WAYS) -> Evidence | None:
     """The evidence the journal alone decides (see JOURNAL_KINDS), or None for a kind
     that needs a live reading. Each kind reads only its own events (filtered in SQL by
     the journal): the checklist redraws this for every item of a day-long watch."""
     if kind == "backup":
         ours = journal.events(phase_id, kinds=("backup_verified",))
         found = Evidence(True, "verified backup in journal") if ours else Evidence(False, "no verified backup yet")
-        return backup_scope(plan, phase_id, ours, found, journal.events(kinds=("full_backup_verified",)))
+        return backup_scope(plan, phase_id, ours, found, journal.events(kinds=("full_backup_verified",)), ways)
     if kind == "log_written":
         if journal.events(phase_id, kinds=LOG_EVENT_KINDS):
             return Evidence(True, "log entry appended")
@@ -112,7 +125,7 @@ def journal_evidence(kind: str, plan: Plan, phase_id: int, journal: Journal,
     if kind == "watch":
         return Evidence(*watched) if watched is not None else Evidence(None, "watch coverage not read")
     if kind == "smoke":
-        return smoke_evidence(plan, phase_id, journal.events(kinds=("smoke",)))
+        return smoke_evidence(plan, phase_id, journal.events(kinds=("smoke",)), ways)
     return None
 
 

@@ -392,15 +392,21 @@ class CockpitApp(App[int]):
             cached = self._expected_cache = (newest, judged)
         return newest, set(cached[1])
 
-    def _raise_alerts(self, alerts: Iterable[Alert]) -> None:
-        count = 0
+    @work(group="alerts", thread=True, exit_on_error=False)
+    def _raise_alerts(self, alerts: list[Alert]) -> None:
+        """Journal each alert (fsync'd writes: in this worker thread, never on the event
+        loop), then toast and ring on the app's thread."""
+        engine = self.opened
         for alert in alerts:
-            self.opened.record_alert(alert)
-            count += 1
+            engine.record_alert(alert)
+        if alerts:
+            self.call_from_thread(self._announce_alerts, alerts)
+
+    def _announce_alerts(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
             self.notify(alert.message, title=f"ALERT {alert.kind}", severity="error", timeout=15)
-        if count:
-            self.bell()
-            self.journal_changed()
+        self.bell()
+        self.journal_changed()
 
     # ---------------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
