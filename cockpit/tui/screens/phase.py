@@ -22,6 +22,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Log, Static
 
+from cockpit.engine.labels import SHORT_TAG, StepTag, step_tag
 from cockpit.engine.types import DryRun, status_label
 from cockpit.plan.model import Phase
 from cockpit.text import clean, escape_markup
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
 TITLE_LIMIT = 120  # a plan's phase name is one line on screen, however long the plan made it
+TAG_STYLE: dict[StepTag, str] = {"abort": "$warning", "optional": "$text-muted", "": ""}
 
 
 def dry_run_markup(dry: DryRun) -> str:
@@ -109,7 +111,7 @@ class PhaseScreen(CockpitScreen):
         table: DataTable[Content | str] = self.query_one("#steps", DataTable)
         steps = self.phase.all_steps
         # fixed widths, the reason column taking the rest: nothing scrolls sideways at 80 columns
-        step_width = max(len(s.id) + (8 if s.aborts else 6 if s.optional else 0) for s in steps)
+        step_width = max(len(s.id) + (len(SHORT_TAG[step_tag(s)]) + 3 if step_tag(s) else 0) for s in steps)
         status_width = len("interrupted — verify")
         why_width = max(16, self.app.size.width - 2 - step_width - status_width - 2 * 4 - 2)
         table.add_column("#", key="n", width=2)
@@ -117,8 +119,8 @@ class PhaseScreen(CockpitScreen):
         table.add_column("Status", key="status", width=status_width)
         table.add_column("Why / last result", key="why", width=why_width)
         for number, step in enumerate(steps, start=1):
-            name = fmt.styled(step.id, "")
-            label = f"{name} [$warning](abort)[/]" if step.aborts else f"{name} [$text-muted](opt)[/]" if step.optional else name
+            name, tag = fmt.styled(step.id, ""), step_tag(step)
+            label = f"{name} [{TAG_STYLE[tag]}]({SHORT_TAG[tag]})[/]" if tag else name
             table.add_row(str(number), _content(label), "", "", key=step.id)
         table.focus()
         self.query_one("#output", Log).border_title = "Output"
