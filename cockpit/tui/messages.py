@@ -11,10 +11,12 @@ as the event loop does, and no view needs to know which thread it is on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from cockpit.engine.types import Outcome
+if TYPE_CHECKING:  # the board's first frame is drawn before the engine is imported (app.py)
+    from cockpit.engine.types import Outcome
 
 
 class JournalChanged(Message):

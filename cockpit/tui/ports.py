@@ -14,15 +14,15 @@ engine needs no port: the views use the real `Engine` (the layer below them).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol, TypeGuard
+from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeGuard
 
-from cockpit.db import Database
 from cockpit.plan.model import Plan
-from cockpit.probes.drift import Alert
 from cockpit.probes.snapshot import Snapshot
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the board's first frame is drawn before these are imported (app.py)
+    from cockpit.db import Database
     from cockpit.engine import Engine
+    from cockpit.probes.drift import Alert
 
 Clock = Callable[[], float]
 
@@ -52,7 +52,7 @@ class LivePort(Protocol):
 
 
 # builds the live system once the engine's Database object exists (connected or not)
-LiveFactory = Callable[[Plan, Database | None, Clock], LivePort]
+LiveFactory: TypeAlias = "Callable[[Plan, Database | None, Clock], LivePort]"
 
 
 class CockpitView(Protocol):
