@@ -35,7 +35,7 @@ from cockpit.plan.model import Plan
 from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
 from cockpit.tui.actions import ENGINE_ACTIONS
-from cockpit.tui.messages import JournalChanged, RefreshWanted
+from cockpit.tui.messages import JournalChanged, LockLost, RefreshWanted
 from cockpit.tui.ports import Clock, CockpitView, LiveFactory, LivePort
 from cockpit.tui.watchdog import (
     TerminalWatchdog,
@@ -236,8 +236,13 @@ class CockpitApp(App[int]):
             await engine.close()
 
     def _lock_lost(self, reason: str) -> None:
-        """The operator lock is gone (engine/lock.py): show read-only now, not at the next poll."""
-        self.notify(reason, title="Operator lock LOST: read-only", severity="error", timeout=30, markup=False)
+        """The engine's listener (engine/lock.py): said as a message, so it is shown on the
+        app's thread whatever thread the engine called it from."""
+        self.post_message(LockLost(reason))
+
+    def on_lock_lost(self, message: LockLost) -> None:
+        """The operator lock is gone: show read-only now, not at the next poll."""
+        self.notify(message.reason, title="Operator lock LOST: read-only", severity="error", timeout=30, markup=False)
         self.bell()
         self.journal_changed()  # the strip and the footer redraw from engine.read_only
 

@@ -24,6 +24,14 @@ class JournalChanged(Message):
     the journal redraw. Posted by a screen; bubbles to the app."""
 
 
+@dataclass
+class LockLost(Message):
+    """The operator lock is gone (the engine's heartbeat found it taken): read-only now.
+    Posted from the engine's listener, whatever thread it runs on."""
+
+    reason: str
+
+
 class RefreshWanted(Message):
     """The live system probably changed (a step ran, a count was taken): read it now."""
 
