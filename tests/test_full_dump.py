@@ -23,8 +23,7 @@ from cockpit import cli
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 from cockpit.tui.app import CockpitApp
-from cockpit.tui.evidence import Evidence
-from cockpit.tui.screens.checklist import backup_scope
+from cockpit.engine.evidence import Evidence, backup_scope
 from cockpit.tui.screens.confirm import ConfirmScreen
 from tests.fixtures.tui import settle
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine
+from cockpit.engine.labels import step_tag
 
 if TYPE_CHECKING:
     from cockpit.probes.snapshot import Snapshot
@@ -56,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
         for v in views:
             if v.step.aborts and v is next(x for x in views if x.step.aborts):
                 print("  to undo the rollback (forward order 7 -> 10):")
-            optional = "" if v.step.aborts else " (optional)" if v.step.optional and "optional" not in v.step.title.lower() else ""
+            optional = " (optional)" if step_tag(v.step) == "optional" and "optional" not in v.step.title.lower() else ""
             print(f"  {v.step.id:<16} {v.step.kind:<10} {v.label:<22} {v.step.title}{optional}")
             if v.last_message:
                 print(f"      {v.last_message}")

@@ -7,6 +7,7 @@ import argparse
 
 from cockpit.commands.engine_cli import add_arguments, parse_phase, with_engine
 from cockpit.engine import Engine, EngineError
+from cockpit.engine.evidence import CLI_WAYS, JOURNAL_KINDS, journal_evidence
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,6 +59,15 @@ def main(args: argparse.Namespace) -> int:
     return with_engine(args, work, connect=False)
 
 
+def _watched(engine: Engine, phase_id: int) -> tuple[bool | None, str]:
+    """"Monitor for N hours": covered by the watcher's heartbeats, or not yet."""
+    from cockpit.watch.coverage import watch_evidence
+
+    watch = engine.watch()
+    hours = (watch.hours if watch is not None else None) or 24.0
+    return watch_evidence(engine.events(phase_id), phase_id, engine.clock(), min(hours, 24.0))
+
+
 async def _list(engine: Engine, args: argparse.Namespace) -> int:
     _phase(engine, args.phase)
     ticks = engine.ticks(args.phase)
@@ -69,4 +79,9 @@ async def _list(engine: Engine, args: argparse.Namespace) -> int:
             tick = ticks.get((which, item.id))
             mark = f"[x] by {tick.by}" if tick and tick.ticked else "[ ]"
             print(f"  {item.id:<24} {mark:<16} {item.text}")
+            if item.evidence in JOURNAL_KINDS:  # what the journal says, as the TUI's checklist shows it
+                found = journal_evidence(item.evidence, engine.plan, args.phase, engine.journal, _watched(engine, args.phase),
+                                         CLI_WAYS)
+                if found is not None and found.text:
+                    print(f"  {'':<24} evidence: {({True: 'yes', False: 'NO', None: '?'})[found.ok]}: {found.text}")
     return 0

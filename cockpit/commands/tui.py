@@ -80,7 +80,7 @@ async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], f
 
     app = CockpitApp(plan, clock=clock or time.time, auto_refresh=auto_refresh, read_only=read_only, operator=operator,
                      settings=settings)
-    app.welcome = welcome  # type: ignore[attr-defined]  # read by the board on mount
+    app.welcome = welcome  # read by the board on mount
     try:
         result = await app.run_async()
     finally:

@@ -1,6 +1,7 @@
 """The step engine: guards, dry-runs, execution, and all state derived from the journal."""
 
-from .engine import EMERGENCY_TOKEN, PAUSE_HOOK, Engine
+from .confirm import EMERGENCY_TOKEN
+from .engine import PAUSE_HOOK, Engine
 from .errors import EngineError, EngineRefused
 from .session import Session
 from .types import (

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from cockpit.plan.model import Phase, Step
 
+# The emergency rollback's word: every flag of every phase off is confirmed by typing it.
+EMERGENCY_TOKEN = "EMERGENCY"
+
 
 def confirm_token(phase: Phase, step: Step) -> str:
     """Exactly what to type to run `step`."""
@@ -30,6 +33,16 @@ def confirm_matches(phase: Phase, step: Step, given: str | None) -> bool:
         return False
     names = [name.strip() for name in rest.split(",") if name.strip()]
     return len(names) == len(set(names)) and set(names) == set(step.kept_tables)
+
+
+def emergency_confirm_matches(given: str | None) -> bool:
+    """The emergency rollback runs only on the exact word, spaces around it aside."""
+    return (given or "").strip() == EMERGENCY_TOKEN
+
+
+def emergency_refusal() -> str:
+    """The one line a wrong or missing emergency token gets."""
+    return f"type {EMERGENCY_TOKEN} to confirm the emergency rollback"
 
 
 def confirm_refusal(phase: Phase, step: Step) -> str:

@@ -45,7 +45,15 @@ from cockpit.probes.flags import counts_as_off
 from cockpit.probes.snapshot import Snapshot
 
 from . import guards, state, table_guards
-from .confirm import confirm_matches, confirm_refusal, confirm_token, kept_warnings
+from .confirm import (
+    EMERGENCY_TOKEN,
+    confirm_matches,
+    confirm_refusal,
+    confirm_token,
+    emergency_confirm_matches,
+    emergency_refusal,
+    kept_warnings,
+)
 from .errors import EngineError
 from .errors import EngineRefused as EngineRefused  # re-exported: callers import both from here
 from .lazy_steps import StepKinds
@@ -56,7 +64,6 @@ from .stepkind import StepContext
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
 
 PAUSE_HOOK = "COCKPIT_TEST_PAUSE_AFTER_INTENT"
-EMERGENCY_TOKEN = "EMERGENCY"
 
 
 async def _pause_for_tests() -> None:
@@ -353,8 +360,8 @@ class Engine:
 
         if self.read_only:
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
-        if (confirm or "").strip() != EMERGENCY_TOKEN:
-            return Outcome("refused", f"type {EMERGENCY_TOKEN} to confirm the emergency rollback", "confirm")
+        if not emergency_confirm_matches(confirm):
+            return Outcome("refused", emergency_refusal(), "confirm")
         await self.session.reconnect()
         if not await self.verify_lock():
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")

@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -35,6 +35,8 @@ from cockpit.plan.model import Plan
 from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
 from cockpit.tui.actions import ENGINE_ACTIONS
+from cockpit.tui.messages import JournalChanged, LockLost, RefreshWanted
+from cockpit.tui.ports import Clock, CockpitView, LiveFactory, LivePort
 from cockpit.tui.watchdog import (
     TerminalWatchdog,
     detach_from_terminal,
@@ -43,7 +45,12 @@ from cockpit.tui.watchdog import (
 )
 from cockpit.tui.widgets.status_strip import strip_text
 
-Clock = Callable[[], float]
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
+    from cockpit.db import ConnectionSettings
+    from cockpit.engine import Engine
+    from cockpit.probes.drift import Alert
 
 # Session states: the engine is being opened, is open, or could not be opened.
 OPENING, OPEN, FAILED = "opening", "open", "failed"
@@ -69,6 +76,7 @@ class CockpitApp(App[int]):
     `settings`: database connection settings resolved before the app took the terminal
     (`cockpit tui` asks for a MySQL password there; nothing prompts once it runs)."""
 
+    IS_COCKPIT = True  # what screens check before they treat `self.app` as a CockpitView
     CSS_PATH = Path(__file__).with_name("cockpit.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "Rollback cockpit"
     ENABLE_COMMAND_PALETTE = True
@@ -90,19 +98,19 @@ class CockpitApp(App[int]):
         self,
         plan: Plan,
         *,
-        engine: Any = None,
-        live: Any = None,
+        engine: Engine | None = None,
+        live: LivePort | None = None,
         clock: Clock = time.time,
         auto_refresh: bool = True,
         read_only: bool = False,
         operator: str | None = None,
-        live_factory: Callable[[Plan, Any, Clock], Any] | None = None,
-        settings: Any = None,
+        live_factory: LiveFactory | None = None,
+        settings: ConnectionSettings | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
-        self.engine = engine
-        self.live = live
+        self.engine: Engine | None = engine
+        self.live: LivePort | None = live
         self.clock = clock
         self.polling = auto_refresh
         self._want_read_only = read_only
@@ -122,6 +130,8 @@ class CockpitApp(App[int]):
         self.open_alert_count = 0
         self.ready = asyncio.Event()
         self._watchdog: TerminalWatchdog | None = None
+        self._expected_cache: tuple[int, set[int]] | None = None  # (newest event id, judged phases)
+        self.welcome = ""  # a toast the board shows once (`cockpit demo` says what the sandbox is)
 
     # ---------------------------------------------------------------- lifecycle
     async def on_mount(self) -> None:
@@ -164,16 +174,15 @@ class CockpitApp(App[int]):
                 await asyncio.to_thread(_preload, LIVE_MODULES)
                 from cockpit.live import LiveSystem
 
-                factory = self._live_factory or (lambda plan, db, clock: LiveSystem(plan, db, clock=clock))
+                factory: LiveFactory = self._live_factory or LiveSystem
                 # the session's Database object even if it is down: the probe reconnects it
-                self.live = factory(self.plan, getattr(self.engine, "database", None) or self.engine.db, self.clock)
+                self.live = factory(self.plan, self.engine.database or self.engine.db, self.clock)
             self.open_alert_count = len(self.engine.open_alerts())
         except Exception as exc:  # e.g. an unwritable journal: acting unrecorded is not an option
             self._session_failed(exc)
             return
         self.session_state = OPEN
-        if isinstance(getattr(self.engine, "lock_listeners", None), list):
-            self.engine.lock_listeners.append(self._lock_lost)  # the engine's heartbeat calls it
+        self.engine.lock_listeners.append(self._lock_lost)  # the engine's heartbeat calls it
         self.journal_changed()  # strip, footer (actions enabled, or greyed when read-only) and board
         self.refresh_now()
         if self.read_only:
@@ -196,6 +205,14 @@ class CockpitApp(App[int]):
         """The engine is open: actions that need it may run (read-only still greys writes)."""
         return self.session_state == OPEN and self.engine is not None
 
+    @property
+    def opened(self) -> Engine:
+        """The open engine, for what only runs once it is open (every engine action is
+        greyed before that, so reaching here without one is a bug, said as such)."""
+        if self.engine is None:
+            raise RuntimeError("the engine is not open yet")
+        return self.engine
+
     async def on_unmount(self) -> None:
         await self.close_session()
 
@@ -213,14 +230,19 @@ class CockpitApp(App[int]):
             pass
         live, engine = (self.live if self._owns_live else None), (self.engine if self._owns_engine else None)
         self._owns_live = self._owns_engine = False  # closed once
-        if live is not None and hasattr(live, "close"):
+        if live is not None:
             await live.close()
         if engine is not None:
             await engine.close()
 
     def _lock_lost(self, reason: str) -> None:
-        """The operator lock is gone (engine/lock.py): show read-only now, not at the next poll."""
-        self.notify(reason, title="Operator lock LOST: read-only", severity="error", timeout=30, markup=False)
+        """The engine's listener (engine/lock.py): said as a message, so it is shown on the
+        app's thread whatever thread the engine called it from."""
+        self.post_message(LockLost(reason))
+
+    def on_lock_lost(self, message: LockLost) -> None:
+        """The operator lock is gone: show read-only now, not at the next poll."""
+        self.notify(message.reason, title="Operator lock LOST: read-only", severity="error", timeout=30, markup=False)
         self.bell()
         self.journal_changed()  # the strip and the footer redraw from engine.read_only
 
@@ -239,10 +261,10 @@ class CockpitApp(App[int]):
 
     def notify(
         self,
-        message: Any,
+        message: str,
         *,
         title: str = "",
-        severity: Any = "information",
+        severity: SeverityLevel = "information",
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
@@ -266,17 +288,17 @@ class CockpitApp(App[int]):
 
     @property
     def read_only_reason(self) -> str:
-        return getattr(self.engine, "read_only_reason", "") or "read-only"
+        return (self.engine.read_only_reason if self.engine is not None else "") or "read-only"
 
     @property
     def operator(self) -> str:
-        return getattr(self.engine, "operator", "") or (self._operator or "")
+        return (self.engine.operator if self.engine is not None else "") or (self._operator or "")
 
     def now(self) -> float:
         return self.clock()
 
     def status_text(self) -> str:
-        watch = self.engine.watch() if self.session_open else None
+        watch = self.engine.watch() if self.engine is not None and self.session_open else None
         return strip_text(
             self.plan,
             self.operator,
@@ -292,9 +314,17 @@ class CockpitApp(App[int]):
 
     def journal_changed(self) -> None:
         """Views derive their state from the journal; tell them it moved."""
-        if self.session_open:
+        if self.engine is not None and self.session_open:
             self.open_alert_count = len(self.engine.open_alerts())
         self.journal_version += 1
+
+    def on_journal_changed(self, _message: JournalChanged) -> None:
+        """A screen journalled something (a tick, a note, a step's outcome)."""
+        self.journal_changed()
+
+    def on_refresh_wanted(self, _message: RefreshWanted) -> None:
+        """A screen changed the live system (a step ran) or wants a reading now."""
+        self.refresh_now()
 
     # ---------------------------------------------------------------- polling
     def poll_interval(self) -> float:
@@ -328,7 +358,7 @@ class CockpitApp(App[int]):
             before, judged = await asyncio.to_thread(self._expected_rolled_back)
             self.live.expected_rolled_back = judged
             snap = await self.live.refresh()
-            alerts = list(getattr(self.live, "alerts_since_last", ()) or ())
+            alerts = list(self.live.alerts_since_last)
             if judged is not None and await asyncio.to_thread(self._journal_newest) != before:
                 # an action was journalled while the probe ran (e.g. flags-on landing between
                 # the journal read and the flag read): judge on the next refresh, not now
@@ -359,23 +389,29 @@ class CockpitApp(App[int]):
         if self.engine is None:
             return 0, None
         newest = self._journal_newest()
-        cached = getattr(self, "_expected_cache", None)
+        cached = self._expected_cache
         if cached is None or cached[0] != newest:
             from cockpit.watch.expected import expectation
 
-            judged = set(expectation(self.plan, self.engine.journal.events(), self.now()).judged)
+            judged = set(expectation(self.plan, list(self.engine.journal.events()), self.now()).judged)
             cached = self._expected_cache = (newest, judged)
         return newest, set(cached[1])
 
-    def _raise_alerts(self, alerts: Iterable[Any]) -> None:
-        count = 0
+    @work(group="alerts", thread=True, exit_on_error=False)
+    def _raise_alerts(self, alerts: list[Alert]) -> None:
+        """Journal each alert (fsync'd writes: in this worker thread, never on the event
+        loop), then toast and ring on the app's thread."""
+        engine = self.opened
         for alert in alerts:
-            self.engine.record_alert(alert)
-            count += 1
+            engine.record_alert(alert)
+        if alerts:
+            self.call_from_thread(self._announce_alerts, alerts)
+
+    def _announce_alerts(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
             self.notify(alert.message, title=f"ALERT {alert.kind}", severity="error", timeout=15)
-        if count:
-            self.bell()
-            self.journal_changed()
+        self.bell()
+        self.journal_changed()
 
     # ---------------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -426,7 +462,7 @@ class CockpitApp(App[int]):
         if not isinstance(self.screen, WatchScreen):
             self.push_screen(WatchScreen(phase_id))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Everything reachable by key is also in the palette, for the operator who forgot the key."""
         yield from super().get_system_commands(screen)
         if not self.session_open:  # nothing below works before the engine is open
@@ -442,3 +478,8 @@ class CockpitApp(App[int]):
         yield SystemCommand("Refresh", "Read the live system now", self.action_refresh)
         yield SystemCommand("Help", "Keys", self.action_help)
 
+
+
+def _conforms(app: CockpitApp) -> CockpitView:
+    """Never called: mypy checks here that the app is what the views take it for."""
+    return app

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from types import FrameType
 
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 8.0
@@ -53,7 +53,7 @@ def guard_sigcont() -> None:
     if not callable(previous):
         return
 
-    def on_sigcont(signum: int, frame: Any) -> None:
+    def on_sigcont(signum: int, frame: FrameType | None) -> None:
         if terminal_present():
             previous(signum, frame)
 
@@ -79,9 +79,9 @@ class TerminalWatchdog:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        on_lost: Callable[[], Any],
+        on_lost: Callable[[], object],
         *,
-        last_words: Callable[[], Any] | None = None,
+        last_words: Callable[[], object] | None = None,
         poll_seconds: float = POLL_SECONDS,
         grace_seconds: float = GRACE_SECONDS,
     ) -> None:
@@ -96,7 +96,7 @@ class TerminalWatchdog:
         self.lost_reason: str | None = None
 
     @staticmethod
-    def wanted(app: Any) -> bool:
+    def wanted(app: object) -> bool:
         """Only a real terminal session is watched (not a headless test app, not a pipe)."""
         return not getattr(app, "is_headless", False) and terminal_present()
 

@@ -53,7 +53,8 @@ class CronStep(StepKind):
     # -- the kind ---------------------------------------------------------------------------
     async def guards(self, ctx: StepContext) -> list[GuardResult]:
         try:
-            change = self.planned(ctx.phase.id, ctx.step.id) or self.plan_change(ctx)
+            planned = self.planned(ctx.phase.id, ctx.step.id)
+            change = planned if planned is not None else await asyncio.to_thread(self.plan_change, ctx)
         except CronError as exc:
             return [GuardResult("crontab", False, str(exc))]
         ctx.scratch[_CHANGE] = change
@@ -62,14 +63,14 @@ class CronStep(StepKind):
         return [GuardResult("crontab", True, f"{change.label} readable (sha256 {change.fingerprint[:12]})")]
 
     async def describe(self, ctx: StepContext) -> str:
-        try:
-            change = self.plan_change(ctx)
+        try:  # `crontab -l` is a child process: never on the event loop
+            change = await asyncio.to_thread(self.plan_change, ctx)
         except CronError as exc:
             return f"-- cannot read the crontab: {exc}"
         self._remember(ctx, change)
         text = change.dry_run()
         if self.stop:
-            runs = in_flight(ctx)
+            runs = await asyncio.to_thread(in_flight, ctx)  # a scan of every process's command line
             text += "\nIn-flight runs now: " + (", ".join(runs) if runs else "none")
             text += "\n-- commenting a line stops future runs only; use --wait SECONDS to wait for in-flight runs"
         return text
@@ -79,7 +80,7 @@ class CronStep(StepKind):
         if not isinstance(change, CronChange):  # run() is only ever called after guards()
             return ctx.failed("no crontab change was checked before running", guard="crontab")
         try:
-            result = apply(change, ctx.plan.paths.backup_dir)
+            result = await asyncio.to_thread(apply, change, ctx.plan.paths.backup_dir)
         except CronChanged as exc:
             self._forget(ctx)
             return Outcome("refused", str(exc), "crontab_changed", tuple(ctx.lines))
@@ -94,11 +95,12 @@ class CronStep(StepKind):
         verb = "stopped" if self.stop else "started"
         if not self.stop:
             return ctx.done(f"cron {verb} ({states})", states=dict(result.states))
-        runs = in_flight(ctx)
+        runs = await asyncio.to_thread(in_flight, ctx)
         if runs and ctx.wait_s > 0:
             from cockpit.probes.processes import find_runs, wait_for_exit
 
-            pids = [run.pid for found in find_runs(j.script for j in ctx.phase.cron).values() for run in found]
+            found_runs = await asyncio.to_thread(find_runs, [j.script for j in ctx.phase.cron])
+            pids = [run.pid for found in found_runs.values() for run in found]
             ctx.emit(f"waiting up to {ctx.wait_s:.0f}s for {len(pids)} in-flight run(s)")
             left = await asyncio.to_thread(wait_for_exit, pids, ctx.wait_s, 0.5)
             runs = [f"pid {pid}" for pid in left]

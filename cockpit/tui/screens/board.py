@@ -7,6 +7,7 @@ is overdue, and whom to call."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,8 +16,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cockpit.tui import format as fmt
+from cockpit.tui.messages import JournalChanged, RefreshWanted
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.widgets.phase_card import PhaseCard
+
+if TYPE_CHECKING:
+    from cockpit.drill.lifecycle import Lifecycle
 
 
 class BoardScreen(CockpitScreen):
@@ -35,20 +40,23 @@ class BoardScreen(CockpitScreen):
         Binding("up", "focus_previous_card", "Previous", show=False, priority=True),
     ]
 
+    _lifecycle_key: tuple[str, int, int] | None = None  # (session state, newest event, day) of the last pass
+    _lifecycle: Lifecycle | None = None
+
     def compose_body(self) -> ComposeResult:
         yield Static("", id="drill-banner", markup=False)
         yield Static("", id="alerts-banner")
         yield Static("", id="lifecycle", markup=False)
         yield Static("", id="contacts", markup=False)
         with VerticalScroll(id="board"):
-            for phase in self.app.plan.rollback_order:
+            for phase in self.cockpit_app.plan.rollback_order:
                 yield PhaseCard(phase)
 
     def on_mount(self) -> None:
         cards = list(self.query(PhaseCard))
         if cards:
             cards[0].focus()
-        welcome = getattr(self.app, "welcome", "")
+        welcome = self.cockpit_app.welcome
         if welcome:
             self.notify(welcome, title="Sandbox", timeout=8)
 
@@ -56,10 +64,10 @@ class BoardScreen(CockpitScreen):
         focused = self.focused
         if isinstance(focused, PhaseCard):
             return focused.phase.id
-        return self.app.plan.rollback_order[0].id
+        return self.cockpit_app.plan.rollback_order[0].id
 
     def redraw(self) -> None:
-        app = self.app
+        app = self.cockpit_app
         now = app.now()
         snap = app.snapshot
         engine = app.engine if app.session_open else None  # the first frame is drawn before it opens
@@ -84,11 +92,11 @@ class BoardScreen(CockpitScreen):
         from cockpit.drill.lifecycle import contacts_line, lifecycle, summary_lines
         from cockpit.text import clean
 
-        app = self.app
-        events = app.engine.journal.events() if app.session_open else []
+        app = self.cockpit_app
+        events = self.engine.journal.events() if app.session_open else []
         # drills are found by a pass over the journal: only when it grew or the day changed
         key = (app.session_state, events[-1].id if events else 0, int(now // 86400))
-        if getattr(self, "_lifecycle_key", None) != key:
+        if self._lifecycle_key != key or self._lifecycle is None:
             self._lifecycle_key = key
             self._lifecycle = lifecycle(app.plan, events, now)  # contacts come from the plan alone
         state = self._lifecycle
@@ -129,19 +137,19 @@ class BoardScreen(CockpitScreen):
         their age from the next snapshot on."""
         from cockpit.db.errors import DatabaseError
 
-        phase = self.app.plan.phase(phase_id)
+        phase = self.cockpit_app.plan.phase(phase_id)
         self.notify(f"Counting the rows of phase {phase_id}'s tables exactly…", timeout=3)
         counted, problems = [], []
-        snapshot = self.app.snapshot
+        snapshot = self.cockpit_app.snapshot
         absent = {t.name for t in snapshot.phase(phase_id).tables if t.exists is False} if snapshot else set()
         for table in phase.tables:
             if table in absent:
                 continue
             try:
-                counted.append(f"{table} {await self.app.live.exact_count(table):,}")
+                counted.append(f"{table} {await self.live.exact_count(table):,}")
             except (DatabaseError, RuntimeError) as exc:
                 problems.append(f"{table}: {exc}")
-        self.app.refresh_now()
+        self.post_message(RefreshWanted())
         if counted:
             self.notify(" · ".join(counted), title=f"Phase {phase_id}: exact rows", timeout=10)
         if problems:
@@ -157,8 +165,8 @@ class BoardScreen(CockpitScreen):
         from cockpit.drill.record import active_drill
         from cockpit.tui.screens.confirm import ConfirmScreen
 
-        app = self.app
-        running = active_drill(app.engine.journal.events())
+        app = self.cockpit_app
+        running = active_drill(self.engine.journal.events())
         if running is None:
             body = ("Everything journalled until the drill ends belongs to it; its log entries go to the drill log "
                     "and it is scored against the plan's budgets.")
@@ -166,29 +174,29 @@ class BoardScreen(CockpitScreen):
         else:
             body = "Score the drill (time per phase against its budget, refusals, unticked items) and write its report."
             title = f"End drill {running.number}?"
-        if not await app.push_screen_wait(ConfirmScreen(title, fmt.styled(body, ""))):
+        if not await self.app.push_screen_wait(ConfirmScreen(title, fmt.styled(body, ""))):
             return
         try:  # journal writes are fsync'd: off the event loop
             if running is None:
-                drill, notices = await asyncio.to_thread(control.start, app.engine)
+                drill, notices = await asyncio.to_thread(control.start, self.engine)
                 self.notify("\n".join([f"Drill {drill.number} started", *notices]), timeout=5)
             else:
-                result, path = await asyncio.to_thread(control.end, app.engine)
+                result, path = await asyncio.to_thread(control.end, self.engine)
                 self.notify(f"Drill {result.drill}: {result.verdict.upper()} — report {path.name}", timeout=8)
         except control.DrillRefused as exc:
             self.notify(str(exc), severity="warning", timeout=8)
-        app.journal_changed()
+        self.post_message(JournalChanged())
 
     def action_open_phase(self) -> None:
-        self.app.open_phase(self.selected_phase_id())
+        self.cockpit_app.open_phase(self.selected_phase_id())
 
     def action_checklist(self) -> None:
-        self.app.open_checklist(self.selected_phase_id())
+        self.cockpit_app.open_checklist(self.selected_phase_id())
 
     def action_log(self) -> None:
-        self.app.open_log(self.selected_phase_id())
+        self.cockpit_app.open_log(self.selected_phase_id())
 
     def action_watch(self) -> None:
         from cockpit.tui.screens.watch import start_or_open_watch
 
-        start_or_open_watch(self.app, self.selected_phase_id())
+        start_or_open_watch(self, self.selected_phase_id())

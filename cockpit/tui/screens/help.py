@@ -17,7 +17,7 @@ HELP = """\
              [b]o[/b] override (asks a reason)  [b]n[/b] note  [b]c[/b] [b]l[/b] [b]w[/b]
 [b]Checklist[/b]    [b]space[/b] tick/untick  [b]s[/b] run the smoke checks  [b]b[/b] full dump
 [b]Watch[/b]        [b]a[/b] acknowledge alert  [b]s[/b] start a detached watcher
-[b]Emergency[/b]    [b]x[/b] every flag off (type EMERGENCY)
+[b]Emergency[/b]    [b]x[/b] every flag off (type {emergency})
 [b]Log[/b]          type reason, [b]enter[/b], resolution, [b]ctrl+s[/b] append
 [b]Journal[/b]      [b]7 8 9 0[/b] one phase  [b]a[/b] all
 
@@ -34,7 +34,6 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
             yield Static("[b]Rollback cockpit · keys[/b]", id="dialog-title")
-            yield Static(HELP, id="help-text")
+            from cockpit.engine.confirm import EMERGENCY_TOKEN  # the word the engine checks
 
-    def action_dismiss(self) -> None:
-        self.dismiss(None)
+            yield Static(HELP.format(emergency=EMERGENCY_TOKEN), id="help-text")

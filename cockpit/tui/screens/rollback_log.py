@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Static, TextArea
 
 from cockpit.tui import format as fmt
+from cockpit.tui.messages import JournalChanged
 from cockpit.tui.screens.base import CockpitScreen
 
 
@@ -28,7 +29,7 @@ class RollbackLogScreen(CockpitScreen):
         self.written_to: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        phase = self.app.plan.phase(self.phase_id)
+        phase = self.cockpit_app.plan.phase(self.phase_id)
         yield Static(f"[b]Rollback log · {fmt.styled(phase.title, '')}[/b] → {fmt.styled(self._log_name(), '$text-muted')}", id="log-title")
         yield Input(placeholder="Reason: why was this phase rolled back?", id="reason")
         yield TextArea(id="resolution", soft_wrap=True, show_line_numbers=False)
@@ -41,8 +42,8 @@ class RollbackLogScreen(CockpitScreen):
         from cockpit.drill.logbook import drill_log_path
         from cockpit.drill.record import active_drill
 
-        plan = self.app.plan
-        path = drill_log_path(plan) if active_drill(self.app.engine.journal.events()) else plan.log.file
+        plan = self.cockpit_app.plan
+        path = drill_log_path(plan) if active_drill(self.engine.journal.events()) else plan.log.file
         try:
             return str(path.relative_to(plan.path.parent))
         except ValueError:
@@ -60,7 +61,7 @@ class RollbackLogScreen(CockpitScreen):
         reason, resolution = self._texts()
         from cockpit.drill import logbook
 
-        preview = logbook.preview(self.app.engine, self.phase_id, reason or "[Brief description]", resolution or "[How it was resolved]")
+        preview = logbook.preview(self.engine, self.phase_id, reason or "[Brief description]", resolution or "[How it was resolved]")
         self.query_one("#preview", Static).update(preview.strip())
         if self.written_to:
             self.query_one("#preview-box").border_subtitle = f"appended to {fmt.styled(self.written_to, '', multiline=False)}"
@@ -75,8 +76,8 @@ class RollbackLogScreen(CockpitScreen):
         self.redraw()
 
     def action_append_log(self) -> None:
-        if self.app.read_only:
-            self.notify(f"Read-only: {self.app.read_only_reason}", severity="warning")
+        if self.cockpit_app.read_only:
+            self.notify(f"Read-only: {self.cockpit_app.read_only_reason}", severity="warning")
             return
         reason, resolution = self._texts()
         if not reason or not resolution:
@@ -89,7 +90,7 @@ class RollbackLogScreen(CockpitScreen):
         from cockpit.drill import logbook
 
         try:
-            result = logbook.append(self.app.engine, self.phase_id, reason, resolution)
+            result = logbook.append(self.engine, self.phase_id, reason, resolution)
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"could not append the log: {exc}", severity="error")
             return
@@ -97,5 +98,6 @@ class RollbackLogScreen(CockpitScreen):
         if result.written:
             self.app.call_from_thread(self.notify, f"Log appended: {result.path}", timeout=5)
         else:
-            self.app.call_from_thread(self.notify, f"Already in {result.path.name}: not written twice", severity="warning", timeout=5)
-        self.app.call_from_thread(self.app.journal_changed)
+            self.app.call_from_thread(self.notify, f"Already in {result.path.name}: not written twice",
+                                              severity="warning", timeout=5)
+        self.post_message(JournalChanged())  # thread-safe

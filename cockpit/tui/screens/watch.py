@@ -10,8 +10,6 @@ system, so it is shown as plain text, never parsed as markup.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -19,9 +17,11 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from cockpit.engine.evidence import spike
+from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
 from cockpit.tui import format as fmt
-from cockpit.tui.evidence import spike
+from cockpit.tui.messages import JournalChanged
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.watch_start import WatchStartScreen
 from cockpit.tui.widgets.sparkline import sparkline
@@ -34,38 +34,40 @@ from cockpit.watch.record import (
 )
 
 
-def start_or_open_watch(app: Any, phase_id: int | None) -> None:
+def start_or_open_watch(screen: CockpitScreen, phase_id: int | None) -> None:
     """`w`: show the watch; when no watcher runs, first offer to start one (24 h or 48 h)."""
-    if live_watcher(app.engine.journal.events(), app.now()) is not None:
-        app.open_watch(phase_id)
+    view = screen.cockpit_app
+    if live_watcher(screen.engine.journal.events(), view.now()) is not None:
+        view.open_watch(phase_id)
         return
 
     def chosen(hours: float | None) -> None:
         if hours:
-            launch_watcher(app, hours)
-        app.open_watch(phase_id)
+            launch_watcher(screen, hours)
+        view.open_watch(phase_id)
 
-    app.push_screen(WatchStartScreen(phase_id, app.plan.watch.hours, app.plan.watch.extended_hours), chosen)
+    screen.app.push_screen(WatchStartScreen(phase_id, view.plan.watch.hours, view.plan.watch.extended_hours), chosen)
 
 
-def launch_watcher(app: Any, hours: float) -> None:
+def launch_watcher(screen: CockpitScreen, hours: float) -> None:
     """`cockpit watch --detach` in a worker thread: the watcher is a process of its own,
     in its own session, so quitting the TUI (or losing SSH) leaves it running. It is an
-    observer: a read-only cockpit may start it too."""
+    observer: a read-only cockpit may start it too. The worker is the app's, so leaving
+    the screen does not orphan its answer."""
+    app, plan, operator = screen.app, screen.cockpit_app.plan, screen.cockpit_app.operator
 
     def spawn() -> None:
         from cockpit.operator import operator_name
         from cockpit.watch.pidfile import pidfile_path
         from cockpit.watch.spawn import log_path, spawn_detached
 
-        plan = app.plan
-        args = ["--hours", f"{hours:g}", "--operator", app.operator or operator_name()]
+        args = ["--hours", f"{hours:g}", "--operator", operator or operator_name()]
         result = spawn_detached(plan.path.resolve(), args, pidfile_path(plan.paths.journal, plan.target.label), log_path(plan.target.label))
         if result.ok:
             app.call_from_thread(app.notify, f"Watcher started: pid {result.pid}, {hours:g} h (log {result.log})", markup=False)
         else:
             app.call_from_thread(app.notify, f"Watcher did not start: {clean(result.detail)}", severity="error", markup=False)
-        app.call_from_thread(app.journal_changed)
+        app.post_message(JournalChanged())  # thread-safe
 
     app.run_worker(spawn, thread=True, group="watch-start", exit_on_error=False)
 
@@ -97,7 +99,7 @@ def watch_header(period: WatchPeriod | None, beat: Heartbeat | None, now: float)
     )
 
 
-def health_markup(snap: Any, now: float) -> str:
+def health_markup(snap: Snapshot | None, now: float) -> str:
     """Error logs, activity, connection, host: one line each so it fits 80×24."""
     if snap is None:
         return fmt.styled("no reading yet", "$text-muted")
@@ -160,6 +162,7 @@ class WatchScreen(CockpitScreen):
     def __init__(self, phase_id: int | None = None) -> None:
         super().__init__(id="watch-screen")
         self.phase_id = phase_id
+        self._shown: list[str] | None = None  # the open alerts the table shows (rebuilt only when they change)
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="watch-header")
@@ -177,18 +180,18 @@ class WatchScreen(CockpitScreen):
         table.focus()
 
     def _header(self) -> str:
-        events = self.app.engine.journal.events()
-        now = self.app.now()
+        events = self.engine.journal.events()
+        now = self.cockpit_app.now()
         return watch_header(watch_period(events), live_watcher(events, now), now)
 
     def redraw(self) -> None:
-        app = self.app
+        app = self.cockpit_app
         now = app.now()
         self.query_one("#watch-header", Static).update(self._header())
         table = self.query_one("#alerts", DataTable)
-        alerts = list(reversed([a for a in alert_views(app.engine.journal.events()) if a.open]))
+        alerts = list(reversed([a for a in alert_views(self.engine.journal.events()) if a.open]))
         wanted = [f"{a.id}:{a.cleared_at}" for a in alerts]
-        if wanted != getattr(self, "_shown", None):
+        if wanted != self._shown:
             self._shown = wanted
             table.clear()
             for alert in alerts:
@@ -219,17 +222,18 @@ class WatchScreen(CockpitScreen):
     @work(group="ack", thread=True, exit_on_error=False)
     def acknowledge(self, event_id: int) -> None:
         """Journalled with who and when; every other TUI and `cockpit alerts` sees it."""
-        self.app.engine.journal.append("alert_ack", data={"event_id": int(event_id)}, operator=self.app.operator or None)
-        self.app.call_from_thread(self.app.journal_changed)
+        self.engine.journal.append("alert_ack", data={"event_id": int(event_id)}, operator=self.cockpit_app.operator or None)
+        self.post_message(JournalChanged())  # thread-safe
 
     def action_launch_watcher(self) -> None:
-        beat = live_watcher(self.app.engine.journal.events(), self.app.now())
+        beat = live_watcher(self.engine.journal.events(), self.cockpit_app.now())
         if beat is not None:
             self.notify(f"A watcher is already running: pid {beat.pid} on {clean(beat.host)}.", markup=False)
             return
 
         def chosen(hours: float | None) -> None:
             if hours:
-                launch_watcher(self.app, hours)
+                launch_watcher(self, hours)
 
-        self.app.push_screen(WatchStartScreen(self.phase_id, self.app.plan.watch.hours, self.app.plan.watch.extended_hours), chosen)
+        watch = self.cockpit_app.plan.watch
+        self.app.push_screen(WatchStartScreen(self.phase_id, watch.hours, watch.extended_hours), chosen)

@@ -12,7 +12,6 @@ when the keys it would show (key, label, enabled or greyed) are the ones shown.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from textual.screen import Screen
 from textual.widget import Widget
@@ -23,9 +22,9 @@ class CockpitFooter(Footer):
     """A `Footer` that rebuilds at most once per refresh, and only for different keys."""
 
     _rebuild_pending = False
-    _shown: tuple[Any, ...] | None = None  # the keys of the last build with bindings
+    _shown: tuple[object, ...] | None = None  # the keys of the last build with bindings
 
-    def _keys(self) -> tuple[Any, ...]:
+    def _keys(self) -> tuple[object, ...]:
         """What a build would show: every visible binding as the footer draws it."""
         return tuple(
             (binding.key, binding.key_display, binding.description, binding.action, enabled, tooltip)
@@ -37,7 +36,7 @@ class CockpitFooter(Footer):
         self._shown = self._keys() if self._bindings_ready else None
         yield from super().compose()
 
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[object]) -> None:
         # Textual's own handler, with one pending rebuild at a time
         self._bindings_ready = True
         if not screen.app.app_focus:

@@ -9,12 +9,16 @@ must notice. Exact counts show the clock time they were taken, not a moving age.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cockpit.plan.model import Phase
 from cockpit.probes.snapshot import CronReading, Freshness, PhaseSnapshot, TableReading
 from cockpit.tui import format as fmt
+from cockpit.tui.ports import is_cockpit
 from cockpit.tui.widgets.repaint import RepaintStatic
+
+if TYPE_CHECKING:  # the board's first frame is drawn before the engine is imported (app.py)
+    from cockpit.engine.types import PhaseProgress
 
 FRESH_SLACK_S = 1.0  # a reading fetched this close before the refresh's time belongs to it
 
@@ -63,7 +67,7 @@ def _table_text(reading: TableReading, now: float, custody: dict[str, str] | Non
     return out
 
 
-def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: Any, now: float,
+def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: PhaseProgress | None, now: float,
                     refreshed_at: float | None = None, custody: dict[str, str] | None = None) -> str:
     """The card body as markup. Kept a pure function so it can be tested without an app.
     `refreshed_at`: the snapshot's time; readings it read carry no age of their own.
@@ -72,8 +76,8 @@ def phase_card_text(phase: Phase, snap: PhaseSnapshot | None, progress: Any, now
     state = snap.state if snap else "unknown"
     risk = fmt.styled(phase.data_loss_risk, fmt.RISK_STYLE.get(phase.data_loss_risk, ""))
     budget = f"budget {phase.budget_minutes:g}m"
-    if progress is not None and getattr(progress, "started_at", None):
-        elapsed = getattr(progress, "elapsed_s", 0.0) or 0.0
+    if progress is not None and progress.started_at:
+        elapsed = progress.elapsed_s or 0.0
         over = elapsed > phase.budget_minutes * 60
         budget = fmt.styled(
             f"{fmt.duration(elapsed)} of {phase.budget_minutes:g}m", "b $error" if over else "b $accent"
@@ -113,12 +117,13 @@ class PhaseCard(RepaintStatic, can_focus=True):
         self.border_title = f"Phase {phase.id} · {fmt.styled(phase.name, '', multiline=False)}"
         self._shown: tuple[str, str] | None = None
 
-    def show(self, snap: PhaseSnapshot | None, progress: Any, now: float, custody: dict[str, str] | None = None) -> None:
+    def show(self, snap: PhaseSnapshot | None, progress: PhaseProgress | None, now: float,
+             custody: dict[str, str] | None = None) -> None:
         """Redraw only when the text changed, and lay out only when its shape did: the
         board ticks every second for a day, and an age moving from 4s to 5s must cost a
         repaint of this card, not a layout of the screen."""
         state = snap.state if snap else "unknown"
-        snapshot = getattr(self.app, "snapshot", None)
+        snapshot = self.app.snapshot if is_cockpit(self.app) else None
         refreshed_at = None
         if snap is not None and snapshot is not None:  # readings are fetched during the refresh, before its time
             refreshed_at = snapshot.taken_at - (snapshot.refresh_seconds or 0.0)

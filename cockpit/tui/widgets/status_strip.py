@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cockpit.plan.model import Plan, Target
 from cockpit.probes.snapshot import Snapshot
 from cockpit.tui import format as fmt
 from cockpit.tui.widgets.repaint import RepaintStatic
+
+if TYPE_CHECKING:
+    from cockpit.engine.types import WatchState
+    from cockpit.tui.ports import CockpitView
 
 
 def target_text(target: Target) -> str:
@@ -25,7 +29,7 @@ def strip_text(
     read_only: bool,
     read_only_reason: str,
     snapshot: Snapshot | None,
-    watch: Any,
+    watch: WatchState | None,
     open_alerts: int,
     now: float,
     *,
@@ -70,5 +74,5 @@ class StatusStrip(RepaintStatic):
     """Redrawn from the app's state; holds nothing itself. Its ages move every second:
     unchanged text costs nothing, and a changed age a repaint of the strip only."""
 
-    def refresh_from(self, app: Any) -> None:
+    def refresh_from(self, app: CockpitView) -> None:
         self.show_text(app.status_text())
