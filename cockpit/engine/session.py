@@ -21,12 +21,14 @@ and journal reads hit the file. They are safe to call from any thread (the journ
 serialises its connection), but never from an event loop's thread: async callers (the
 TUI) use the `*_async` counterparts, which run the same method in a worker thread via
 `asyncio.to_thread`. Methods that are `async` already (open, close, reconnect,
-verify_lock) only await the database driver and do no blocking I/O of their own beyond a
-single journal append when the session starts, ends or loses its lock.
+verify_lock) await the database driver and run their own file work (opening the journal,
+the lock file, session_start/session_end) in a thread too. The one inline write is the
+`lock_lost` record: it must be the holder's last word before anything else can run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import time
@@ -77,7 +79,8 @@ class Session:
         the holder). `settings`: connection settings resolved beforehand (the TUI asks for
         a password before it takes the terminal, then opens the engine behind its first
         frame)."""
-        journal = Journal(plan.paths.journal, plan.target.label, operator, clock=clock)
+        # opening the journal (a file, its schema, its indexes) is blocking I/O: in a thread
+        journal = await asyncio.to_thread(Journal, plan.paths.journal, plan.target.label, operator, clock=clock)
         session = cls(plan, journal, operator, clock=clock, read_only=read_only,
                       read_only_reason="--read-only" if read_only else "")
         try:
@@ -87,10 +90,10 @@ class Session:
                 session.database = open_database(plan.target, interactive=interactive, settings=settings)
                 await session._connect()
             if not read_only:
-                session._take_file_lock()
+                await asyncio.to_thread(session._take_file_lock)
                 await session._take_server_lock()
             if not session.read_only:
-                journal.append("session_start", data={"pid": os.getpid(), "host": socket.gethostname()})
+                await journal.append_async("session_start", data={"pid": os.getpid(), "host": socket.gethostname()})
                 session._session_open = True
         except BaseException:
             await session.close()
@@ -104,7 +107,7 @@ class Session:
         self.closed = True
         if self._session_open:
             try:
-                self.journal.append("session_end")
+                await self.journal.append_async("session_end")
             except Exception:  # noqa: BLE001 - closing must never mask the real exit path
                 pass
         if self._server_lock is not None:
@@ -116,7 +119,7 @@ class Session:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-        self.journal.close()
+        await asyncio.to_thread(self.journal.close)
 
     # -- the database -------------------------------------------------------------------
     @property
