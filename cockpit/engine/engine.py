@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cockpit.db.errors import DatabaseError
+from cockpit.faults import fault_point
 from cockpit.journal import Event, Journal
 from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.snapshot import Snapshot
@@ -383,12 +384,14 @@ class Engine:
         intent = self.journal.append("step_intent", phase=phase.id, step=step.id,
                                      data={"kind": step.kind, "title": step.title, "note": ctx.note})
         await _pause_for_tests()
+        await fault_point("step.after_intent")
         try:
             outcome = await kind_for(step).run(ctx)
         except DatabaseError as exc:
             outcome = ctx.failed(f"database error: {exc}", guard="database")
         except Exception as exc:  # noqa: BLE001 - any failure must still close the intent in the journal
             outcome = ctx.failed(f"{exc.__class__.__name__}: {exc}", guard="error")
+        await fault_point("step.before_outcome")
         data = {"status": outcome.status, "message": outcome.message, "guard": outcome.guard, "intent_id": intent}
         data.update({k: v for k, v in outcome.data.items() if k not in data})
         if ctx.note:
@@ -451,6 +454,7 @@ class Engine:
 
         intent = self.journal.append("emergency_intent", data={"flags": list(flags)})
         await _pause_for_tests()
+        await fault_point("emergency.after_intent")
         results: dict[str, str] = {}
         statements: dict[str, str] = {}
         for key in flags:

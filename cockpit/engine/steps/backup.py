@@ -34,6 +34,7 @@ from typing import Any
 
 from cockpit.db.errors import DatabaseError
 from cockpit.db.sql import quote_ident
+from cockpit.faults import fault_point
 from cockpit.paths import fsync_dir
 
 from .. import state, table_guards
@@ -169,6 +170,7 @@ async def dump_and_check(argv: list[str], path: Path, tables: tuple[str, ...]) -
         tool = asyncio.ensure_future(run_tool(argv))
         try:
             while True:
+                await fault_point("backup.mid_dump")
                 finished = tool.done()
                 while chunk := handle.read(CHUNK):
                     check.feed(chunk)
@@ -416,6 +418,7 @@ class BackupStep(StepKind):
                    for t in tables if restored.get(t) != source[t]]
             if bad:
                 raise BackupInvalid("the restored dump differs from the quarantined tables: " + "; ".join(bad))
+            await fault_point("backup.before_replace")
             if os.stat(partial).st_mode & 0o077:
                 os.chmod(partial, 0o600)
             os.replace(partial, out)
