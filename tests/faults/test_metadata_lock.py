@@ -56,6 +56,31 @@ class Holder:
             self.conn.close()
 
 
+MDL_WAIT = "Waiting for table metadata lock"
+
+
+def _waiting(mariadb, statement: str) -> bool:
+    """Another session whose statement contains `statement` is queued on a metadata lock
+    (contains: the cockpit may put a tag comment in front of its SQL)."""
+    rows = mariadb.root_execute(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND STATE = '" + MDL_WAIT + "' "
+        "AND INFO LIKE '%" + statement.replace("'", "''") + "%'")
+    return int(rows[0][0]) > 0
+
+
+async def _until_waiting(mariadb, statement: str, *, unless: asyncio.Task | None = None, timeout: float = 20) -> bool:
+    """Wait for the server to show that statement queued on the metadata lock (PROCESSLIST
+    state, not a guess of how long queuing takes); False if `unless` finished first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(_waiting, mariadb, statement):
+            return True
+        if unless is not None and unless.done():
+            return False
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{statement!r} never showed {MDL_WAIT!r} in PROCESSLIST")
+
+
 def _timed_select(mariadb, database: str, out: dict) -> None:
     """Production traffic: a plain read of the table, timed."""
     conn = mariadb.root(database)
@@ -78,11 +103,13 @@ async def test_drop_gives_up_names_the_holder_and_production_flows(mariadb, mysq
     try:
         async with open_database(mariadb.target(db_name, lock_wait_timeout_s=LOCK_WAIT_S)) as db:
             drop = asyncio.create_task(db.ddl(f"DROP TABLE `{HELD}`"))
-            await asyncio.sleep(0.3)  # the DROP is now queued on the metadata lock
+            assert await _until_waiting(mariadb, "DROP TABLE", unless=drop), "the DROP never queued on the metadata lock"
             reader: dict = {}
             thread = threading.Thread(target=_timed_select, args=(mariadb, db_name, reader), daemon=True)
             thread.start()
             started = time.monotonic()
+            # production's read queues behind the pending DROP (seen in PROCESSLIST)
+            assert await _until_waiting(mariadb, "SELECT COUNT(*)", unless=drop), "the read never queued behind the DROP"
             with pytest.raises(LockWaitTimeout) as caught:
                 await drop
             gave_up = time.monotonic()
