@@ -14,6 +14,9 @@ Actions:
   - `kill`: SIGKILL this process (no cleanup, no `finally`, like a power cut);
   - `pause`: write the point's name to `$COCKPIT_FAULT_READY` (if set) and sleep for an
     hour, so the test can look at the world mid-action and then SIGKILL;
+  - `hold`: write the ready file, then wait until the test deletes it and carry on: a
+    test can act at that exact point (e.g. a colleague's crontab edit after the intent)
+    without racing a timer;
   - `raise`: raise `FaultInjected` (for an in-process test of the error path).
 
 Unset (production) it costs one dictionary lookup per point and touches nothing. The
@@ -34,8 +37,8 @@ ENV = "COCKPIT_FAULT"
 READY_ENV = "COCKPIT_FAULT_READY"
 PAUSE_S = 3600.0
 
-Action = Literal["kill", "pause", "raise"]
-ACTIONS: tuple[Action, ...] = ("kill", "pause", "raise")
+Action = Literal["kill", "pause", "hold", "raise"]
+ACTIONS: tuple[Action, ...] = ("kill", "pause", "hold", "raise")
 _ACTION_OF: dict[str, Action] = {a: a for a in ACTIONS}
 
 # Every point the code carries, so a test can check that it arms a real one.
@@ -73,7 +76,7 @@ def parse(value: str) -> dict[str, Fault]:
         word, _, nth = rest.partition("@")
         action = _ACTION_OF.get(word)
         if not sep or name not in POINTS or action is None or (nth and not nth.isdigit()) or nth == "0":
-            raise ValueError(f"{ENV}: bad fault {item!r} (want <point>:<kill|pause|raise>[@n], points: {', '.join(sorted(POINTS))})")
+            raise ValueError(f"{ENV}: bad fault {item!r} (want <point>:<kill|pause|hold|raise>[@n], points: {', '.join(sorted(POINTS))})")
         faults[name] = Fault(name, action, int(nth or 1))
     return faults
 
@@ -94,10 +97,17 @@ async def fault_point(name: str) -> None:
         return
     if fault.action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
-    elif fault.action == "raise":
+    if fault.action == "raise":
         raise FaultInjected(f"fault injected at {name}")
-    else:
-        ready = os.environ.get(READY_ENV)
-        if ready:
-            Path(ready).write_text(name, encoding="utf-8")
+    ready = os.environ.get(READY_ENV)
+    if ready:
+        Path(ready).write_text(name, encoding="utf-8")
+    if fault.action == "pause":
         await asyncio.sleep(PAUSE_S)
+        return
+    if not ready:
+        raise ValueError(f"{ENV}: `hold` needs {READY_ENV}, the file the test deletes to release it")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PAUSE_S
+    while Path(ready).exists() and loop.time() < deadline:
+        await asyncio.sleep(0.005)
