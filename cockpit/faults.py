@@ -52,7 +52,7 @@ POINTS: frozenset[str] = frozenset({
     "quarantine.after_rename",  # the RENAME is done, counts and checksums not yet taken
     "drop.after_intent",  # one DROP's text is journalled, not yet sent
     "drop.after_drop",  # one DROP is done, not yet reported
-    "backup.mid_dump",  # the dump tool is running and writing the .partial file
+    "backup.mid_dump",  # the dump tool started and the file is being followed (checked as it grows)
     "backup.before_replace",  # the dump is verified by restore, still under its .partial name
 })
 

@@ -170,13 +170,13 @@ async def dump_and_check(argv: list[str], path: Path, tables: tuple[str, ...]) -
         tool = asyncio.ensure_future(run_tool(argv))
         try:
             while True:
-                await fault_point("backup.mid_dump")
                 finished = tool.done()
                 while chunk := handle.read(CHUNK):
                     check.feed(chunk)
                 if finished:
                     break
                 await asyncio.wait({tool}, timeout=FOLLOW_S)
+                await fault_point("backup.mid_dump")
         except BaseException:
             tool.cancel()
             await asyncio.gather(tool, return_exceptions=True)
