@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from cockpit.engine import PAUSE_HOOK
+from cockpit.faults import ENV as FAULT_ENV
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 
@@ -36,7 +36,7 @@ def _wait_for_intent(plan, timeout: float = 20) -> None:
 
 async def test_sigkill_mid_execute_shows_interrupted_on_restart(target_config, open_engine):
     plan = load_plan(target_config)
-    env = {**os.environ, PAUSE_HOOK: "30", "COCKPIT_OPERATOR": "alice"}
+    env = {**os.environ, FAULT_ENV: "step.after_intent:pause", "COCKPIT_OPERATOR": "alice"}
     proc = _cockpit("run", "10", "flags-off", "--execute", "--config", str(target_config), env=env)
     try:
         _wait_for_intent(plan)

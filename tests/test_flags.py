@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from cockpit.db import open_database
+from cockpit.engine.steps.flags import set_flag
 from cockpit.plan import load_plan
 from cockpit.plan.model import FlagStore
-from cockpit.engine.steps.flags import set_flag
 from cockpit.probes.flags import FlagError, parse_flag_value, read_flags
 
 

@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 from cockpit import cli
+from cockpit.engine.evidence import Evidence, backup_scope
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 from cockpit.tui.app import CockpitApp
-from cockpit.engine.evidence import Evidence, backup_scope
 from cockpit.tui.screens.confirm import ConfirmScreen
 from tests.fixtures.tui import settle
 

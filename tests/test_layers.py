@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cockpit"
 # probes; the top band's drivers build on report, then watch/drill, then the TUI, then
 # the CLI commands that launch all of them).
 LAYERS: dict[int, set[str]] = {
-    0: {"__init__", "text", "paths", "childenv", "operator"},  # neutral helpers, import nothing of the cockpit
+    0: {"__init__", "text", "paths", "childenv", "operator", "faults"},  # neutral helpers, import nothing of the cockpit
     1: {"plan"},  # the pure model of phases.toml
     2: {"db", "cron", "journal"},
     3: {"probes", "sandbox"},  # read-only views of the live system; the sandbox builder over db

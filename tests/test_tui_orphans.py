@@ -5,6 +5,14 @@ Real cockpits in real terminals (tmux on a private socket), each on its own sand
 parallel batches. Half of them run with SIGHUP blocked (inherited signal mask), the way a
 cockpit under a shell that swallows the hang-up sees it: those can only be ended by the
 TTY watchdog noticing the terminal itself is gone.
+
+Where the step is when the terminal dies is chosen, not hoped for: half the runs hang up
+while the step's UPDATE waits on a real concurrent writer's lock (blocked in the database
+driver), the other half while the step is paused at the named fault point right after its
+intent is journalled (`COCKPIT_FAULT=step.after_intent:pause`, cockpit/faults.py; the
+hang-up is sent once the point has written its ready file). Every combination (SIGHUP
+blocked or not × writer lock or fault point) runs twice; the 20 runs this test used to
+make only repeated the same four paths with the hang-up landing by chance.
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ from cockpit.sandbox import create_sandbox
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = 20
-PARALLEL = 10
+RUNS = 8
+PARALLEL = 4
 # A wrapper that blocks SIGHUP for the cockpit (the mask survives exec), then becomes it.
 BLOCK_HUP = (
     "import os,signal,sys; signal.pthread_sigmask(signal.SIG_BLOCK,{signal.SIGHUP}); "
@@ -43,6 +51,7 @@ class Run:
     index: int
     config: Path
     block_hup: bool
+    at_fault_point: bool = False  # hang up at `step.after_intent` instead of behind a writer's lock
     pid: int = 0
     ended_after: float = -1.0
     mid_step: bool = False  # a step_intent and no step_outcome in the journal at the hang-up
@@ -84,8 +93,10 @@ def _one(socket: str, run: Run) -> Run:
     session = f"r{run.index}"
     plan = load_plan(run.config)
     launcher = f"-c \"{BLOCK_HUP}\"" if run.block_hup else "-m cockpit.cli"
+    ready = run.config.parent / "fault-ready"
+    fault = f"COCKPIT_FAULT=step.after_intent:pause COCKPIT_FAULT_READY={ready} " if run.at_fault_point else ""
     command = (
-        f"cd {ROOT} && exec env COCKPIT_OPERATOR=orphan{run.index} TERM=xterm-256color "
+        f"cd {ROOT} && exec env {fault}COCKPIT_OPERATOR=orphan{run.index} TERM=xterm-256color "
         f"{sys.executable} {launcher} tui --config {run.config}"
     )
     _tmux(socket, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
@@ -103,9 +114,13 @@ def _one(socket: str, run: Run) -> Run:
     # UPDATE) is still waiting on it when the terminal dies: the hang-up lands mid-step.
     writer = sqlite3.connect(plan.target.path, timeout=5)
     try:
-        writer.execute("BEGIN IMMEDIATE")
+        if not run.at_fault_point:
+            writer.execute("BEGIN IMMEDIATE")
         _tmux(socket, "send-keys", "-t", session, "y")
-        _wait(lambda: _count(plan.paths.journal, "step_intent") > 0, 4, 0.02)  # the step has started
+        if run.at_fault_point:
+            assert _wait(ready.exists, 15, 0.02), screen()  # paused right after the intent
+        else:
+            _wait(lambda: _count(plan.paths.journal, "step_intent") > 0, 4, 0.02)  # the step has started
         run.mid_step = _count(plan.paths.journal, "step_intent") > 0 and _count(plan.paths.journal, "step_outcome") == 0
         killed = time.monotonic()
         _tmux(socket, "kill-session", "-t", session)
@@ -120,7 +135,7 @@ def _one(socket: str, run: Run) -> Run:
 def test_kill_session_during_a_step_leaves_no_orphan_and_no_lock(tmp_path: Path) -> None:
     socket = f"cockpit-orphans-{os.getpid()}"
     runs = [
-        Run(i, create_sandbox(tmp_path / f"s{i}").config_path, block_hup=bool(i % 2))
+        Run(i, create_sandbox(tmp_path / f"s{i}").config_path, block_hup=bool(i % 2), at_fault_point=bool(i // 2 % 2))
         for i in range(RUNS)
     ]
     # a session that lives for the whole test keeps the tmux server up between batches
@@ -153,5 +168,6 @@ def test_kill_session_during_a_step_leaves_no_orphan_and_no_lock(tmp_path: Path)
     watched = max(r.ended_after for r in done if r.block_hup)
     mid_step = sum(r.mid_step for r in done)
     print(f"\n{RUNS} kill-sessions ({mid_step} mid-step): slowest exit {slowest:.2f}s, slowest without SIGHUP {watched:.2f}s")
+    assert all(r.mid_step for r in done if r.at_fault_point), "a hang-up at the fault point is always mid-step"
     assert mid_step >= RUNS // 2, "the hang-ups must land while a step runs"
     assert watched < 10

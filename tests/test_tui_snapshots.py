@@ -14,15 +14,27 @@ from tests.fixtures.tui import T0, settle
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 
 
+def _steady_cursor(app) -> None:
+    """No blinking: the text cursor is drawn where the focus is, whenever the picture is
+    taken (a blink timer would show or hide it depending on the machine's speed)."""
+    from textual.widgets import Input, TextArea
+
+    for widget in app.screen.query("Input, TextArea"):
+        if isinstance(widget, (Input, TextArea)):
+            widget.cursor_blink = False
+            widget._cursor_visible = widget.has_focus  # Textual has no public setter for the paused state
+
+
 def run(*keys: str, before=None):
     async def run_before(pilot) -> None:
         await settle(pilot)
         if before is not None:
             await before(pilot)
             await settle(pilot)
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot)
+        if keys:
+            await pilot.press(*keys)  # each key is processed before the next (Pilot waits for idle)
+            await settle(pilot)  # then every worker the keys started has finished
+        _steady_cursor(pilot.app)
         # toasts expire on wall-clock time; a slow run must not change the picture
         pilot.app.clear_notifications()
         await pilot.pause()

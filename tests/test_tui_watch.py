@@ -87,6 +87,14 @@ class CountingLive:
         await self.inner.close()
 
 
+async def _until(condition, what: str, timeout: float = 30.0) -> None:
+    """Wait for a condition of the app's own state (checked every event-loop turn or so)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out: {what}"
+        await asyncio.sleep(0.005)
+
+
 async def test_polling_never_overlaps_and_slows_when_idle(sandbox: Path) -> None:
     from cockpit.live import LiveSystem
 
@@ -105,17 +113,16 @@ async def test_polling_never_overlaps_and_slows_when_idle(sandbox: Path) -> None
         await pilot.pause()
         for _ in range(10):  # manual refreshes on top of the schedule must not stack
             app.refresh_now()
-        await asyncio.sleep(0.5)
         live = counters[0]
-        assert live.calls >= 4, "polling reschedules itself after each refresh"
+        await _until(lambda: live.calls >= 4, "polling reschedules itself after each refresh")
         assert live.max_active == 1
         assert app.poll_interval() == 0.01
         app.post_message(events.AppBlur())
         await pilot.pause()
         assert app.poll_interval() == 60, "a terminal in the background polls at the idle rate"
-        await asyncio.sleep(0.1)
+        await _until(lambda: live.active == 0, "the refresh in flight at the blur ends")
         calls = live.calls
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # the window observed: at the 10 ms rate it would hold ~10 refreshes
         assert live.calls <= calls + 1
         app.post_message(events.AppFocus())
         await pilot.pause()

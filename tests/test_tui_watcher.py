@@ -103,7 +103,7 @@ async def test_w_starts_a_detached_watcher_that_outlives_the_tui(sandbox: Path, 
         await pilot.press("w", "2")  # no watcher yet: the offer; 2 = the extended 48 h
         await settle(pilot)
         assert isinstance(app.screen, WatchScreen)
-        (start,) = events(sandbox, "watch_start")
+        (start,) = await asyncio.to_thread(wait_for, lambda: events(sandbox, "watch_start"), 30, "the watcher's watch_start")
     pid = start.data["pid"]
     try:
         assert start.data["hours"] == load_plan(sandbox).watch.extended_hours

@@ -1,7 +1,7 @@
 """The step engine: guards, dry-runs, execution, and all state derived from the journal."""
 
 from .confirm import EMERGENCY_TOKEN
-from .engine import PAUSE_HOOK, Engine
+from .engine import Engine
 from .errors import EngineError, EngineRefused
 from .session import Session
 from .types import (
@@ -17,6 +17,6 @@ from .types import (
 )
 
 __all__ = [
-    "EMERGENCY_TOKEN", "PAUSE_HOOK", "Engine", "EngineError", "EngineRefused", "Session", "AlertRecord", "DryRun", "GuardResult",
+    "EMERGENCY_TOKEN", "Engine", "EngineError", "EngineRefused", "Session", "AlertRecord", "DryRun", "GuardResult",
     "Outcome", "PhaseProgress", "StepView", "TickState", "WatchState", "status_label",
 ]

@@ -30,7 +30,6 @@ session's own start/end/lock-lost records (session.py).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
 from cockpit.db.options import ConnectionSettings
+from cockpit.faults import fault_point
 from cockpit.journal import Event, Journal
 from cockpit.plan.model import Phase, Plan, Step
 from cockpit.probes.drift import Alert
@@ -62,16 +62,6 @@ from .memo import derived
 from .session import Session
 from .stepkind import StepContext
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
-
-PAUSE_HOOK = "COCKPIT_TEST_PAUSE_AFTER_INTENT"
-
-
-async def _pause_for_tests() -> None:
-    """Test hook: `COCKPIT_TEST_PAUSE_AFTER_INTENT=<seconds>` sleeps right after an intent
-    is journalled, so a test can SIGKILL the process mid-action. Unset in production."""
-    value = os.environ.get(PAUSE_HOOK)
-    if value:
-        await asyncio.sleep(float(value))
 
 
 class Engine:
@@ -307,13 +297,14 @@ class Engine:
             return Outcome("refused", message, first.name)
         intent = await self.journal.append_async("step_intent", phase=phase.id, step=step.id,
                                                  data={"kind": step.kind, "title": step.title, "note": ctx.note})
-        await _pause_for_tests()
+        await fault_point("step.after_intent")
         try:
             outcome = await self.kinds(step).run(ctx)
         except DatabaseError as exc:
             outcome = ctx.failed(f"database error: {exc}", guard="database")
         except Exception as exc:  # noqa: BLE001 - any failure must still close the intent in the journal
             outcome = ctx.failed(f"{exc.__class__.__name__}: {exc}", guard="error")
+        await fault_point("step.before_outcome")
         data = {"status": outcome.status, "message": outcome.message, "guard": outcome.guard, "intent_id": intent}
         data.update({k: v for k, v in outcome.data.items() if k not in data})
         if ctx.note:
@@ -379,7 +370,7 @@ class Engine:
                 on_output(line)
 
         intent = await self.journal.append_async("emergency_intent", data={"flags": list(flags)})
-        await _pause_for_tests()
+        await fault_point("emergency.after_intent")
         results: dict[str, str] = {}
         statements: dict[str, str] = {}
         for key in flags:

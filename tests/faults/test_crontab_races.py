@@ -21,7 +21,8 @@ import pytest
 from cockpit.cron import CronChanged, CronError
 from cockpit.cron.edit import apply, plan_stop
 from cockpit.cron.scan import MARKER_TAG
-from cockpit.engine import PAUSE_HOOK
+from cockpit.faults import ENV as FAULT_ENV
+from cockpit.faults import READY_ENV
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 
@@ -133,15 +134,20 @@ def test_disk_full_mid_write_leaves_no_partial_file(sandbox: Path) -> None:
 
 # -- through the real CLI ------------------------------------------------------------------
 def test_cli_cron_stop_refuses_when_the_crontab_moves_after_its_guard(sandbox: Path) -> None:
-    """The pause hook holds the cockpit right after the intent (the change is already
-    planned); a colleague edits the crontab then; the write must be refused."""
+    """The named fault point right after the intent holds the cockpit (the change is
+    already planned); a colleague edits the crontab then, and only then is the cockpit
+    released (no timer to race); the write must be refused."""
     plan = load_plan(sandbox)
     path = _crontab(plan)
-    proc = cli.start("run", "10", "cron-stop", "--execute", "--config", str(sandbox), env={PAUSE_HOOK: "1.5"})
+    held = sandbox.parent / "held-after-intent"
+    proc = cli.start("run", "10", "cron-stop", "--execute", "--config", str(sandbox),
+                     env={FAULT_ENV: "step.after_intent:hold", READY_ENV: str(held)})
     try:
-        cli.wait_until(lambda: plan.paths.journal.exists() and _intents(plan), what="the step intent")
+        cli.wait_until(held.exists, what="the cockpit held right after the step intent")
+        assert _intents(plan)
         theirs = path.read_text() + COLLEAGUE_LINE + "\n"
         path.write_text(theirs)
+        held.unlink()  # release it
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

@@ -26,6 +26,7 @@ from . import cli
 pytestmark = pytest.mark.mariadb
 
 LOCK_WAIT_S = 1
+DROP_LOCK_WAIT_S = 3
 HELD = "mv_token_flow_summary"
 
 
@@ -56,6 +57,31 @@ class Holder:
             self.conn.close()
 
 
+MDL_WAIT = "Waiting for table metadata lock"
+
+
+def _waiting(mariadb, statement: str) -> bool:
+    """Another session whose statement contains `statement` is queued on a metadata lock
+    (contains: the cockpit may put a tag comment in front of its SQL)."""
+    rows = mariadb.root_execute(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND STATE = '" + MDL_WAIT + "' "
+        "AND INFO LIKE '%" + statement.replace("'", "''") + "%'")
+    return int(rows[0][0]) > 0
+
+
+async def _until_waiting(mariadb, statement: str, *, unless: asyncio.Task | None = None, timeout: float = 20) -> bool:
+    """Wait for the server to show that statement queued on the metadata lock (PROCESSLIST
+    state, not a guess of how long queuing takes); False if `unless` finished first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(_waiting, mariadb, statement):
+            return True
+        if unless is not None and unless.done():
+            return False
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{statement!r} never showed {MDL_WAIT!r} in PROCESSLIST")
+
+
 def _timed_select(mariadb, database: str, out: dict) -> None:
     """Production traffic: a plain read of the table, timed."""
     conn = mariadb.root(database)
@@ -76,22 +102,26 @@ async def test_drop_gives_up_names_the_holder_and_production_flows(mariadb, mysq
     assert before > 0
     holder = Holder(mariadb, db_name)
     try:
-        async with open_database(mariadb.target(db_name, lock_wait_timeout_s=LOCK_WAIT_S)) as db:
+        # 3 s, not 1: the read must get to queue behind the pending DROP before it gives up,
+        # and on a loaded machine starting a thread and a connection can take a second
+        async with open_database(mariadb.target(db_name, lock_wait_timeout_s=DROP_LOCK_WAIT_S)) as db:
             drop = asyncio.create_task(db.ddl(f"DROP TABLE `{HELD}`"))
-            await asyncio.sleep(0.3)  # the DROP is now queued on the metadata lock
+            assert await _until_waiting(mariadb, "DROP TABLE", unless=drop), "the DROP never queued on the metadata lock"
             reader: dict = {}
             thread = threading.Thread(target=_timed_select, args=(mariadb, db_name, reader), daemon=True)
             thread.start()
             started = time.monotonic()
+            # production's read queues behind the pending DROP (seen in PROCESSLIST)
+            assert await _until_waiting(mariadb, "SELECT COUNT(*)", unless=drop), "the read never queued behind the DROP"
             with pytest.raises(LockWaitTimeout) as caught:
                 await drop
             gave_up = time.monotonic()
             await asyncio.to_thread(thread.join, 10)
         message = str(caught.value)
-        assert "\n" not in message and HELD in message and f"{LOCK_WAIT_S} s" in message
+        assert "\n" not in message and HELD in message and f"{DROP_LOCK_WAIT_S} s" in message
         assert caught.value.holders, "the holder should be named (INNODB_TRX/PROCESSLIST are readable with PROCESS)"
         assert "root@" in message
-        assert gave_up - started < LOCK_WAIT_S + 2, "the DROP must not wait longer than its lock wait"
+        assert gave_up - started < DROP_LOCK_WAIT_S + 2, "the DROP must not wait longer than its lock wait"
         # the reader queued behind the DROP, and ran as soon as the DROP gave up
         assert "finished" in reader, "production's SELECT is still stuck after the DROP gave up"
         assert reader["rows"] == before

@@ -199,8 +199,16 @@ async def test_a_dump_without_rows_is_rejected_by_the_restore(mariadb, mysql_san
 
 
 def _fake_cron_run(script: str) -> subprocess.Popen:
-    """A real process whose command line runs the phase's cron script, as cron would."""
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", f"/var/www/app/cron/{script}"])
+    """A real process whose command line runs the phase's cron script, as cron would;
+    returned once the cockpit's own process probe sees it (not after a guessed delay)."""
+    from cockpit.probes.processes import find_runs
+
+    run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", f"/var/www/app/cron/{script}"])
+    deadline = time.monotonic() + 20
+    while run.pid not in {r.pid for r in find_runs([script])[script]}:
+        assert run.poll() is None and time.monotonic() < deadline, "the fake cron run never showed up"
+        time.sleep(0.01)
+    return run
 
 
 def _private_script(config_path: Path) -> str:
@@ -221,7 +229,6 @@ async def test_an_in_flight_job_blocks_the_drop_and_the_quarantine(mariadb, mysq
     await roll(engine, 10, "flags-off", "cron-stop")
     run = _fake_cron_run(script)
     try:
-        await asyncio.sleep(0.3)
         refused = await engine.execute(10, "quarantine", confirm="10")
         assert refused.status == "refused" and refused.guard == "in_flight", refused
         assert f"pid {run.pid}" in refused.message and "started" in refused.message
@@ -232,7 +239,6 @@ async def test_an_in_flight_job_blocks_the_drop_and_the_quarantine(mariadb, mysq
         await roll(engine, 10, "quarantine", "backup")
         clock.advance(DAY + 60)
         run = _fake_cron_run(script)
-        await asyncio.sleep(0.3)
         refused = await engine.execute(10, "drop", confirm="10")
         assert refused.status == "refused" and refused.guard == "in_flight" and f"pid {run.pid}" in refused.message
         threading.Timer(0.5, run.terminate).start()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from cockpit.engine import PAUSE_HOOK
+from cockpit.faults import ENV as FAULT_ENV
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 
@@ -55,7 +55,7 @@ async def test_cli_holder_refuses_others_until_it_dies_by_sigkill(target_config:
     config = str(target_config)
     plan = load_plan(target_config)
     holder = cli.start("run", "10", "flags-off", "--execute", "--config", config,
-                       env={PAUSE_HOOK: "60", "COCKPIT_OPERATOR": "alice"})
+                       env={FAULT_ENV: "step.after_intent:pause", "COCKPIT_OPERATOR": "alice"})
     try:
         await asyncio.to_thread(cli.wait_until, lambda: _intent_logged(plan), 30, 0.02, "alice's intent")
         other = await asyncio.to_thread(cli.run, "run", "10", "cron-stop", "--execute", "--config", config,
@@ -99,7 +99,7 @@ async def test_two_bastions_share_one_database_lock(mysql_sandbox, open_engine) 
 
     # bastion A's process dies: the server drops its session and the lock with it
     holder = cli.start("run", "10", "flags-off", "--execute", "--config", str(other),
-                       env={PAUSE_HOOK: "60", "COCKPIT_OPERATOR": "dave"})
+                       env={FAULT_ENV: "step.after_intent:pause", "COCKPIT_OPERATOR": "dave"})
     try:
         await a.close()
         plan_b = load_plan(other)

@@ -35,6 +35,7 @@ from typing import IO
 from cockpit.db import queries
 from cockpit.db.errors import DatabaseError
 from cockpit.db.options import ConnectionSettings
+from cockpit.faults import fault_point
 from cockpit.paths import fsync_dir
 from cockpit.plan.model import BackupSpec
 
@@ -178,6 +179,7 @@ async def dump_and_check(argv: list[str], path: Path, tables: tuple[str, ...]) -
                 if finished:
                     break
                 await asyncio.wait({tool}, timeout=FOLLOW_S)
+                await fault_point("backup.mid_dump")
         except BaseException:
             tool.cancel()
             await asyncio.gather(tool, return_exceptions=True)
@@ -420,6 +422,7 @@ class BackupStep(StepKind):
                    for t in tables if restored.get(t) != source[t]]
             if bad:
                 raise BackupInvalid("the restored dump differs from the quarantined tables: " + "; ".join(bad))
+            await fault_point("backup.before_replace")
             if os.stat(partial).st_mode & 0o077:
                 os.chmod(partial, 0o600)
             os.replace(partial, out)

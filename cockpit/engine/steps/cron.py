@@ -13,6 +13,7 @@ import asyncio
 
 from cockpit.cron.edit import CronChange, apply, plan_start, plan_stop
 from cockpit.cron.errors import CronChanged, CronError
+from cockpit.faults import fault_point
 
 from ..types import GuardResult, Outcome
 from .base import StepContext, StepKind
@@ -86,6 +87,7 @@ class CronStep(StepKind):
             return Outcome("refused", str(exc), "crontab_changed", tuple(ctx.lines))
         except CronError as exc:
             return ctx.failed(str(exc), guard="crontab")
+        await fault_point("cron.after_edit")
         self._forget(ctx)
         for edit in change.edits:
             ctx.emit(f"{edit.job_id}: {edit.before!r} -> {edit.after!r}")

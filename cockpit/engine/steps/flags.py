@@ -21,6 +21,7 @@ from cockpit.db import queries
 from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
 from cockpit.db.statement import Command, Statement
+from cockpit.faults import fault_point
 from cockpit.plan.model import FlagStore
 from cockpit.probes.flags import FlagError, command_argv, is_ambiguous, read_flags, run_command
 from cockpit.probes.snapshot import FlagReading
@@ -128,6 +129,7 @@ async def switch_flags(ctx: StepContext, flags: tuple[str, ...], on: bool) -> tu
         ctx.emit(f"{key}: {current} -> set {wanted}: {write.action.render()}", statement=write.action.render())
         try:
             await apply_flag_write(ctx.db, store, write)
+            await fault_point("flags.after_update")
         except FlagError as exc:
             problems[key] = str(exc)
     after = await read_flags(ctx.db, store, flags)

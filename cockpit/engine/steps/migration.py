@@ -12,6 +12,7 @@ from the catalogue; running the step again drops only what is left.
 from __future__ import annotations
 
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
+from cockpit.faults import fault_point
 
 from .. import table_guards
 from ..statements import drop_script
@@ -61,6 +62,7 @@ class MigrationStep(StepKind):
             rows = int((current.counts or {}).get(name) or 0)
             ctx.journal.append("step_output", phase=ctx.phase.id, step=ctx.step.id,
                                data={"statement": statement, "object": name, "state": "intent"})
+            await fault_point("drop.after_intent")
             try:
                 await script.run(db)
             except LockWaitTimeout as exc:
@@ -72,6 +74,7 @@ class MigrationStep(StepKind):
             except DatabaseError as exc:
                 ctx.emit(f"failed: {statement}: {exc}")
                 return ctx.failed(f"{statement} failed: {exc}", guard="database", dropped=dropped)
+            await fault_point("drop.after_drop")
             dropped[name] = rows
             ctx.emit(f"{statement}: done ({rows} rows, kept in the verified backup)" if rows else f"{statement}: done (empty)",
                      statement=statement, object=name, table=original.get(name, name), state="done", rows=rows)

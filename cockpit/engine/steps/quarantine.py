@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from cockpit.db.base import Database, TableFact
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
+from cockpit.faults import fault_point
 from cockpit.plan.model import ColumnRef, TableStepSpec
 
 from .. import guards, table_guards
@@ -143,6 +144,7 @@ class QuarantineStep(StepKind):
                 ctx.emit(f"{table}: absent, nothing to quarantine")
         if rename is not None:
             statement = record_intent(ctx, rename)
+            await fault_point("quarantine.after_intent")
             try:
                 await rename.run(db)
             except LockWaitTimeout as exc:
@@ -154,6 +156,7 @@ class QuarantineStep(StepKind):
                 moved = None if after is None else all(not after[a].exists and after[b].exists for a, b in pairs)
                 data = {"quarantined": {t: tables[t] for t in rename.objects}} if moved else {}
                 return interrupted(ctx, "the RENAME", moved, **data)
+            await fault_point("quarantine.after_rename")
             ctx.emit(f"renamed in one statement: {', '.join(f'{t} -> {tables[t]}' for t in rename.objects)}", state="done",
                      statement=statement)
         facts = await db.table_facts(names)
