@@ -2,8 +2,9 @@
 
 `LiveSystem` is what the TUI polls and what `cockpit status` prints once. It owns the
 long-lived probes (the database probe keeps the last good values and its reconnect
-backoff; the host probe keeps psutil's CPU counters; the log watch keeps file offsets),
-so a refresh only reads what changed and never loads the database.
+backoff; the host probe keeps psutil's CPU counters; the log watch keeps file offsets;
+the crontab reader reads a user crontab again only when the spool moved), so a refresh
+only reads what changed and never loads the database.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from cockpit.cron.source import CrontabReader
 from cockpit.db.base import Database
 from cockpit.plan import Plan
 from cockpit.probes.cron import read_cron
@@ -42,6 +44,7 @@ class LiveSystem:
         self.database = DatabaseProbe(db) if db is not None else None
         self.host = HostProbe()
         self.logs = LogWatch(plan)
+        self.crontab = CrontabReader(plan.cron_source)
         self.last: Snapshot | None = None
         self.alerts_since_last: list[Alert] = []
         self._refresh_lock = asyncio.Lock()
@@ -87,7 +90,7 @@ class LiveSystem:
     def _read_host_side(self) -> tuple:
         """Crontab, processes, host health and log files: blocking file and /proc reads,
         done in one worker-thread hop per refresh."""
-        return read_cron(self.plan), self.host.read(self.plan.paths.host_disks), self.logs.poll()
+        return read_cron(self.plan, reader=self.crontab.read), self.host.read(self.plan.paths.host_disks), self.logs.poll()
 
     async def _database_facts(self) -> DatabaseFacts | None:
         if self.database is None:
