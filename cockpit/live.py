@@ -27,6 +27,8 @@ from cockpit.probes.snapshot import (
     CronReading,
     FlagReading,
     Freshness,
+    HostReading,
+    LogReading,
     PhaseSnapshot,
     Snapshot,
     TableReading,
@@ -87,7 +89,7 @@ class LiveSystem:
     async def close(self) -> None:
         self.logs.close()
 
-    def _read_host_side(self) -> tuple:
+    def _read_host_side(self) -> tuple[dict[str, CronReading], HostReading, dict[int, tuple[LogReading, ...]]]:
         """Crontab, processes, host health and log files: blocking file and /proc reads,
         done in one worker-thread hop per refresh."""
         return read_cron(self.plan, reader=self.crontab.read), self.host.read(self.plan.paths.host_disks), self.logs.poll()
@@ -104,7 +106,8 @@ class LiveSystem:
             return dict(facts.flags) if facts is not None else {}
         return await read_flags(self.db, self.plan.flag_store, self.plan.all_flags)
 
-    def _assemble(self, facts, flags, cron, host, logs, elapsed: float) -> Snapshot:
+    def _assemble(self, facts: DatabaseFacts | None, flags: dict[str, FlagReading], cron: dict[str, CronReading],
+                  host: HostReading, logs: dict[int, tuple[LogReading, ...]], elapsed: float) -> Snapshot:
         now = self.clock()
         if facts is not None:
             connection = facts.connection

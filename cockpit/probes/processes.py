@@ -149,6 +149,6 @@ def wait_for_exit(pids: Iterable[int], timeout: float, poll: float = 0.5) -> tup
 
 def _still_running(proc: psutil.Process) -> bool:
     try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+        return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False

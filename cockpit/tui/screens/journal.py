@@ -104,7 +104,7 @@ class JournalScreen(CockpitScreen):
         """The next WINDOW older events, added below the ones shown."""
         if self._exhausted or self._oldest is None:
             return
-        older = self.app.engine.journal.window(WINDOW, before_id=self._oldest, phase=self.phase_filter)
+        older = self.cockpit.engine.journal.window(WINDOW, before_id=self._oldest, phase=self.phase_filter)
         self._exhausted = len(older) < WINDOW
         self._add(older)
         self._title()
@@ -130,7 +130,7 @@ class JournalScreen(CockpitScreen):
 
     def _title(self) -> None:
         label = f"phase {self.phase_filter}" if self.phase_filter else "all phases"
-        total = self.app.engine.journal.count(self.phase_filter)
+        total = self.cockpit.engine.journal.count(self.phase_filter)
         shown = self.query_one("#journal", DataTable).row_count
         more = "" if shown >= total else f" · showing the newest {shown} {fmt.styled('(o older)', '$text-muted')}"
         self.query_one("#journal-title", Static).update(
@@ -138,7 +138,7 @@ class JournalScreen(CockpitScreen):
         )
 
     def redraw(self) -> None:
-        journal = self.app.engine.journal
+        journal = self.cockpit.engine.journal
         table = self.query_one("#journal", DataTable)
         if self._loaded_filter is False or self._loaded_filter != self.phase_filter:
             # a new view (first open or another filter): the latest window only
