@@ -54,15 +54,20 @@ def cpu_share(command: list[str], warmup: float, seconds: float, scratch: Path) 
     socket = f"cockpit-bench-{os.getpid()}-{time.monotonic_ns()}"  # one tmux server per run
     line = " ".join(shlex.quote(part) for part in command)
     env = {**os.environ, "PYTHONPATH": root, "TERM": "xterm-256color"}  # this checkout's cockpit
+    # Textual draws on stderr: it must stay the pane's terminal (redirecting it to a file,
+    # as this benchmark once did, measured an app drawing into a file, not a terminal).
+    # The pane is kept after an early exit so its last words can be shown.
     subprocess.run(["tmux", "-L", socket, "new-session", "-d", "-x", "120", "-y", "36", "-c", root,
-                    f"exec {line} 2>{shlex.quote(str(scratch / 'stderr.txt'))}"], check=True, env=env)
+                    f"exec {line}"], check=True, env=env)
     try:
+        subprocess.run(["tmux", "-L", socket, "set-option", "-g", "remain-on-exit", "on"], capture_output=True, check=False)
         pid = int(subprocess.run(["tmux", "-L", socket, "display", "-p", "#{pane_pid}"], capture_output=True,
                                  text=True, check=True).stdout.strip())
         proc = psutil.Process(pid)
         time.sleep(warmup)
-        if not proc.is_running():
-            raise SystemExit(f"{command} exited early: {(scratch / 'stderr.txt').read_text()[-500:]}")
+        if not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE:
+            shown = subprocess.run(["tmux", "-L", socket, "capture-pane", "-p"], capture_output=True, text=True).stdout
+            raise SystemExit(f"{command} exited early:\n{shown.strip()[-800:]}")
         before = _cpu(proc)
         started = time.monotonic()
         time.sleep(seconds)

@@ -66,9 +66,11 @@ class LiveSystem:
         doubling the load on production."""
         async with self._refresh_lock:
             started = time.perf_counter()
-            facts = await self._database_facts()
-            flags = await self._flags(facts)
-            cron, host, logs = await asyncio.to_thread(self._read_host_side)
+            # the host side (process scan, crontab, logs: a worker thread) runs while the
+            # database answers: neither waits for the other, so the first snapshot of a
+            # session comes after the slower of the two, not after both
+            (facts, flags), (cron, host, logs) = await asyncio.gather(
+                self._database_side(), asyncio.to_thread(self._read_host_side))
             snapshot = self._assemble(facts, flags, cron, host, logs, time.perf_counter() - started)
             previous_rolled_back = rolled_back
             if previous_rolled_back is None and self.last is not None:
@@ -93,6 +95,10 @@ class LiveSystem:
         """Crontab, processes, host health and log files: blocking file and /proc reads,
         done in one worker-thread hop per refresh."""
         return read_cron(self.plan, reader=self.crontab.read), self.host.read(self.plan.paths.host_disks), self.logs.poll()
+
+    async def _database_side(self) -> tuple[DatabaseFacts | None, dict[str, FlagReading]]:
+        facts = await self._database_facts()
+        return facts, await self._flags(facts)
 
     async def _database_facts(self) -> DatabaseFacts | None:
         if self.database is None:

@@ -1,4 +1,4 @@
-"""Runs of the plan's cron scripts that are executing right now (psutil).
+"""Runs of the plan's cron scripts that are executing right now (/proc, psutil for the few found).
 
 "Stop background jobs" is not done when the crontab line is gone: a sync started a minute
 earlier may still be writing. This probe finds those runs in one pass over the process
@@ -11,11 +11,13 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
-
-import psutil
+from typing import TYPE_CHECKING
 
 from cockpit.cron.scan import script_pattern
 from cockpit.probes.snapshot import ProcessRun
+
+if TYPE_CHECKING:
+    import psutil
 
 PROC = "/proc"
 
@@ -44,6 +46,8 @@ def find_runs(scripts: Iterable[str]) -> dict[str, tuple[ProcessRun, ...]]:
         matching = [script for script in wanted if script in joined and _runs(cmdline, wanted[script])]
         if not matching:
             continue
+        import psutil  # only for the few that match: the scan itself never needs it
+
         try:
             proc = psutil.Process(pid)
             with proc.oneshot():
@@ -71,6 +75,8 @@ def _command_lines(needles: list[tuple[str, bytes]]) -> Iterator[tuple[int, list
     except OSError:
         names = None
     if names is None:  # no procfs (not Linux): psutil's portable walk
+        import psutil
+
         for proc in psutil.process_iter(["cmdline"]):
             cmdline = proc.info.get("cmdline")
             if cmdline and proc.pid != me and any(script in arg for arg in cmdline for script, _ in needles):
@@ -131,6 +137,8 @@ def wait_for_exit(pids: Iterable[int], timeout: float, poll: float = 0.5) -> tup
     """Wait up to `timeout` seconds for the processes to end; returns the pids still
     running. Polls in `poll` steps so a caller in a worker thread stays responsive to its
     own deadline; processes that already vanished count as ended."""
+    import psutil
+
     procs = []
     for pid in dict.fromkeys(pids):
         try:
@@ -148,6 +156,8 @@ def wait_for_exit(pids: Iterable[int], timeout: float, poll: float = 0.5) -> tup
 
 
 def _still_running(proc: psutil.Process) -> bool:
+    import psutil
+
     try:
         return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:

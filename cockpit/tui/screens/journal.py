@@ -48,7 +48,7 @@ def describe(event: Any) -> str:
     return json.dumps(data, sort_keys=True, default=str)[:200] if data else ""
 
 
-WINDOW = 200
+WINDOW = 50
 
 
 class _Stamp(str):
