@@ -1,8 +1,11 @@
 """Everything that happened, newest first: the audit trail the rollback log is built from.
 
 A 48-hour watch leaves a long journal, so the screen never loads it whole: it shows the
-latest WINDOW events (filtered by phase in SQL), loads the next older page on request,
-and on each refresh adds only the rows newer than the newest one shown.
+latest WINDOW events (filtered by phase in SQL), loads the next older page on request
+(`o`, or the cursor reaching the last row), and on each refresh adds only the rows newer
+than the newest one shown. The window is a screenful or so (50 rows): a DataTable
+measures every cell of every row it is given before its first frame, so 200 rows cost
+the opening four times what the screen can show.
 """
 
 from __future__ import annotations
@@ -99,6 +102,11 @@ class JournalScreen(CockpitScreen):
     def action_filter(self, phase_id: int) -> None:
         self.phase_filter = phase_id or None
         self.redraw()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Scrolling down past the last row shown pages back, as `o` does."""
+        if event.cursor_row >= event.data_table.row_count - 1 and not self._exhausted:
+            self.action_older()
 
     def action_older(self) -> None:
         """The next WINDOW older events, added below the ones shown."""
