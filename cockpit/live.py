@@ -2,7 +2,7 @@
 
 `LiveSystem` is what the TUI polls and what `cockpit status` prints once. It owns the
 long-lived probes (the database probe keeps the last good values and its reconnect
-backoff; the host probe keeps psutil's CPU counters; the log watch keeps file offsets;
+backoff; the host probe keeps the previous CPU counters; the log watch keeps file offsets;
 the crontab reader reads a user crontab again only when the spool moved), so a refresh
 only reads what changed and never loads the database.
 """
