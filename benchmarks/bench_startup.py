@@ -85,8 +85,9 @@ sys.exit(42 if "live" in marks and "paint" in marks else 1)
 """
 
 
-def _run_child(script: Path, *args: str) -> dict[str, float]:
-    env = {**CHILD_ENV, "BENCH_LAUNCHED_AT": repr(time.time())}  # the moment the process is started
+def _run_child(script: Path, *args: str, root: Path = ROOT) -> dict[str, float]:
+    """`root`: the checkout whose cockpit the child imports (another one with --checkout)."""
+    env = {**CHILD_ENV, "PYTHONPATH": str(root), "BENCH_LAUNCHED_AT": repr(time.time())}  # the moment the process starts
     result = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120, env=env, check=False)
     if result.returncode != PAINTED:
         raise SystemExit(f"child did not paint (exit {result.returncode}): {result.stderr.strip().splitlines()[-1:]}")
@@ -102,7 +103,10 @@ def _seconds(*command: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--checkout", action="append", default=[], metavar="NAME=DIR",
+                        help="also time the cockpit of another checkout (e.g. the code before a change) in the same rounds")
     args = parser.parse_args()
+    others = [(name, Path(directory)) for name, directory in (spec.split("=", 1) for spec in args.checkout)]
     from cockpit.sandbox import create_sandbox
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -114,9 +118,12 @@ def main() -> None:
         _run_child(bare_script)  # warm the OS file cache for both
         _run_child(cockpit_script, str(config))
         baseline, cockpit, python, version = [], [], [], []
+        other: dict[str, list[dict[str, float]]] = {name: [] for name, _ in others}
         for _ in range(args.runs):  # interleaved rounds
             baseline.append(_run_child(bare_script)["paint"])
             cockpit.append(_run_child(cockpit_script, str(config)))
+            for name, directory in others:
+                other[name].append(_run_child(cockpit_script, str(config), root=directory))
             python.append(_seconds(sys.executable, "-c", "pass"))
             version.append(_seconds(sys.executable, "-m", "cockpit", "--version"))
     base = statistics.median(baseline)
@@ -127,6 +134,10 @@ def main() -> None:
     print(f"bare Textual app, one label painted:       median {base * 1000:5.0f} ms")
     print(f"cockpit tui, board first frame:            median {paint * 1000:5.0f} ms  ratio {paint / base:.2f}x (target <= 1.5x)")
     print(f"cockpit tui, first frame with live data:   median {live * 1000:5.0f} ms  ratio {live / base:.2f}x (target <= 2x)")
+    for name, runs in other.items():
+        o_paint, o_live = statistics.median(c["paint"] for c in runs), statistics.median(c["live"] for c in runs)
+        print(f"cockpit tui ({name}), board first frame:  median {o_paint * 1000:5.0f} ms  ratio {o_paint / base:.2f}x")
+        print(f"cockpit tui ({name}), live data:          median {o_live * 1000:5.0f} ms  ratio {o_live / base:.2f}x")
     print(f"python -c pass:                            median {py * 1000:5.0f} ms")
     print(f"cockpit --version:                         median {ver * 1000:5.0f} ms  ratio {ver / py:.2f}x")
 

@@ -2,8 +2,9 @@
 
 `LiveSystem` is what the TUI polls and what `cockpit status` prints once. It owns the
 long-lived probes (the database probe keeps the last good values and its reconnect
-backoff; the host probe keeps psutil's CPU counters; the log watch keeps file offsets),
-so a refresh only reads what changed and never loads the database.
+backoff; the host probe keeps the previous CPU counters; the log watch keeps file offsets;
+the crontab reader reads a user crontab again only when the spool moved), so a refresh
+only reads what changed and never loads the database.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from cockpit.cron.source import CrontabReader
 from cockpit.db.base import Database
 from cockpit.plan import Plan
 from cockpit.probes.cron import read_cron
@@ -25,6 +27,8 @@ from cockpit.probes.snapshot import (
     CronReading,
     FlagReading,
     Freshness,
+    HostReading,
+    LogReading,
     PhaseSnapshot,
     Snapshot,
     TableReading,
@@ -42,6 +46,7 @@ class LiveSystem:
         self.database = DatabaseProbe(db) if db is not None else None
         self.host = HostProbe()
         self.logs = LogWatch(plan)
+        self.crontab = CrontabReader(plan.cron_source)
         self.last: Snapshot | None = None
         self.alerts_since_last: list[Alert] = []
         self._refresh_lock = asyncio.Lock()
@@ -61,9 +66,11 @@ class LiveSystem:
         doubling the load on production."""
         async with self._refresh_lock:
             started = time.perf_counter()
-            facts = await self._database_facts()
-            flags = await self._flags(facts)
-            cron, host, logs = await asyncio.to_thread(self._read_host_side)
+            # the host side (process scan, crontab, logs: a worker thread) runs while the
+            # database answers: neither waits for the other, so the first snapshot of a
+            # session comes after the slower of the two, not after both
+            (facts, flags), (cron, host, logs) = await asyncio.gather(
+                self._database_side(), asyncio.to_thread(self._read_host_side))
             snapshot = self._assemble(facts, flags, cron, host, logs, time.perf_counter() - started)
             previous_rolled_back = rolled_back
             if previous_rolled_back is None and self.last is not None:
@@ -84,10 +91,14 @@ class LiveSystem:
     async def close(self) -> None:
         self.logs.close()
 
-    def _read_host_side(self) -> tuple:
+    def _read_host_side(self) -> tuple[dict[str, CronReading], HostReading, dict[int, tuple[LogReading, ...]]]:
         """Crontab, processes, host health and log files: blocking file and /proc reads,
         done in one worker-thread hop per refresh."""
-        return read_cron(self.plan), self.host.read(self.plan.paths.host_disks), self.logs.poll()
+        return read_cron(self.plan, reader=self.crontab.read), self.host.read(self.plan.paths.host_disks), self.logs.poll()
+
+    async def _database_side(self) -> tuple[DatabaseFacts | None, dict[str, FlagReading]]:
+        facts = await self._database_facts()
+        return facts, await self._flags(facts)
 
     async def _database_facts(self) -> DatabaseFacts | None:
         if self.database is None:
@@ -101,7 +112,8 @@ class LiveSystem:
             return dict(facts.flags) if facts is not None else {}
         return await read_flags(self.db, self.plan.flag_store, self.plan.all_flags)
 
-    def _assemble(self, facts, flags, cron, host, logs, elapsed: float) -> Snapshot:
+    def _assemble(self, facts: DatabaseFacts | None, flags: dict[str, FlagReading], cron: dict[str, CronReading],
+                  host: HostReading, logs: dict[int, tuple[LogReading, ...]], elapsed: float) -> Snapshot:
         now = self.clock()
         if facts is not None:
             connection = facts.connection

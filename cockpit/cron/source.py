@@ -8,6 +8,7 @@ and it is what a backup holds.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 import shutil
@@ -15,7 +16,9 @@ import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from crontab import CronTab
@@ -27,6 +30,9 @@ from cockpit.plan.model import CronSource
 
 CRONTAB_TIMEOUT_S = 15
 TEMP_SUFFIX = ".cockpit-tmp"
+# Where crontab(1) keeps users' crontabs (Debian, SUSE, Red Hat), first existing wins.
+SPOOL_DIRS = ("/var/spool/cron/crontabs", "/var/spool/cron/tabs", "/var/spool/cron")
+RECHECK_S = 60.0  # a user crontab is read in full at least this often, whatever the spool says
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,84 @@ def read_crontab(source: CronSource) -> CronText:
         source=source,
         text=text,
         fingerprint=fingerprint(text),
-        lines=parse_text(text, system=source.source == "system"),
+        lines=_parsed(text, source.source == "system"),
         read_at=time.time(),
     )
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str, system: bool) -> tuple[CronLine, ...]:
+    """The parsed lines of a text already parsed once. Keyed on the whole text, so an
+    unchanged crontab (what a refresh reads nearly every time) costs no python-crontab
+    parse, and any changed byte parses afresh; the lines are frozen, safe to share."""
+    return parse_text(text, system=system)
+
+
+class CrontabReader:
+    """The live probe's crontab, read every refresh at the price of what changed.
+
+    A crontab file (`file`, `system`) is read in full every time: one read of a small
+    file, and the parse is reused while the text is byte for byte the same. A user crontab
+    costs a fork and exec of `crontab -l` per read, so it is read again only when the spool
+    says something may have changed: crontab(1) writes through a temporary file renamed
+    into the spool directory, which moves the directory's mtime, and cron itself reloads
+    on that same signal. The user's own spool file is stat'ed too where we may (root).
+    Without a spool directory it is read every time, and it is read at least every
+    `recheck_s` seconds whatever the spool says. The signal is taken before the read, so
+    an edit racing the read is seen by the next refresh. A reused text carries the time
+    it was last confirmed (`read_at`): the spool showed no change at that moment.
+
+    The guards that edit the crontab never use this: they read it afresh (read_crontab)."""
+
+    def __init__(self, source: CronSource, clock: Callable[[], float] = time.time, recheck_s: float = RECHECK_S,
+                 spool_dirs: tuple[str, ...] = SPOOL_DIRS) -> None:
+        self.source = source
+        self.clock = clock
+        self.recheck_s = recheck_s
+        self.spool_dirs = spool_dirs
+        self.reads = 0  # full reads (`crontab -l` for a user crontab): tests and benchmarks
+        self._last: CronText | None = None
+        self._last_full_read = 0.0
+        self._signature: tuple[object, ...] | None = None
+
+    def read(self) -> CronText:
+        """The crontab now; raises CronError as read_crontab does."""
+        if self.source.source != "user":
+            self.reads += 1
+            return read_crontab(self.source)
+        now = self.clock()
+        signature = spool_signature(self.source.user, self.spool_dirs)
+        last = self._last
+        if (last is not None and signature is not None and signature == self._signature
+                and now - self._last_full_read < self.recheck_s):
+            return dataclasses.replace(last, read_at=now)
+        self._last = None  # a failed read must not leave an older text to be reused
+        text = read_crontab(self.source)
+        self.reads += 1
+        self._last, self._signature, self._last_full_read = text, signature, now
+        return text
+
+
+def spool_signature(user: str, spool_dirs: tuple[str, ...] = SPOOL_DIRS) -> tuple[object, ...] | None:
+    """What changes when a user crontab changes through crontab(1): the spool directory's
+    identity and times, and the user's spool file's where it may be stat'ed. None when
+    there is no spool directory (no cheap signal: read every time)."""
+    for directory in spool_dirs:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            continue
+        name = user or getpass.getuser()
+        own: tuple[int, int, int, int] | str
+        try:
+            fst = os.stat(os.path.join(directory, name))
+            own = (fst.st_ino, fst.st_size, fst.st_mtime_ns, fst.st_ctime_ns)
+        except FileNotFoundError:
+            own = "absent"
+        except OSError:
+            own = "not ours to stat"  # the directory's times still move on every crontab(1) write
+        return (directory, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, own)
+    return None
 
 
 def write_crontab(source: CronSource, text: str) -> None:

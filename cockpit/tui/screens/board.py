@@ -19,6 +19,7 @@ from cockpit.tui import format as fmt
 from cockpit.tui.messages import JournalChanged, RefreshWanted
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.widgets.phase_card import PhaseCard
+from cockpit.tui.widgets.repaint import RepaintStatic
 
 if TYPE_CHECKING:
     from cockpit.drill.lifecycle import Lifecycle
@@ -46,8 +47,8 @@ class BoardScreen(CockpitScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="drill-banner", markup=False)
         yield Static("", id="alerts-banner")
-        yield Static("", id="lifecycle", markup=False)
-        yield Static("", id="contacts", markup=False)
+        yield RepaintStatic("", id="lifecycle", markup=False)  # redrawn every second: unchanged text is no layout
+        yield RepaintStatic("", id="contacts", markup=False)
         with VerticalScroll(id="board"):
             for phase in self.cockpit_app.plan.rollback_order:
                 yield PhaseCard(phase)
@@ -111,11 +112,11 @@ class BoardScreen(CockpitScreen):
         if not app.session_open:  # no journal read yet: say what the board is waiting for
             text, severity = ("cannot open the journal", "warning") if app.session_state == "failed" \
                 else ("opening the journal…", "")
-        line = self.query_one("#lifecycle", Static)
-        line.update(text)
+        line = self.query_one("#lifecycle", RepaintStatic)
+        line.show_text(text)
         line.set_class(severity == "warning", "-overdue")
-        contacts = self.query_one("#contacts", Static)
-        contacts.update(clean(contacts_line(state)))
+        contacts = self.query_one("#contacts", RepaintStatic)
+        contacts.show_text(clean(contacts_line(state)))
         contacts.set_class(bool(state.placeholders), "-placeholder")
 
     def tick(self) -> None:
