@@ -113,7 +113,7 @@ class JournalScreen(CockpitScreen):
         """The next WINDOW older events, added below the ones shown."""
         if self._exhausted or self._oldest is None:
             return
-        older = self.cockpit.engine.journal.window(WINDOW, before_id=self._oldest, phase=self.phase_filter)
+        older = self.engine.journal.window(WINDOW, before_id=self._oldest, phase=self.phase_filter)
         self._exhausted = len(older) < WINDOW
         self._add(older)
         self._title()
@@ -147,7 +147,7 @@ class JournalScreen(CockpitScreen):
         )
 
     def redraw(self) -> None:
-        journal = self.cockpit.engine.journal
+        journal = self.engine.journal
         table = self.query_one("#journal", DataTable)
         newer = [] if self._loaded_filter is False or self._loaded_filter != self.phase_filter else \
             journal.window(WINDOW, after_id=self._newest, phase=self.phase_filter)
