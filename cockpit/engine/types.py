@@ -23,6 +23,8 @@ def status_label(status: str) -> str:
 
 @dataclass(frozen=True)
 class GuardResult:
+    """One guard's verdict on a step: passed or not, and why."""
+
     name: str
     ok: bool
     detail: str
@@ -31,6 +33,8 @@ class GuardResult:
 
 @dataclass(frozen=True)
 class StepView:
+    """A step as the views show it: its status from the journal and what blocks it."""
+
     step: Step
     status: str
     blocked_by: tuple[str, ...] = ()
@@ -45,6 +49,8 @@ class StepView:
 
 @dataclass(frozen=True)
 class DryRun:
+    """What a step would do, shown before the operator confirms it."""
+
     phase_id: int | None
     step_id: str
     title: str
@@ -59,6 +65,8 @@ class DryRun:
 
 @dataclass(frozen=True)
 class Outcome:
+    """How a step ended (done, failed, refused), as journalled."""
+
     status: str  # done | failed | refused
     message: str
     guard: str | None = None
@@ -73,6 +81,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class PhaseProgress:
+    """A phase's rollback progress against its time budget."""
+
     phase_id: int
     started_at: float | None
     finished_at: float | None
@@ -83,6 +93,8 @@ class PhaseProgress:
 
 @dataclass(frozen=True)
 class TickState:
+    """A checklist item's tick: who ticked it, when, and their note."""
+
     ticked: bool
     by: str
     at: float
@@ -91,6 +103,8 @@ class TickState:
 
 @dataclass(frozen=True)
 class AlertRecord:
+    """An alert from the journal, open until acknowledged."""
+
     event_id: int
     at: float
     kind: str
@@ -101,6 +115,8 @@ class AlertRecord:
 
 @dataclass(frozen=True)
 class WatchState:
+    """The watch after a rollback: when it started and when it ends."""
+
     started_at: float
     ends_at: float
     phase_id: int | None

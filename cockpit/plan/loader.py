@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NoReturn, TypedDict
 
 from .errors import PlanError
+from .cron_syntax import plainly_valid
 from .file import MAX_NESTING, nesting_error, read_plan_text
 from .locate import LineLocator, PathKey
 from .model import (
@@ -408,6 +409,8 @@ class _Loader:
         return tuple(jobs)
 
     def _schedule(self, schedule: str, path: PathKey, label: str) -> None:
+        if plainly_valid(schedule):  # no croniter import before the TUI's first frame
+            return
         from croniter import croniter
 
         if len(schedule) > 200 or not croniter.is_valid(schedule):

@@ -18,6 +18,8 @@ EVIDENCE_KINDS = ("backup", "flags_off", "cron_stopped", "no_active_users", "err
 
 @dataclass(frozen=True)
 class PlanMeta:
+    """The plan's header: what it is for, who reviews it, whom to call."""
+
     title: str
     purpose: str = ""
     version: str = ""
@@ -54,6 +56,8 @@ class Target:
 
 @dataclass(frozen=True)
 class FlagStore:
+    """Where the feature flags live: a SQL table (default) or a pair of commands."""
+
     backend: str = "sql"
     table: str = "feature_flag"
     key_column: str = "flag_key"
@@ -64,6 +68,8 @@ class FlagStore:
 
 @dataclass(frozen=True)
 class CronSource:
+    """Which crontab the cockpit edits: the user's, one file, or the system's."""
+
     source: str = "user"  # user | file | system
     user: str = ""
     path: Path | None = None
@@ -71,6 +77,8 @@ class CronSource:
 
 @dataclass(frozen=True)
 class Watch:
+    """How long and how often the platform is watched after a rollback."""
+
     hours: float = 24
     extended_hours: float = 48
     refresh_seconds: float = 5
@@ -80,6 +88,8 @@ class Watch:
 
 @dataclass(frozen=True)
 class Paths:
+    """Where the journal and the backups go, and which disks the host probe reports."""
+
     journal: Path
     backup_dir: Path
     host_disks: tuple[str, ...] = ("/",)
@@ -87,12 +97,16 @@ class Paths:
 
 @dataclass(frozen=True)
 class LogConfig:
+    """The rollback log the cockpit writes for humans, and its template."""
+
     file: Path
     template: str
 
 
 @dataclass(frozen=True)
 class ChecklistItem:
+    """One line of a phase's checklist; `evidence` names what proves it done."""
+
     id: str
     text: str
     evidence: str = ""
@@ -100,6 +114,8 @@ class ChecklistItem:
 
 @dataclass(frozen=True)
 class Emergency:
+    """The one-key emergency switch: the flags it turns off and what that costs."""
+
     title: str
     flags: tuple[str, ...]
     budget_minutes: float
@@ -110,6 +126,8 @@ class Emergency:
 
 @dataclass(frozen=True)
 class CronJob:
+    """A cron job a phase stops during its rollback (found by its script)."""
+
     id: str
     script: str
     schedule: str = ""
@@ -118,6 +136,8 @@ class CronJob:
 
 @dataclass(frozen=True)
 class ColumnRef:
+    """A table's column, validated against the phase's own tables."""
+
     table: str
     column: str
 
@@ -147,6 +167,8 @@ class SmokeCheck:
 
 @dataclass(frozen=True)
 class ErrorLog:
+    """A log file and the RE2 pattern whose matches count as errors in the watch."""
+
     path: Path
     pattern: str
 
@@ -224,6 +246,8 @@ class ManualSpec(StepSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class BackupSpec(StepSpec):
+    """A dump of the tables a later step destroys, verified before anything is dropped."""
+
     kind: Literal["backup"] = "backup"
     tables: tuple[str, ...] = ()  # which tables; empty means the phase's migration guards
 
@@ -290,6 +314,8 @@ Step = FlagsSpec | CronSpec | ManualSpec | BackupSpec | CheckSpec | MigrationSpe
 
 @dataclass(frozen=True)
 class Phase:
+    """One phase of the platform, rolled back as a unit; its steps run in order."""
+
     id: int
     name: str
     budget_minutes: float
@@ -421,6 +447,8 @@ def synthesize_quarantine(steps: tuple[Step, ...], aborts: tuple[Step, ...]) -> 
 
 @dataclass(frozen=True)
 class Plan:
+    """The whole validated plan: target, stores, paths and the phases to roll back."""
+
     path: Path
     meta: PlanMeta
     target: Target

@@ -38,6 +38,8 @@ class Freshness:
 
 @dataclass(frozen=True)
 class FlagReading:
+    """One feature flag as read from the flag store."""
+
     key: str
     state: str  # on | off | missing | unknown
     raw: str | None = None
@@ -59,6 +61,8 @@ class ProcessRun:
 
 @dataclass(frozen=True)
 class CronReading:
+    """One cron job as found in the crontab, with its runs executing now."""
+
     id: str
     script: str
     # enabled | disabled_by_cockpit | disabled_other | absent | unknown
@@ -72,6 +76,8 @@ class CronReading:
 
 @dataclass(frozen=True)
 class TableReading:
+    """One table's presence and size (estimates unless `exact_rows` says otherwise)."""
+
     name: str
     exists: bool | None  # None: unknown (source unreachable)
     has_rows: bool | None = None
@@ -95,6 +101,8 @@ class TableReading:
 
 @dataclass(frozen=True)
 class ActivityReading:
+    """One activity check's reading: rows written inside its window."""
+
     id: str
     text: str
     recent_rows: int | None  # rows written inside the window; None when unknown
@@ -111,6 +119,8 @@ class ActivityReading:
 
 @dataclass(frozen=True)
 class LogReading:
+    """One error log's match counts, per minute and in total."""
+
     path: str
     pattern: str
     exists: bool
@@ -123,6 +133,8 @@ class LogReading:
 
 @dataclass(frozen=True)
 class PhaseSnapshot:
+    """Everything read for one phase, and the state derived from it."""
+
     id: int
     name: str
     state: str  # live | partly rolled back | rolled back | unknown
@@ -136,6 +148,8 @@ class PhaseSnapshot:
 
 @dataclass(frozen=True)
 class HostReading:
+    """The machine the cockpit runs on: load, memory, disks, its own cost."""
+
     load_1m: float
     load_5m: float
     cpu_percent: float
@@ -163,6 +177,8 @@ class ConnectionReading:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """One refresh's readings of the whole system, taken at `taken_at`."""
+
     taken_at: float
     target: str
     connection: ConnectionReading
