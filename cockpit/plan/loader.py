@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TypedDict
 
-from .errors import PlanError
 from .cron_syntax import plainly_valid
+from .errors import PlanError
 from .file import MAX_NESTING, nesting_error, read_plan_text
 from .locate import LineLocator, PathKey
 from .model import (
