@@ -32,7 +32,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from cockpit.plan.model import Plan
-from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
 from cockpit.tui.actions import ENGINE_ACTIONS
 from cockpit.tui.messages import JournalChanged, LockLost, RefreshWanted
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
     from cockpit.db import ConnectionSettings
     from cockpit.engine import Engine
     from cockpit.probes.drift import Alert
+    from cockpit.probes.snapshot import Snapshot
 
 # Session states: the engine is being opened, is open, or could not be opened.
 OPENING, OPEN, FAILED = "opening", "open", "failed"
