@@ -12,11 +12,13 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from cockpit.plan.record import Record
+
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
-class Freshness:
+@dataclass(frozen=True, eq=False, repr=False)
+class Freshness(Record):
     """When a value was read, and whether it still reflects the live system."""
 
     fetched_at: float | None = None
@@ -36,8 +38,8 @@ class Freshness:
         return replace(self, stale_since=self.stale_since or at, error=error)
 
 
-@dataclass(frozen=True)
-class FlagReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class FlagReading(Record):
     """One feature flag as read from the flag store."""
 
     key: str
@@ -46,8 +48,8 @@ class FlagReading:
     freshness: Freshness = field(default_factory=Freshness)
 
 
-@dataclass(frozen=True)
-class ProcessRun:
+@dataclass(frozen=True, eq=False, repr=False)
+class ProcessRun(Record):
     """A run of a cron job's script that is executing right now."""
 
     pid: int
@@ -59,8 +61,8 @@ class ProcessRun:
         return max(0.0, (now or time.time()) - self.started_at)
 
 
-@dataclass(frozen=True)
-class CronReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class CronReading(Record):
     """One cron job as found in the crontab, with its runs executing now."""
 
     id: str
@@ -74,8 +76,8 @@ class CronReading:
     freshness: Freshness = field(default_factory=Freshness)
 
 
-@dataclass(frozen=True)
-class TableReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class TableReading(Record):
     """One table's presence and size (estimates unless `exact_rows` says otherwise)."""
 
     name: str
@@ -99,8 +101,8 @@ class TableReading:
         return "rows" if self.has_rows else "empty"
 
 
-@dataclass(frozen=True)
-class ActivityReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class ActivityReading(Record):
     """One activity check's reading: rows written inside its window."""
 
     id: str
@@ -117,8 +119,8 @@ class ActivityReading:
         return None if self.recent_rows is None else self.recent_rows > 0
 
 
-@dataclass(frozen=True)
-class LogReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class LogReading(Record):
     """One error log's match counts, per minute and in total."""
 
     path: str
@@ -131,8 +133,8 @@ class LogReading:
     freshness: Freshness = field(default_factory=Freshness)
 
 
-@dataclass(frozen=True)
-class PhaseSnapshot:
+@dataclass(frozen=True, eq=False, repr=False)
+class PhaseSnapshot(Record):
     """Everything read for one phase, and the state derived from it."""
 
     id: int
@@ -146,8 +148,8 @@ class PhaseSnapshot:
     logs: tuple[LogReading, ...] = ()
 
 
-@dataclass(frozen=True)
-class HostReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class HostReading(Record):
     """The machine the cockpit runs on: load, memory, disks, its own cost."""
 
     load_1m: float
@@ -161,8 +163,8 @@ class HostReading:
     freshness: Freshness = field(default_factory=Freshness)
 
 
-@dataclass(frozen=True)
-class ConnectionReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class ConnectionReading(Record):
     """The state of the link to the target database."""
 
     target: str
@@ -175,8 +177,8 @@ class ConnectionReading:
     notices: tuple[str, ...] = ()  # e.g. a permission error on one query, shown once
 
 
-@dataclass(frozen=True)
-class Snapshot:
+@dataclass(frozen=True, eq=False, repr=False)
+class Snapshot(Record):
     """One refresh's readings of the whole system, taken at `taken_at`."""
 
     taken_at: float
