@@ -27,7 +27,6 @@ import io
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import TextIO
 
@@ -135,6 +134,8 @@ def _crash_file(exc: BaseException) -> Path | None:
         path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            import traceback  # only when crashing: `cockpit --version` and every command start without it
+
             handle.write("".join(traceback.format_exception(exc)))
         return path
     except (OSError, MemoryError, RecursionError):

@@ -22,6 +22,8 @@ _DEFAULT_OPTION_FILE = "~/.my.cnf"
 
 @dataclass(frozen=True)
 class ConnectionSettings:
+    """Resolved MySQL connection settings; the password never leaves the process."""
+
     host: str
     port: int
     socket: str

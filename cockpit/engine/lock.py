@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LockHolder:
+    """Who holds the operator lock (read from the lock file)."""
+
     operator: str
     pid: int
     host: str

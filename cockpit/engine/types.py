@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cockpit.plan.model import Step
+from cockpit.plan.record import Record
 
 DATABASE = "database"  # the guard of every "needs the database and it is unreachable" refusal (CLI exit 3)
 
@@ -21,16 +22,20 @@ def status_label(status: str) -> str:
     return "interrupted — verify" if status == "interrupted" else status
 
 
-@dataclass(frozen=True)
-class GuardResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class GuardResult(Record):
+    """One guard's verdict on a step: passed or not, and why."""
+
     name: str
     ok: bool
     detail: str
     overridable: bool = False
 
 
-@dataclass(frozen=True)
-class StepView:
+@dataclass(frozen=True, eq=False, repr=False)
+class StepView(Record):
+    """A step as the views show it: its status from the journal and what blocks it."""
+
     step: Step
     status: str
     blocked_by: tuple[str, ...] = ()
@@ -43,8 +48,10 @@ class StepView:
         return status_label(self.status)
 
 
-@dataclass(frozen=True)
-class DryRun:
+@dataclass(frozen=True, eq=False, repr=False)
+class DryRun(Record):
+    """What a step would do, shown before the operator confirms it."""
+
     phase_id: int | None
     step_id: str
     title: str
@@ -57,8 +64,10 @@ class DryRun:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Outcome:
+@dataclass(frozen=True, eq=False, repr=False)
+class Outcome(Record):
+    """How a step ended (done, failed, refused), as journalled."""
+
     status: str  # done | failed | refused
     message: str
     guard: str | None = None
@@ -71,8 +80,10 @@ class Outcome:
         return self.status == "refused" and self.guard == DATABASE
 
 
-@dataclass(frozen=True)
-class PhaseProgress:
+@dataclass(frozen=True, eq=False, repr=False)
+class PhaseProgress(Record):
+    """A phase's rollback progress against its time budget."""
+
     phase_id: int
     started_at: float | None
     finished_at: float | None
@@ -81,16 +92,20 @@ class PhaseProgress:
     status: str  # not started | in progress | rolled back
 
 
-@dataclass(frozen=True)
-class TickState:
+@dataclass(frozen=True, eq=False, repr=False)
+class TickState(Record):
+    """A checklist item's tick: who ticked it, when, and their note."""
+
     ticked: bool
     by: str
     at: float
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class AlertRecord:
+@dataclass(frozen=True, eq=False, repr=False)
+class AlertRecord(Record):
+    """An alert from the journal, open until acknowledged."""
+
     event_id: int
     at: float
     kind: str
@@ -99,8 +114,10 @@ class AlertRecord:
     message: str
 
 
-@dataclass(frozen=True)
-class WatchState:
+@dataclass(frozen=True, eq=False, repr=False)
+class WatchState(Record):
+    """The watch after a rollback: when it started and when it ends."""
+
     started_at: float
     ends_at: float
     phase_id: int | None

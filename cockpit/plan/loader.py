@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TypedDict
 
+from .cron_syntax import plainly_valid
 from .errors import PlanError
 from .file import MAX_NESTING, nesting_error, read_plan_text
 from .locate import LineLocator, PathKey
@@ -408,6 +409,8 @@ class _Loader:
         return tuple(jobs)
 
     def _schedule(self, schedule: str, path: PathKey, label: str) -> None:
+        if plainly_valid(schedule):  # no croniter import before the TUI's first frame
+            return
         from croniter import croniter
 
         if len(schedule) > 200 or not croniter.is_valid(schedule):

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from cockpit.plan.keep import kept_by_notes
+from cockpit.plan.record import Record
 
 EVIDENCE_KINDS = ("backup", "flags_off", "cron_stopped", "no_active_users", "error_logs", "watch", "log_written", "smoke")
 
 
-@dataclass(frozen=True)
-class PlanMeta:
+@dataclass(frozen=True, eq=False, repr=False)
+class PlanMeta(Record):
+    """The plan's header: what it is for, who reviews it, whom to call."""
+
     title: str
     purpose: str = ""
     version: str = ""
@@ -28,8 +31,8 @@ class PlanMeta:
     contacts: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class Target:
+@dataclass(frozen=True, eq=False, repr=False)
+class Target(Record):
     """Where the platform's data lives. `kind` is "mysql" (production path) or "sqlite"
     (the embedded sandbox). No credential field exists on purpose."""
 
@@ -52,8 +55,10 @@ class Target:
         return f"mysql {where}/{self.database}"
 
 
-@dataclass(frozen=True)
-class FlagStore:
+@dataclass(frozen=True, eq=False, repr=False)
+class FlagStore(Record):
+    """Where the feature flags live: a SQL table (default) or a pair of commands."""
+
     backend: str = "sql"
     table: str = "feature_flag"
     key_column: str = "flag_key"
@@ -62,15 +67,19 @@ class FlagStore:
     set_command: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CronSource:
+@dataclass(frozen=True, eq=False, repr=False)
+class CronSource(Record):
+    """Which crontab the cockpit edits: the user's, one file, or the system's."""
+
     source: str = "user"  # user | file | system
     user: str = ""
     path: Path | None = None
 
 
-@dataclass(frozen=True)
-class Watch:
+@dataclass(frozen=True, eq=False, repr=False)
+class Watch(Record):
+    """How long and how often the platform is watched after a rollback."""
+
     hours: float = 24
     extended_hours: float = 48
     refresh_seconds: float = 5
@@ -78,28 +87,36 @@ class Watch:
     notify_urls_file: Path | None = None  # owner-only file of apprise URLs (tokens never in the plan)
 
 
-@dataclass(frozen=True)
-class Paths:
+@dataclass(frozen=True, eq=False, repr=False)
+class Paths(Record):
+    """Where the journal and the backups go, and which disks the host probe reports."""
+
     journal: Path
     backup_dir: Path
     host_disks: tuple[str, ...] = ("/",)
 
 
-@dataclass(frozen=True)
-class LogConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class LogConfig(Record):
+    """The rollback log the cockpit writes for humans, and its template."""
+
     file: Path
     template: str
 
 
-@dataclass(frozen=True)
-class ChecklistItem:
+@dataclass(frozen=True, eq=False, repr=False)
+class ChecklistItem(Record):
+    """One line of a phase's checklist; `evidence` names what proves it done."""
+
     id: str
     text: str
     evidence: str = ""
 
 
-@dataclass(frozen=True)
-class Emergency:
+@dataclass(frozen=True, eq=False, repr=False)
+class Emergency(Record):
+    """The one-key emergency switch: the flags it turns off and what that costs."""
+
     title: str
     flags: tuple[str, ...]
     budget_minutes: float
@@ -108,22 +125,26 @@ class Emergency:
     effects: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CronJob:
+@dataclass(frozen=True, eq=False, repr=False)
+class CronJob(Record):
+    """A cron job a phase stops during its rollback (found by its script)."""
+
     id: str
     script: str
     schedule: str = ""
     command: str = ""
 
 
-@dataclass(frozen=True)
-class ColumnRef:
+@dataclass(frozen=True, eq=False, repr=False)
+class ColumnRef(Record):
+    """A table's column, validated against the phase's own tables."""
+
     table: str
     column: str
 
 
-@dataclass(frozen=True)
-class ActivityCheck:
+@dataclass(frozen=True, eq=False, repr=False)
+class ActivityCheck(Record):
     """"Is anyone still using this feature?": rows written to `table` within the window."""
 
     id: str
@@ -133,8 +154,8 @@ class ActivityCheck:
     window_minutes: int = 5
 
 
-@dataclass(frozen=True)
-class SmokeCheck:
+@dataclass(frozen=True, eq=False, repr=False)
+class SmokeCheck(Record):
     """An HTTP check that the platform (or one phase's feature) works (see plan/smoke.py)."""
 
     id: str
@@ -145,8 +166,10 @@ class SmokeCheck:
     timeout_s: float = 5.0
 
 
-@dataclass(frozen=True)
-class ErrorLog:
+@dataclass(frozen=True, eq=False, repr=False)
+class ErrorLog(Record):
+    """A log file and the RE2 pattern whose matches count as errors in the watch."""
+
     path: Path
     pattern: str
 
@@ -166,8 +189,8 @@ DESTRUCTIVE_KINDS: frozenset[StepKindName] = frozenset({"migration", "quarantine
 KeptByNote = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class StepSpec:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class StepSpec(Record):
     """What every step has, whatever its kind. `protected_tables` and `kept_by_note` are
     empty here and filled by the kinds that destroy tables: views and guards ask them of
     any step (a backup's quarantine, every dry run's warnings) without checking the kind."""
@@ -201,34 +224,36 @@ class StepSpec:
         return tuple(name for name, _ in self.kept_by_note)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class FlagsSpec(StepSpec):
     """Feature flags off (the rollback) or on again (its undo): the phase's `flags`."""
 
     kind: Literal["flags_off", "flags_on"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class CronSpec(StepSpec):
     """The phase's cron jobs commented out (stop) or restored (start)."""
 
     kind: Literal["cron_stop", "cron_start"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class ManualSpec(StepSpec):
     """Something the operator does by hand and ticks off (its title is the instruction)."""
 
     kind: Literal["manual"] = "manual"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class BackupSpec(StepSpec):
+    """A dump of the tables a later step destroys, verified before anything is dropped."""
+
     kind: Literal["backup"] = "backup"
     tables: tuple[str, ...] = ()  # which tables; empty means the phase's migration guards
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class CheckSpec(StepSpec):
     """A condition that must hold: exactly one of an activity check, a query or a command."""
 
@@ -239,7 +264,7 @@ class CheckSpec(StepSpec):
     expect: int = 0
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class TableStepSpec(StepSpec):
     """A step over the tables and columns a plan's migration drops."""
 
@@ -254,14 +279,14 @@ class TableStepSpec(StepSpec):
         return tuple(dict.fromkeys((*self.guard_tables, *self.drop_tables, *(c.table for c in self.drop_columns))))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class RestoreSpec(TableStepSpec):
     """(undo) The quarantined tables back under their names in one RENAME."""
 
     kind: Literal["restore"] = "restore"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DestroyingSpec(TableStepSpec):
     """A step that takes tables out of production (quarantine) or drops them (migration)."""
 
@@ -271,14 +296,14 @@ class DestroyingSpec(TableStepSpec):
     kept_by_note: KeptByNote = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class MigrationSpec(DestroyingSpec):
     """The plan's migration: after the quarantine, the final DROP of the quarantined tables."""
 
     kind: Literal["migration"] = "migration"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class QuarantineSpec(DestroyingSpec):
     """One RENAME of the migration's tables out of production's reach (synthesized)."""
 
@@ -288,8 +313,10 @@ class QuarantineSpec(DestroyingSpec):
 Step = FlagsSpec | CronSpec | ManualSpec | BackupSpec | CheckSpec | MigrationSpec | QuarantineSpec | RestoreSpec
 
 
-@dataclass(frozen=True)
-class Phase:
+@dataclass(frozen=True, eq=False, repr=False)
+class Phase(Record):
+    """One phase of the platform, rolled back as a unit; its steps run in order."""
+
     id: int
     name: str
     budget_minutes: float
@@ -419,8 +446,10 @@ def synthesize_quarantine(steps: tuple[Step, ...], aborts: tuple[Step, ...]) -> 
     return tuple(out), (*restores, *aborts)
 
 
-@dataclass(frozen=True)
-class Plan:
+@dataclass(frozen=True, eq=False, repr=False)
+class Plan(Record):
+    """The whole validated plan: target, stores, paths and the phases to roll back."""
+
     path: Path
     meta: PlanMeta
     target: Target

@@ -33,6 +33,8 @@ ESTIMATE_SLACK = 0.10
 
 @dataclass(frozen=True)
 class Alert:
+    """A change the watch noticed that nobody journalled (or a lost connection)."""
+
     kind: str
     phase_id: int | None  # None for alerts about the connection itself
     subject: str

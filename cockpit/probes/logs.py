@@ -57,6 +57,8 @@ def compile_pattern(pattern: str) -> Any:
 
 @dataclass
 class _Open:
+    """An error log kept open between refreshes, identified by device and inode."""
+
     handle: BinaryIO
     dev: int
     ino: int

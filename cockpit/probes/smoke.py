@@ -21,6 +21,8 @@ BODY_LIMIT = 64 * 1024
 
 @dataclass(frozen=True)
 class SmokeResult:
+    """One HTTP smoke check's answer."""
+
     id: str
     url: str
     phase: int | None

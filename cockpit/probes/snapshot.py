@@ -12,11 +12,13 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from cockpit.plan.record import Record
+
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
-class Freshness:
+@dataclass(frozen=True, eq=False, repr=False)
+class Freshness(Record):
     """When a value was read, and whether it still reflects the live system."""
 
     fetched_at: float | None = None
@@ -36,16 +38,18 @@ class Freshness:
         return replace(self, stale_since=self.stale_since or at, error=error)
 
 
-@dataclass(frozen=True)
-class FlagReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class FlagReading(Record):
+    """One feature flag as read from the flag store."""
+
     key: str
     state: str  # on | off | missing | unknown
     raw: str | None = None
     freshness: Freshness = field(default_factory=Freshness)
 
 
-@dataclass(frozen=True)
-class ProcessRun:
+@dataclass(frozen=True, eq=False, repr=False)
+class ProcessRun(Record):
     """A run of a cron job's script that is executing right now."""
 
     pid: int
@@ -57,8 +61,10 @@ class ProcessRun:
         return max(0.0, (now or time.time()) - self.started_at)
 
 
-@dataclass(frozen=True)
-class CronReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class CronReading(Record):
+    """One cron job as found in the crontab, with its runs executing now."""
+
     id: str
     script: str
     # enabled | disabled_by_cockpit | disabled_other | absent | unknown
@@ -70,8 +76,10 @@ class CronReading:
     freshness: Freshness = field(default_factory=Freshness)
 
 
-@dataclass(frozen=True)
-class TableReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class TableReading(Record):
+    """One table's presence and size (estimates unless `exact_rows` says otherwise)."""
+
     name: str
     exists: bool | None  # None: unknown (source unreachable)
     has_rows: bool | None = None
@@ -93,8 +101,10 @@ class TableReading:
         return "rows" if self.has_rows else "empty"
 
 
-@dataclass(frozen=True)
-class ActivityReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class ActivityReading(Record):
+    """One activity check's reading: rows written inside its window."""
+
     id: str
     text: str
     recent_rows: int | None  # rows written inside the window; None when unknown
@@ -109,8 +119,10 @@ class ActivityReading:
         return None if self.recent_rows is None else self.recent_rows > 0
 
 
-@dataclass(frozen=True)
-class LogReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class LogReading(Record):
+    """One error log's match counts, per minute and in total."""
+
     path: str
     pattern: str
     exists: bool
@@ -121,8 +133,10 @@ class LogReading:
     freshness: Freshness = field(default_factory=Freshness)
 
 
-@dataclass(frozen=True)
-class PhaseSnapshot:
+@dataclass(frozen=True, eq=False, repr=False)
+class PhaseSnapshot(Record):
+    """Everything read for one phase, and the state derived from it."""
+
     id: int
     name: str
     state: str  # live | partly rolled back | rolled back | unknown
@@ -134,8 +148,10 @@ class PhaseSnapshot:
     logs: tuple[LogReading, ...] = ()
 
 
-@dataclass(frozen=True)
-class HostReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class HostReading(Record):
+    """The machine the cockpit runs on: load, memory, disks, its own cost."""
+
     load_1m: float
     load_5m: float
     cpu_percent: float
@@ -147,8 +163,8 @@ class HostReading:
     freshness: Freshness = field(default_factory=Freshness)
 
 
-@dataclass(frozen=True)
-class ConnectionReading:
+@dataclass(frozen=True, eq=False, repr=False)
+class ConnectionReading(Record):
     """The state of the link to the target database."""
 
     target: str
@@ -161,8 +177,10 @@ class ConnectionReading:
     notices: tuple[str, ...] = ()  # e.g. a permission error on one query, shown once
 
 
-@dataclass(frozen=True)
-class Snapshot:
+@dataclass(frozen=True, eq=False, repr=False)
+class Snapshot(Record):
+    """One refresh's readings of the whole system, taken at `taken_at`."""
+
     taken_at: float
     target: str
     connection: ConnectionReading

@@ -32,7 +32,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from cockpit.plan.model import Plan
-from cockpit.probes.snapshot import Snapshot
 from cockpit.text import clean
 from cockpit.tui.actions import ENGINE_ACTIONS
 from cockpit.tui.messages import JournalChanged, LockLost, RefreshWanted
@@ -51,12 +50,17 @@ if TYPE_CHECKING:
     from cockpit.db import ConnectionSettings
     from cockpit.engine import Engine
     from cockpit.probes.drift import Alert
+    from cockpit.probes.snapshot import Snapshot
 
 # Session states: the engine is being opened, is open, or could not be opened.
 OPENING, OPEN, FAILED = "opening", "open", "failed"
 # What the session worker imports off the event loop before opening (the first frame needs none of it).
 SESSION_MODULES = ("cockpit.engine", "cockpit.operator")
-LIVE_MODULES = ("cockpit.live", "cockpit.watch.attach")
+# The target's database backend, which the session opens (its import would otherwise run on the loop).
+BACKEND_MODULES = {"sqlite": "cockpit.db.sqlite", "mysql": "cockpit.db.mysql"}
+# Imported while the engine opens (its journal, lock file and connection wait on I/O): the live
+# system, what the first refresh reads with (croniter, for the cron jobs' next runs) and judges with.
+LIVE_MODULES = ("cockpit.live", "cockpit.watch.attach", "cockpit.watch.expected", "croniter")
 
 
 def _preload(modules: Iterable[str]) -> None:
@@ -65,6 +69,14 @@ def _preload(modules: Iterable[str]) -> None:
 
     for name in modules:
         importlib.import_module(name)
+
+
+def _preload_in_background(modules: Iterable[str]) -> asyncio.Future[None]:
+    """`_preload` in a thread, awaited later; a failure nobody awaits (the engine did not
+    open) is still retrieved, and is raised again by the import that needs the module."""
+    future = asyncio.ensure_future(asyncio.to_thread(_preload, tuple(modules)))
+    future.add_done_callback(lambda done: None if done.cancelled() else done.exception())
+    return future
 
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
@@ -159,11 +171,15 @@ class CockpitApp(App[int]):
         snapshot. Imports run in a thread; the engine's own I/O is async or brief (the
         journal's SQLite file, the lock file). Any failure becomes the strip's state."""
         try:
+            live_modules = None
             if self.engine is None:
-                await asyncio.to_thread(_preload, SESSION_MODULES)
+                backend = BACKEND_MODULES.get(self.plan.target.kind)
+                await asyncio.to_thread(_preload, (*SESSION_MODULES, *([backend] if backend else [])))
                 from cockpit.engine import Engine
                 from cockpit.operator import operator_name
 
+                if self.live is None:
+                    live_modules = _preload_in_background(LIVE_MODULES)
                 engine = await Engine.open(self.plan, operator=operator_name(self._operator), read_only=self._want_read_only,
                                            clock=self.clock, settings=self._settings)
                 if self._closing:  # the operator quit while the database was still answering
@@ -171,7 +187,7 @@ class CockpitApp(App[int]):
                     return
                 self.engine = engine
             if self.live is None:
-                await asyncio.to_thread(_preload, LIVE_MODULES)
+                await (live_modules or asyncio.to_thread(_preload, LIVE_MODULES))
                 from cockpit.live import LiveSystem
 
                 factory: LiveFactory = self._live_factory or LiveSystem

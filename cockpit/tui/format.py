@@ -9,9 +9,12 @@ colours are theme variables so the stylesheet's theme decides the palette.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from cockpit.probes.snapshot import Freshness
 from cockpit.text import escape_markup
+
+if TYPE_CHECKING:  # the board's first frame is drawn before the probes are imported (app.py)
+    from cockpit.probes.snapshot import Freshness
 
 STATE_STYLE = {
     "live": "b $error",

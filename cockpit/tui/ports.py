@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeGuard
 
 from cockpit.plan.model import Plan
-from cockpit.probes.snapshot import Snapshot
 
 if TYPE_CHECKING:  # the board's first frame is drawn before these are imported (app.py)
     from cockpit.db import Database
     from cockpit.engine import Engine
     from cockpit.probes.drift import Alert
+    from cockpit.probes.snapshot import Snapshot
 
 Clock = Callable[[], float]
 

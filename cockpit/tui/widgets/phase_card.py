@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cockpit.plan.model import Phase
-from cockpit.probes.snapshot import CronReading, Freshness, PhaseSnapshot, TableReading
 from cockpit.tui import format as fmt
 from cockpit.tui.ports import is_cockpit
 from cockpit.tui.widgets.repaint import RepaintStatic
 
 if TYPE_CHECKING:  # the board's first frame is drawn before the engine is imported (app.py)
     from cockpit.engine.types import PhaseProgress
+    from cockpit.probes.snapshot import CronReading, Freshness, PhaseSnapshot, TableReading
 
 FRESH_SLACK_S = 1.0  # a reading fetched this close before the refresh's time belongs to it
 

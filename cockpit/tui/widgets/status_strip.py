@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cockpit.plan.model import Plan, Target
-from cockpit.probes.snapshot import Snapshot
 from cockpit.tui import format as fmt
 from cockpit.tui.widgets.repaint import RepaintStatic
 
 if TYPE_CHECKING:
     from cockpit.engine.types import WatchState
+    from cockpit.probes.snapshot import Snapshot
     from cockpit.tui.ports import CockpitView
 
 
