@@ -63,6 +63,10 @@ class PhaseCoverage:
         }
 
 
+# The kinds `coverage` (and `watch_evidence`) folds: the watcher's heartbeats and goodbyes.
+COVERAGE_KINDS = frozenset({"watch_heartbeat", "watch_end"})
+
+
 def coverage(events: Iterable[Event], phase_id: int, now: float, required_hours: float = 24.0) -> PhaseCoverage:
     events = list(events)
     covered = 0.0

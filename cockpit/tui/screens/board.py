@@ -91,14 +91,18 @@ class BoardScreen(CockpitScreen):
 
     def _draw_lifecycle(self, now: float) -> None:
         from cockpit.drill.lifecycle import contacts_line, lifecycle, summary_lines
+        from cockpit.drill.record import DRILL_KINDS
         from cockpit.text import clean
 
         app = self.cockpit_app
-        events = self.engine.journal.events() if app.session_open else []
-        # drills are found by a pass over the journal: only when it grew or the day changed
-        key = (app.session_state, events[-1].id if events else 0, int(now // 86400))
+        journal = self.engine.journal if app.session_open else None
+        # drills are found by a pass over the drill markers only (SQL-filtered, cached), and
+        # only when a marker was added or the day changed: one pragma a tick otherwise
+        newest = journal.version(DRILL_KINDS) if journal is not None else 0
+        key = (app.session_state, newest, int(now // 86400))
         if self._lifecycle_key != key or self._lifecycle is None:
             self._lifecycle_key = key
+            events = journal.events(kinds=DRILL_KINDS) if journal is not None else []
             self._lifecycle = lifecycle(app.plan, events, now)  # contacts come from the plan alone
         state = self._lifecycle
         drill = self.query_one("#drill-banner", Static)
@@ -163,11 +167,11 @@ class BoardScreen(CockpitScreen):
     async def toggle_drill(self) -> None:
         """D starts a drill (sandbox only from the TUI) or ends the running one and shows its verdict."""
         from cockpit.drill import control
-        from cockpit.drill.record import active_drill
+        from cockpit.drill.record import DRILL_KINDS, active_drill
         from cockpit.tui.screens.confirm import ConfirmScreen
 
         app = self.cockpit_app
-        running = active_drill(self.engine.journal.events())
+        running = active_drill(self.engine.journal.events(kinds=DRILL_KINDS))
         if running is None:
             body = ("Everything journalled until the drill ends belongs to it; its log entries go to the drill log "
                     "and it is scored against the plan's budgets.")
