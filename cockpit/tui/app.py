@@ -69,6 +69,9 @@ def _preload(modules: Iterable[str]) -> None:
 
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
+# The strip shows a reading's age only once it is older than this many poll intervals:
+# an on-time strip then does not change every second (widgets/status_strip.py).
+LATE_AFTER_INTERVALS = 2
 
 
 class CockpitApp(App[int]):
@@ -311,6 +314,7 @@ class CockpitApp(App[int]):
             self.now(),
             session=self.session_state,
             session_error=self.session_error,
+            late_after=LATE_AFTER_INTERVALS * self.poll_interval(),
         )
 
     def journal_changed(self) -> None:

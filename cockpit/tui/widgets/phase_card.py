@@ -1,8 +1,8 @@
 """One phase on the board: everything that decides "is this phase still running?".
 
-The card changes only when a reading does. Ages that move every second live in one
-place, the status strip's "refreshed HH:MM:SS (4s ago)": a reading read by that refresh
-shows no age of its own. A reading that is older than the refresh (stale after a lost
+The card changes only when a reading does. The age of the latest refresh lives in one
+place, the status strip's "refreshed HH:MM:SS" (with its age once it is late): a
+reading read by that refresh shows no age of its own. A reading that is older than the refresh (stale after a lost
 connection, never read, carried over) keeps its age note, which is what the operator
 must notice. Exact counts show the clock time they were taken, not a moving age.
 """
