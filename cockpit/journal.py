@@ -276,6 +276,13 @@ class Journal:
         rows = self._query("PRAGMA data_version", ())
         return int(rows[0][0]), self._appended
 
+    def signal(self) -> tuple[int, int]:
+        """The change signal (`_signal`): equal between two calls only if no connection
+        committed anything to the file in between. One pragma: what a view that redraws
+        every second checks before deriving anything from the journal."""
+        with self._lock:
+            return self._signal()
+
     def _selection(self, phase: int | None, kinds: frozenset[str] | None) -> _Selection:
         """The cached selection, brought up to date with rows newer than its last one
         (including rows another cockpit appended). When nothing was committed since its

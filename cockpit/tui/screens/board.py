@@ -43,6 +43,9 @@ class BoardScreen(CockpitScreen):
 
     _lifecycle_key: tuple[str, int, int] | None = None  # (session state, newest event, day) of the last pass
     _lifecycle: Lifecycle | None = None
+    _cards: tuple[PhaseCard, ...] = ()
+    _drawn: tuple[object, ...] | None = None  # what the last redraw was drawn from (`_inputs`)
+    _clocked = True  # the last redraw showed something that moves with the clock alone
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="drill-banner", markup=False)
@@ -67,12 +70,24 @@ class BoardScreen(CockpitScreen):
             return focused.phase.id
         return self.cockpit_app.plan.rollback_order[0].id
 
+    def _inputs(self) -> tuple[object, ...]:
+        """Everything the board is drawn from except the clock: the journal's change signal
+        (one pragma: any commit by any process moves it), the engine's own state, the
+        snapshot, the alert count, the session, the day (the lifecycle's overdue test)."""
+        app = self.cockpit_app
+        engine = app.engine if app.session_open else None
+        journal = (engine.journal.signal(), engine.memo_state()) if engine is not None else None
+        return (app.session_state, journal, app.snapshot, app.open_alert_count, int(app.now() // 86400))
+
     def redraw(self) -> None:
         app = self.cockpit_app
+        self._drawn = self._inputs()  # read before the journal: a commit during the redraw redraws again
         now = app.now()
         snap = app.snapshot
         engine = app.engine if app.session_open else None  # the first frame is drawn before it opens
-        for card in self.query(PhaseCard):
+        if not self._cards:
+            self._cards = tuple(self.query(PhaseCard))
+        for card in self._cards:
             phase_snap = None
             if snap is not None:
                 try:
@@ -88,6 +103,7 @@ class BoardScreen(CockpitScreen):
         if count:
             banner.update(f"{count} unacknowledged alert(s): press w to see and acknowledge them")
         self._draw_lifecycle(now)
+        self._clocked = any(card.clocked for card in self._cards)
 
     def _draw_lifecycle(self, now: float) -> None:
         from cockpit.drill.lifecycle import contacts_line, lifecycle, summary_lines
@@ -124,7 +140,12 @@ class BoardScreen(CockpitScreen):
         contacts.set_class(bool(state.placeholders), "-placeholder")
 
     def tick(self) -> None:
-        self.redraw()
+        """Every second: redraw only when something the board shows moved — a commit to
+        the journal by any process, a new snapshot, the engine's state — or when a card
+        shows a time that moves with the clock (a phase in progress, a stale reading's
+        age, a running job). An idle board costs one pragma a second."""
+        if self._clocked or self._inputs() != self._drawn:
+            self.redraw()
 
     def action_focus_next_card(self) -> None:
         self.focus_next(PhaseCard)

@@ -24,6 +24,7 @@ from cockpit.tui import format as fmt
 from cockpit.tui.messages import JournalChanged
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.watch_start import WatchStartScreen
+from cockpit.tui.widgets.repaint import RepaintStatic
 from cockpit.tui.widgets.sparkline import sparkline
 from cockpit.watch.record import (
     ALERT_VIEW_KINDS,
@@ -168,7 +169,7 @@ class WatchScreen(CockpitScreen):
         self._shown: list[str] | None = None  # the open alerts the table shows (rebuilt only when they change)
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="watch-header")
+        yield RepaintStatic("", id="watch-header")  # its countdown moves every second: a repaint, not a layout
         yield DataTable(id="alerts", cursor_type="row")
         yield Static("", id="health")
 
@@ -191,7 +192,7 @@ class WatchScreen(CockpitScreen):
     def redraw(self) -> None:
         app = self.cockpit_app
         now = app.now()
-        self.query_one("#watch-header", Static).update(self._header())
+        self.query_one("#watch-header", RepaintStatic).show_text(self._header())
         table = self.query_one("#alerts", DataTable)
         alerts = list(reversed([a for a in alert_views(self.engine.journal.events(kinds=ALERT_VIEW_KINDS)) if a.open]))
         wanted = [f"{a.id}:{a.cleared_at}" for a in alerts]
@@ -213,7 +214,7 @@ class WatchScreen(CockpitScreen):
         self.query_one("#health", Static).update(health_markup(app.snapshot, now))
 
     def tick(self) -> None:
-        self.query_one("#watch-header", Static).update(self._header())
+        self.query_one("#watch-header", RepaintStatic).show_text(self._header())
 
     def action_ack_alert(self) -> None:
         table = self.query_one("#alerts", DataTable)
