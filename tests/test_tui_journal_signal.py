@@ -14,12 +14,13 @@ from cockpit.tui.widgets.status_strip import StatusStrip
 from tests.fixtures.tui import settle
 
 
-def _other_process(journal: str, target: str, script: str) -> None:
-    """A second real process, its own SQLite connection, writing the same journal."""
+def _other_process(journal: str, target: str, script: str, at: float) -> None:
+    """A second real process, its own SQLite connection, writing the same journal (its
+    events stamped `at`: the app's clock is frozen)."""
     code = textwrap.dedent(f"""
         from pathlib import Path
         from cockpit.journal import Journal
-        j = Journal(Path({journal!r}), {target!r}, "bob")
+        j = Journal(Path({journal!r}), {target!r}, "bob", clock=lambda: {at!r})
     """) + textwrap.dedent(script) + "\nj.close()\n"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -43,18 +44,24 @@ async def test_another_process_write_shows_on_the_next_tick(frozen_app):
             j.append("step_intent", phase=10, step="flags-off", data={})
             j.append("watch_start", phase=10, data={"hours": 24.0})
             j.append("drill_start", data={"drill": 7, "staging": False})
-        """)
+        """, app.now() - 10)
         screen._tick()  # one tick: no refresh, no JournalChanged
         await pilot.pause()
         assert "watch" in (strip._shown_text or ""), strip._shown_text
         assert card._shown_text != card_before, "phase 10's card did not show the step started elsewhere"
         assert banner.display and "DRILL 7" in str(banner.render())
+        started = card._shown_text
+        assert started is not None and "10s of" in started, started
+        app.clock.advance(1)  # a phase in progress: its elapsed time moves with the clock alone
+        screen._tick()
+        await pilot.pause()
+        assert card._shown_text is not None and "11s of" in card._shown_text, card._shown_text
 
         _other_process(str(journal.path), journal.target, """
             j.append("step_outcome", phase=10, step="flags-off", data={"status": "done", "message": ""})
             j.append("watch_end", data={"reason": "ended elsewhere"})
             j.append("drill_end", data={"verdict": "pass"})
-        """)
+        """, app.now())
         screen._tick()
         await pilot.pause()
         assert "watch" not in (strip._shown_text or ""), strip._shown_text
