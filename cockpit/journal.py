@@ -169,6 +169,7 @@ class _Selection:
         self.items: list[Event] = []
         self.by_phase: dict[int | None, list[Event]] = {}
         self.last_id = 0
+        self.seen: tuple[int, int] | None = None  # the journal's change signal when last brought up to date
 
     def extend(self, events: list[Event]) -> None:
         for event in events:
@@ -219,6 +220,10 @@ class Journal:
         self.operator = operator
         self.clock = clock
         self._selections: dict[tuple[int | None, frozenset[str] | None], _Selection] = {}
+        # bumped by this connection's own appends: SQLite's `data_version` moves only for
+        # other connections' commits (see `_signal`)
+        self._appended = 0
+        self._newest: tuple[tuple[int, int], int] | None = None  # (signal, newest id) of the last `last_id` read
         # the TUI writes from worker threads while the UI thread reads: one connection,
         # one cache, so both go through this lock (SQLite alone would not guard the cache)
         self._lock = threading.RLock()
@@ -239,10 +244,13 @@ class Journal:
         payload = json.dumps(_scrub(dict(data or {})), sort_keys=True, default=str)
         try:
             with self._lock:
-                cursor = self._db.execute(
-                    "INSERT INTO event (target, at, kind, operator, phase, step, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (self.target, float(self.clock()), kind, operator or self.operator, phase, step, payload),
-                )
+                try:
+                    cursor = self._db.execute(
+                        "INSERT INTO event (target, at, kind, operator, phase, step, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (self.target, float(self.clock()), kind, operator or self.operator, phase, step, payload),
+                    )
+                finally:  # even a failed insert may have changed something: never trust the caches after it
+                    self._appended += 1
         except sqlite3.Error as exc:
             raise JournalError(f"cannot write the journal {self.path}: {exc}") from None
         return int(cursor.lastrowid or 0)
@@ -259,9 +267,27 @@ class Journal:
         except sqlite3.Error as exc:
             raise JournalError(f"cannot read the journal {self.path}: {exc}") from None
 
+    def _signal(self) -> tuple[int, int]:
+        """What moves whenever the file may hold a new row: SQLite's `data_version` (it
+        changes when ANOTHER connection — a CLI `cockpit note`, the watcher — commits;
+        one pragma, no table read) and this connection's own append counter. Read it
+        BEFORE the query it guards: a commit landing between the two moves it again, so
+        the next call reads once more rather than missing a row. Call with the lock held."""
+        rows = self._query("PRAGMA data_version", ())
+        return int(rows[0][0]), self._appended
+
+    def signal(self) -> tuple[int, int]:
+        """The change signal (`_signal`): equal between two calls only if no connection
+        committed anything to the file in between. One pragma: what a view that redraws
+        every second checks before deriving anything from the journal."""
+        with self._lock:
+            return self._signal()
+
     def _selection(self, phase: int | None, kinds: frozenset[str] | None) -> _Selection:
         """The cached selection, brought up to date with rows newer than its last one
-        (including rows another cockpit appended). Call with the lock held."""
+        (including rows another cockpit appended). When nothing was committed since its
+        last read (`_signal` unchanged), no table is read at all: a tick that finds the
+        journal unchanged costs one pragma. Call with the lock held."""
         key = (phase, kinds)
         selection = self._selections.get(key)
         if selection is None:
@@ -272,9 +298,13 @@ class Journal:
             else:
                 selection = _Selection(_SELECT_ALL, (self.target,))
             self._selections[key] = selection
+        signal = self._signal()
+        if selection.seen == signal:
+            return selection
         rows = self._query(selection.sql, (*selection.params, selection.last_id))
         if rows:
             selection.extend([_event(r) for r in rows])
+        selection.seen = signal
         return selection
 
     def events(self, phase: int | None = None, kinds: Iterable[str] | None = None) -> EventView:
@@ -299,14 +329,21 @@ class Journal:
 
     @property
     def last_id(self) -> int:
-        """The id of this target's newest event on disk (0 for none): one indexed read."""
+        """The id of this target's newest event on disk (0 for none): one indexed read,
+        or none at all when nothing was committed since the last one (`_signal`)."""
         with self._lock:
+            signal = self._signal()
+            if self._newest is not None and self._newest[0] == signal:
+                return self._newest[1]
             rows = self._query("SELECT id FROM event WHERE target = ? ORDER BY id DESC LIMIT 1", (self.target,))
-        return int(rows[0][0]) if rows else 0
+            newest = int(rows[0][0]) if rows else 0
+            self._newest = (signal, newest)
+        return newest
 
     def version(self, kinds: Iterable[str] | None = None) -> int:
         """The newest event id among `kinds` (all kinds when None), after reading any new
-        rows: what a memo of state derived from those kinds is keyed on."""
+        rows: what a memo of state derived from those kinds is keyed on. One pragma when
+        no connection committed since the last call (the board's 1 s tick)."""
         wanted = frozenset(kinds) if kinds else None
         with self._lock:
             if wanted is None:

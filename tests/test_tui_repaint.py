@@ -8,7 +8,12 @@ from cockpit.tui.widgets.status_strip import StatusStrip
 from tests.fixtures.tui import settle
 
 
-async def test_seconds_passing_repaint_the_strip_only(frozen_app):
+async def test_seconds_passing_repaint_nothing_until_the_reading_is_late(frozen_app):
+    """An on-time strip shows its reading's clock time, not a moving age: seconds passing
+    change nothing on screen. Once the reading is late (older than LATE_AFTER_INTERVALS
+    poll intervals) its age shows, as a warning, and each second repaints the strip only."""
+    from cockpit.tui.app import LATE_AFTER_INTERVALS
+
     app = frozen_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
@@ -17,14 +22,29 @@ async def test_seconds_passing_repaint_the_strip_only(frozen_app):
         strip = screen.query_one(StatusStrip)
         before = [(c.layouts, c.repaints) for c in cards], (strip.layouts, strip.repaints)
         text = strip._shown_text
+        assert text is not None and "refreshed" in text and "ago" not in text
         for _ in range(3):
-            app.clock.advance(1)  # the refresh's age moves by a second
+            app.clock.advance(1)
             screen._tick()
             await pilot.pause()
-        assert strip._shown_text != text, "nothing aged"
+        assert strip._shown_text == text, "an on-time strip changed with the clock"
+        assert (strip.layouts, strip.repaints) == before[1], "an on-time strip was redrawn"
         assert [(c.layouts, c.repaints) for c in cards] == before[0], "a card changed although no reading did"
-        assert strip.layouts == before[1][0], "the strip was laid out again for an age"
-        assert strip.repaints == before[1][1] + 3
+
+        app.clock.advance(LATE_AFTER_INTERVALS * app.poll_interval())
+        screen._tick()
+        await pilot.pause()
+        late = strip._shown_text
+        assert late is not None and "ago: LATE" in late, late
+        after_late = (strip.layouts, strip.repaints)
+        for _ in range(3):
+            app.clock.advance(1)  # a late reading's age moves by a second
+            screen._tick()
+            await pilot.pause()
+        assert strip._shown_text != late, "a late reading's age did not move"
+        assert [(c.layouts, c.repaints) for c in cards] == before[0], "a card changed although no reading did"
+        assert strip.layouts == after_late[0], "the strip was laid out again for an age"
+        assert strip.repaints == after_late[1] + 3
 
 
 def test_a_reading_older_than_the_refresh_keeps_its_age(frozen_app):

@@ -45,6 +45,11 @@ class Drill:
         return event.id >= self.start_id and (self.end_id is None or event.id <= self.end_id)
 
 
+# The kinds `drills` (and so `active_drill`, `find_drill`, `lifecycle`) folds: a caller
+# may pass only these (`Journal.events(kinds=DRILL_KINDS)`) and gets the same drills.
+DRILL_KINDS = frozenset({"drill_start", "drill_end"})
+
+
 def drills(events: Iterable[Event]) -> list[Drill]:
     """Every drill of the journal, oldest first; the last may still be running."""
     found: list[Drill] = []

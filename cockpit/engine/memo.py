@@ -3,8 +3,11 @@
 The board asks the engine for every phase's progress, steps, ticks, alerts and watch
 several times a second-long tick, for a watch that can last days. Each answer is a pure
 function of (the journal events it reads, its arguments, a little engine state), so it
-is cached keyed on the newest event id among the kinds it reads: a tick with no new
-event costs one indexed SQLite read per method, whatever the history's length.
+is cached keyed on the newest event id among the kinds it reads (`Journal.version`). That
+id is itself cached on the journal's change signal — SQLite's `data_version`, which moves
+when another connection commits, plus this connection's own append counter — so a tick
+with no new commit anywhere costs one `PRAGMA data_version` per method (no table read),
+whatever the history's length, and a row another process wrote is seen by the next call.
 
 Each derivation also runs inside `Journal.scoped(kinds)`, so the `events()` it calls
 reads only the kinds it needs (`STATE_KINDS` for step statuses and progress — a few

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from cockpit.engine import Engine
     from cockpit.probes.drift import Alert
     from cockpit.probes.snapshot import Snapshot
+    from cockpit.watch.expected import Expectation
 
 # Session states: the engine is being opened, is open, or could not be opened.
 OPENING, OPEN, FAILED = "opening", "open", "failed"
@@ -80,6 +81,9 @@ def _preload_in_background(modules: Iterable[str]) -> asyncio.Future[None]:
 
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
+# The strip shows a reading's age only once it is older than this many poll intervals:
+# an on-time strip then does not change every second (widgets/status_strip.py).
+LATE_AFTER_INTERVALS = 2
 
 
 class CockpitApp(App[int]):
@@ -142,7 +146,7 @@ class CockpitApp(App[int]):
         self.open_alert_count = 0
         self.ready = asyncio.Event()
         self._watchdog: TerminalWatchdog | None = None
-        self._expected_cache: tuple[int, set[int]] | None = None  # (newest event id, judged phases)
+        self._expected_cache: tuple[int, Expectation] | None = None  # (newest state event id, its fold)
         self.welcome = ""  # a toast the board shows once (`cockpit demo` says what the sandbox is)
 
     # ---------------------------------------------------------------- lifecycle
@@ -326,6 +330,7 @@ class CockpitApp(App[int]):
             self.now(),
             session=self.session_state,
             session_error=self.session_error,
+            late_after=LATE_AFTER_INTERVALS * self.poll_interval(),
         )
 
     def journal_changed(self) -> None:
@@ -395,23 +400,31 @@ class CockpitApp(App[int]):
                 self._timer = self.set_timer(self.poll_interval(), self.refresh_now)
 
     def _journal_newest(self) -> int:
-        events = self.engine.journal.events() if self.engine is not None else ()
-        return events[-1].id if events else 0
+        """The newest event among the kinds the expected state folds (an action: a step's
+        intent or outcome, an emergency): one pragma when nothing was committed, one
+        indexed read when something was — never the whole history."""
+        if self.engine is None:
+            return 0
+        from cockpit.watch.expected import EXPECTED_KINDS
+
+        return self.engine.journal.version(EXPECTED_KINDS)
 
     def _expected_rolled_back(self) -> tuple[int, set[int] | None]:
         """The phases the journal says are rolled back (and not mid-step), as the headless
         watcher judges them: a deliberate undo (`flags-on`) or a restore is then no drift.
-        Derived once per new journal event, not per refresh: the history can be long."""
+        Folded over the few kinds it reads (EXPECTED_KINDS, SQL-filtered and cached), once
+        per new such event — and on every refresh while a phase is settling, since a
+        settling phase becomes judged by the clock alone."""
         if self.engine is None:
             return 0, None
+        from cockpit.watch.expected import EXPECTED_KINDS, expectation
+
         newest = self._journal_newest()
         cached = self._expected_cache
-        if cached is None or cached[0] != newest:
-            from cockpit.watch.expected import expectation
-
-            judged = set(expectation(self.plan, list(self.engine.journal.events()), self.now()).judged)
-            cached = self._expected_cache = (newest, judged)
-        return newest, set(cached[1])
+        if cached is None or cached[0] != newest or cached[1].settling:
+            events = self.engine.journal.events(kinds=EXPECTED_KINDS)
+            cached = self._expected_cache = (newest, expectation(self.plan, events, self.now()))
+        return newest, set(cached[1].judged)
 
     @work(group="alerts", thread=True, exit_on_error=False)
     def _raise_alerts(self, alerts: list[Alert]) -> None:

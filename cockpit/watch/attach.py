@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from cockpit.text import clean
 
-from .record import live_watcher
+from .record import WATCHER_KINDS, live_watcher
 
 if TYPE_CHECKING:
     from cockpit.engine.types import AlertRecord
@@ -54,8 +54,8 @@ def follow_watcher(app: FollowingApp) -> bool:
     engine = app.engine
     if engine is None:
         return False
-    events = engine.journal.events()
-    beat = live_watcher(events, app.now())
+    # only the heartbeats and goodbyes: one pragma on a refresh when nothing was committed
+    beat = live_watcher(engine.journal.events(kinds=WATCHER_KINDS), app.now())
     if beat is None:
         return False
     alerts = engine.open_alerts()

@@ -63,6 +63,13 @@ class PhaseCoverage:
         }
 
 
+# The kinds `coverage` (and `watch_evidence`) folds: the watcher's heartbeats and goodbyes,
+# and whether a watch period runs (`watch_period`: its start and end; an extension
+# moves its end time, which coverage does not read). tests/test_journal_kind_folds.py
+# proves each kind here is needed and none is missing.
+COVERAGE_KINDS = frozenset({"watch_heartbeat", "watch_start", "watch_end"})
+
+
 def coverage(events: Iterable[Event], phase_id: int, now: float, required_hours: float = 24.0) -> PhaseCoverage:
     events = list(events)
     covered = 0.0

@@ -62,6 +62,14 @@ class Expectation:
         return self.watched - self.settling
 
 
+# Every kind `expectation` folds (its own loop, `state.journal_rolled_back` and the
+# quarantine states of `absent_by_intent`): a caller may pass only these
+# (`Journal.events(kinds=EXPECTED_KINDS)`) and gets the same answer as over the whole
+# history. Kept beside the function so the two change together;
+# tests/test_journal_kind_folds.py proves each kind here is needed and none is missing.
+EXPECTED_KINDS = frozenset({"step_intent", "step_outcome", "emergency_intent", "emergency_outcome"})
+
+
 def expectation(plan: Plan, events: Sequence[Event], now: float) -> Expectation:
     watched = frozenset(p.id for p in plan.phases if state.journal_rolled_back(events, p))
     in_flight: dict[tuple[int | None, str | None], float | None] = {}

@@ -95,6 +95,15 @@ class AlertView:
         }
 
 
+# The kinds each fold below reads: a caller may pass only these
+# (`Journal.events(kinds=...)`, SQL-filtered and cached) and gets the same answer as over
+# the whole history. Kept beside the functions so the two change together;
+# tests/test_journal_kind_folds.py proves each kind is needed and none is missing.
+WATCH_PERIOD_KINDS = frozenset({"watch_start", "watch_extend", "watch_end"})  # watch_period
+WATCHER_KINDS = frozenset({"watch_heartbeat", "watch_end"})  # last_heartbeat, live_watcher
+ALERT_VIEW_KINDS = frozenset({"alert", "alert_ack", "alert_clear", "notify_sent", "notify_failed"})  # alert_views
+
+
 def watch_period(events: Iterable[Event]) -> WatchPeriod | None:
     """The last watch: a watch_start, every watch_extend after it, and its watch_end if any."""
     period: WatchPeriod | None = None

@@ -43,6 +43,9 @@ class BoardScreen(CockpitScreen):
 
     _lifecycle_key: tuple[str, int, int] | None = None  # (session state, newest event, day) of the last pass
     _lifecycle: Lifecycle | None = None
+    _cards: tuple[PhaseCard, ...] = ()
+    _drawn: tuple[object, ...] | None = None  # what the last redraw was drawn from (`_inputs`)
+    _clocked = True  # the last redraw showed something that moves with the clock alone
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="drill-banner", markup=False)
@@ -67,12 +70,24 @@ class BoardScreen(CockpitScreen):
             return focused.phase.id
         return self.cockpit_app.plan.rollback_order[0].id
 
+    def _inputs(self) -> tuple[object, ...]:
+        """Everything the board is drawn from except the clock: the journal's change signal
+        (one pragma: any commit by any process moves it), the engine's own state, the
+        snapshot, the alert count, the session, the day (the lifecycle's overdue test)."""
+        app = self.cockpit_app
+        engine = app.engine if app.session_open else None
+        journal = (engine.journal.signal(), engine.memo_state()) if engine is not None else None
+        return (app.session_state, journal, app.snapshot, app.open_alert_count, int(app.now() // 86400))
+
     def redraw(self) -> None:
         app = self.cockpit_app
+        self._drawn = self._inputs()  # read before the journal: a commit during the redraw redraws again
         now = app.now()
         snap = app.snapshot
         engine = app.engine if app.session_open else None  # the first frame is drawn before it opens
-        for card in self.query(PhaseCard):
+        if not self._cards:
+            self._cards = tuple(self.query(PhaseCard))
+        for card in self._cards:
             phase_snap = None
             if snap is not None:
                 try:
@@ -88,17 +103,22 @@ class BoardScreen(CockpitScreen):
         if count:
             banner.update(f"{count} unacknowledged alert(s): press w to see and acknowledge them")
         self._draw_lifecycle(now)
+        self._clocked = any(card.clocked for card in self._cards)
 
     def _draw_lifecycle(self, now: float) -> None:
         from cockpit.drill.lifecycle import contacts_line, lifecycle, summary_lines
+        from cockpit.drill.record import DRILL_KINDS
         from cockpit.text import clean
 
         app = self.cockpit_app
-        events = self.engine.journal.events() if app.session_open else []
-        # drills are found by a pass over the journal: only when it grew or the day changed
-        key = (app.session_state, events[-1].id if events else 0, int(now // 86400))
+        journal = self.engine.journal if app.session_open else None
+        # drills are found by a pass over the drill markers only (SQL-filtered, cached), and
+        # only when a marker was added or the day changed: one pragma a tick otherwise
+        newest = journal.version(DRILL_KINDS) if journal is not None else 0
+        key = (app.session_state, newest, int(now // 86400))
         if self._lifecycle_key != key or self._lifecycle is None:
             self._lifecycle_key = key
+            events = journal.events(kinds=DRILL_KINDS) if journal is not None else []
             self._lifecycle = lifecycle(app.plan, events, now)  # contacts come from the plan alone
         state = self._lifecycle
         drill = self.query_one("#drill-banner", Static)
@@ -120,7 +140,12 @@ class BoardScreen(CockpitScreen):
         contacts.set_class(bool(state.placeholders), "-placeholder")
 
     def tick(self) -> None:
-        self.redraw()
+        """Every second: redraw only when something the board shows moved — a commit to
+        the journal by any process, a new snapshot, the engine's state — or when a card
+        shows a time that moves with the clock (a phase in progress, a stale reading's
+        age, a running job). An idle board costs one pragma a second."""
+        if self._clocked or self._inputs() != self._drawn:
+            self.redraw()
 
     def action_focus_next_card(self) -> None:
         self.focus_next(PhaseCard)
@@ -163,11 +188,11 @@ class BoardScreen(CockpitScreen):
     async def toggle_drill(self) -> None:
         """D starts a drill (sandbox only from the TUI) or ends the running one and shows its verdict."""
         from cockpit.drill import control
-        from cockpit.drill.record import active_drill
+        from cockpit.drill.record import DRILL_KINDS, active_drill
         from cockpit.tui.screens.confirm import ConfirmScreen
 
         app = self.cockpit_app
-        running = active_drill(self.engine.journal.events())
+        running = active_drill(self.engine.journal.events(kinds=DRILL_KINDS))
         if running is None:
             body = ("Everything journalled until the drill ends belongs to it; its log entries go to the drill log "
                     "and it is scored against the plan's budgets.")

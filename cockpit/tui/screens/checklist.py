@@ -102,11 +102,11 @@ class ChecklistScreen(CockpitScreen):
 
     def _watched(self, now: float) -> tuple[bool | None, str]:
         """"Monitor for N hours": the watcher's heartbeats cover the hours, or not yet."""
-        from cockpit.watch.coverage import watch_evidence  # hours covered and gaps, from the watcher's heartbeats
+        from cockpit.watch.coverage import COVERAGE_KINDS, watch_evidence  # hours covered and gaps, from the watcher's heartbeats
 
         watch = self.engine.watch()
         hours = (watch.hours if watch is not None else None) or 24.0
-        return watch_evidence(self.engine.events(self.phase_id), self.phase_id, now, min(hours, 24.0))
+        return watch_evidence(self.engine.journal.events(self.phase_id, kinds=COVERAGE_KINDS), self.phase_id, now, min(hours, 24.0))
 
     def _show_detail(self) -> None:
         selected = self._selected()

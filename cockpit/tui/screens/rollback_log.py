@@ -40,10 +40,10 @@ class RollbackLogScreen(CockpitScreen):
         """Relative to the plan's folder when it lives there: the full path rarely fits 80 columns.
         During a drill the entry goes to the drill log, and the title says so."""
         from cockpit.drill.logbook import drill_log_path
-        from cockpit.drill.record import active_drill
+        from cockpit.drill.record import DRILL_KINDS, active_drill
 
         plan = self.cockpit_app.plan
-        path = drill_log_path(plan) if active_drill(self.engine.journal.events()) else plan.log.file
+        path = drill_log_path(plan) if active_drill(self.engine.journal.events(kinds=DRILL_KINDS)) else plan.log.file
         try:
             return str(path.relative_to(plan.path.parent))
         except ValueError:

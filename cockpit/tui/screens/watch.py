@@ -24,8 +24,12 @@ from cockpit.tui import format as fmt
 from cockpit.tui.messages import JournalChanged
 from cockpit.tui.screens.base import CockpitScreen
 from cockpit.tui.screens.watch_start import WatchStartScreen
+from cockpit.tui.widgets.repaint import RepaintStatic
 from cockpit.tui.widgets.sparkline import sparkline
 from cockpit.watch.record import (
+    ALERT_VIEW_KINDS,
+    WATCH_PERIOD_KINDS,
+    WATCHER_KINDS,
     Heartbeat,
     WatchPeriod,
     alert_views,
@@ -37,7 +41,7 @@ from cockpit.watch.record import (
 def start_or_open_watch(screen: CockpitScreen, phase_id: int | None) -> None:
     """`w`: show the watch; when no watcher runs, first offer to start one (24 h or 48 h)."""
     view = screen.cockpit_app
-    if live_watcher(screen.engine.journal.events(), view.now()) is not None:
+    if live_watcher(screen.engine.journal.events(kinds=WATCHER_KINDS), view.now()) is not None:
         view.open_watch(phase_id)
         return
 
@@ -165,7 +169,7 @@ class WatchScreen(CockpitScreen):
         self._shown: list[str] | None = None  # the open alerts the table shows (rebuilt only when they change)
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="watch-header")
+        yield RepaintStatic("", id="watch-header")  # its countdown moves every second: a repaint, not a layout
         yield DataTable(id="alerts", cursor_type="row")
         yield Static("", id="health")
 
@@ -180,16 +184,17 @@ class WatchScreen(CockpitScreen):
         table.focus()
 
     def _header(self) -> str:
-        events = self.engine.journal.events()
+        journal = self.engine.journal
         now = self.cockpit_app.now()
-        return watch_header(watch_period(events), live_watcher(events, now), now)
+        return watch_header(watch_period(journal.events(kinds=WATCH_PERIOD_KINDS)),
+                            live_watcher(journal.events(kinds=WATCHER_KINDS), now), now)
 
     def redraw(self) -> None:
         app = self.cockpit_app
         now = app.now()
-        self.query_one("#watch-header", Static).update(self._header())
+        self.query_one("#watch-header", RepaintStatic).show_text(self._header())
         table = self.query_one("#alerts", DataTable)
-        alerts = list(reversed([a for a in alert_views(self.engine.journal.events()) if a.open]))
+        alerts = list(reversed([a for a in alert_views(self.engine.journal.events(kinds=ALERT_VIEW_KINDS)) if a.open]))
         wanted = [f"{a.id}:{a.cleared_at}" for a in alerts]
         if wanted != self._shown:
             self._shown = wanted
@@ -209,7 +214,7 @@ class WatchScreen(CockpitScreen):
         self.query_one("#health", Static).update(health_markup(app.snapshot, now))
 
     def tick(self) -> None:
-        self.query_one("#watch-header", Static).update(self._header())
+        self.query_one("#watch-header", RepaintStatic).show_text(self._header())
 
     def action_ack_alert(self) -> None:
         table = self.query_one("#alerts", DataTable)
@@ -226,7 +231,7 @@ class WatchScreen(CockpitScreen):
         self.post_message(JournalChanged())  # thread-safe
 
     def action_launch_watcher(self) -> None:
-        beat = live_watcher(self.engine.journal.events(), self.cockpit_app.now())
+        beat = live_watcher(self.engine.journal.events(kinds=WATCHER_KINDS), self.cockpit_app.now())
         if beat is not None:
             self.notify(f"A watcher is already running: pid {beat.pid} on {clean(beat.host)}.", markup=False)
             return

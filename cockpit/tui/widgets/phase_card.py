@@ -1,8 +1,8 @@
 """One phase on the board: everything that decides "is this phase still running?".
 
-The card changes only when a reading does. Ages that move every second live in one
-place, the status strip's "refreshed HH:MM:SS (4s ago)": a reading read by that refresh
-shows no age of its own. A reading that is older than the refresh (stale after a lost
+The card changes only when a reading does. The age of the latest refresh lives in one
+place, the status strip's "refreshed HH:MM:SS" (with its age once it is late): a
+reading read by that refresh shows no age of its own. A reading that is older than the refresh (stale after a lost
 connection, never read, carried over) keeps its age note, which is what the operator
 must notice. Exact counts show the clock time they were taken, not a moving age.
 """
@@ -116,6 +116,9 @@ class PhaseCard(RepaintStatic, can_focus=True):
         self.phase = phase
         self.border_title = f"Phase {phase.id} · {fmt.styled(phase.name, '', multiline=False)}"
         self._shown: tuple[str, str] | None = None
+        self._readings: tuple[object, ...] | None = None  # (snap, refreshed_at) the clock test below was made on
+        self._readings_age = True
+        self.clocked = True  # the text shown moves with the clock alone (the board ticks it)
 
     def show(self, snap: PhaseSnapshot | None, progress: PhaseProgress | None, now: float,
              custody: dict[str, str] | None = None) -> None:
@@ -128,6 +131,13 @@ class PhaseCard(RepaintStatic, can_focus=True):
         if snap is not None and snapshot is not None:  # readings are fetched during the refresh, before its time
             refreshed_at = snapshot.taken_at - (snapshot.refresh_seconds or 0.0)
         text = phase_card_text(self.phase, snap, progress, now, refreshed_at, custody)
+        readings = (snap, refreshed_at)
+        if readings != self._readings:  # ages and running jobs: does the text move with `now`?
+            self._readings = readings
+            self._readings_age = text != phase_card_text(self.phase, snap, progress, now + 3600.0, refreshed_at, custody)
+        moving = progress is not None and progress.started_at is not None and (
+            progress.status == "in progress" or progress.finished_at is None)  # its elapsed time (engine/memo.py)
+        self.clocked = self._readings_age or moving
         if (state, text) == self._shown:
             return
         if self._shown is None or self._shown[0] != state:

@@ -35,9 +35,15 @@ def strip_text(
     *,
     session: str = "open",
     session_error: str = "",
+    late_after: float | None = None,
 ) -> str:
     """`session`: "opening" while the engine opens behind the first frame (who holds the
-    lock is not known yet), "failed" when it could not be opened (`session_error` says why)."""
+    lock is not known yet), "failed" when it could not be opened (`session_error` says why).
+    `late_after`: the reading's age is shown only once it is older than this many seconds
+    (the app passes two refresh intervals), and then as a warning. An on-time strip shows
+    the clock time of its reading and does not change from one second to the next, so
+    an idle cockpit does not repaint it every second; a late one is what the operator must
+    notice. None: always show the age."""
     parts = [fmt.styled(target_text(plan.target), "b")]
     if session == "opening":
         parts.append(fmt.styled(f"operator {operator}".rstrip(), "$text-muted"))
@@ -59,8 +65,14 @@ def strip_text(
         else:
             lost = f" {fmt.duration(now - conn.lost_since)}" if conn.lost_since else ""
             parts.append(fmt.styled(f"{conn.state.upper()}{lost}: {conn.error or ''}".rstrip(": "), "b $error"))
-        parts.append(fmt.styled(f"refreshed {fmt.clock_time(snapshot.taken_at)} ({fmt.duration(now - snapshot.taken_at)} ago)",
-                                "$text-muted"))
+        age = now - snapshot.taken_at
+        refreshed = f"refreshed {fmt.clock_time(snapshot.taken_at)}"
+        if late_after is None:
+            parts.append(fmt.styled(f"{refreshed} ({fmt.duration(age)} ago)", "$text-muted"))
+        elif age > late_after:
+            parts.append(fmt.styled(f"{refreshed} ({fmt.duration(age)} ago: LATE)", "b $warning"))
+        else:
+            parts.append(fmt.styled(refreshed, "$text-muted"))
     if watch is not None:
         left = watch.ends_at - now
         label = "watch done" if left <= 0 else f"watch {fmt.countdown(left)} left"
@@ -71,8 +83,9 @@ def strip_text(
 
 
 class StatusStrip(RepaintStatic):
-    """Redrawn from the app's state; holds nothing itself. Its ages move every second:
-    unchanged text costs nothing, and a changed age a repaint of the strip only."""
+    """Redrawn from the app's state; holds nothing itself. Unchanged text costs nothing
+    (an on-time reading shows no moving age); a changed age (late reading, lost
+    connection, watch countdown) a repaint of the strip only."""
 
     def refresh_from(self, app: CockpitView) -> None:
         self.show_text(app.status_text())
