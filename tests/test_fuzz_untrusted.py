@@ -229,6 +229,9 @@ async def _drive(app: CockpitApp, config: Path, log: bytes, notes: list, sqls: l
             while len(app.screen_stack) > 2:
                 app.pop_screen()
                 await pilot.pause()
+            # the alerts' toasts (checked on the board above) overlay the right of every
+            # screen for seconds: cleared, so a screen's own text is what is read
+            app.clear_notifications()
             opener()
             await settle(pilot)
             assert app.is_running, f"the app died on the {name} screen"
