@@ -41,6 +41,7 @@ from .steps.backup import (
     dump_and_check,
     dump_tool,
     private_dir_for,
+    sweep_interrupted,
     where_args,
     write_option_file,
 )
@@ -124,6 +125,8 @@ async def run_full_dump(engine: Host, on_output: Callable[[str], None] | None = 
         if dump_tool() is None:
             return Outcome("refused", "neither mariadb-dump nor mysqldump is installed", "dump_tool")
     server = plan.target.label if sqlite else getattr(db, "server_label", plan.target.label)
+    for leftover in await asyncio.to_thread(sweep_interrupted, plan.paths.backup_dir):  # under the operator lock
+        say(f"removed an interrupted backup's leftover: {leftover}")
     try:
         out = claim(out_path(plan, engine.clock()))
     except OSError as exc:

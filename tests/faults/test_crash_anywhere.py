@@ -264,6 +264,11 @@ class Backup(TableKind):
         paths = [e.data["path"] for e in self.world.events(kinds=["backup_verified"])]
         assert len(paths) == 1 + effect_before and len(set(paths)) == len(paths), paths
         assert not [p for p in paths if p.endswith(".partial")], paths  # a killed dump's .partial is never vouched for
+        # and the re-run swept what the killed one left: no stray copy of production's
+        # rows, no empty file under a backup's name
+        left = sorted(p.name for p in self.world.plan.paths.backup_dir.iterdir()
+                      if p.name.endswith(".partial") or (p.is_file() and p.stat().st_size == 0))
+        assert left == [], left
         self.no_row_lost()
 
 

@@ -389,6 +389,8 @@ class BackupStep(StepKind):
         tables = tuple(t for t in wanted if facts[t].exists)
         if not tables:
             return ctx.done("nothing to back up: every table is absent")
+        for leftover in await asyncio.to_thread(sweep_interrupted, ctx.plan.paths.backup_dir):
+            ctx.emit(f"removed an interrupted backup's leftover: {leftover}")
         try:
             out = claim(self._out_path(ctx))
         except OSError as exc:
@@ -535,6 +537,30 @@ def claim(path: Path) -> Path:
         except FileExistsError:
             number += 1
             candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+
+
+def sweep_interrupted(directory: Path) -> list[str]:
+    """Remove what a backup killed mid-way left in `directory`: its `.partial` dump (real
+    production rows, 0600) and the empty name it had claimed. Safe only under the operator
+    lock, which every dump holds: no other dump can be running. A claimed name that holds
+    bytes is never touched (a verified backup is renamed onto it whole). One line per file."""
+    removed: list[str] = []
+    try:
+        partials = sorted(directory.glob("*.partial"))
+    except OSError:
+        return removed
+    for partial in partials:
+        claimed = partial.with_name(partial.name[: -len(".partial")])
+        try:
+            size = partial.stat().st_size
+            partial.unlink()
+            removed.append(f"{partial.name} ({size} bytes)")
+            if claimed.exists() and claimed.stat().st_size == 0:
+                claimed.unlink()
+                removed.append(f"{claimed.name} (empty)")
+        except OSError:
+            continue
+    return removed
 
 
 def discard(*paths: Path) -> None:
