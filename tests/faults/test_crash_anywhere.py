@@ -373,3 +373,36 @@ async def test_back_to_back_backups_never_overwrite_a_verified_one(sandbox: Path
     assert len(paths) == 2 and len(set(paths)) == 2, f"both backups were written to the same file: {paths}"
     for event in engine.journal.events(kinds=["backup_verified"]):
         assert sha256_of(Path(event.data["path"])) == event.data["sha256"], event.data
+
+
+async def test_sigkill_after_the_emergency_intent_changes_nothing_and_the_rerun_turns_every_flag_off(
+        new_world: Callable[[], World]) -> None:
+    """The emergency's own point: killed after its intent is journalled and before any flag
+    is written, the flags are as they were, the lock dies with the process, the journal
+    holds an intent with no outcome, and running the emergency again turns every flag off."""
+    world = new_world()
+    keys = world.plan.emergency.flags
+    in_list = ", ".join(f"'{k}'" for k in keys)
+
+    def enabled() -> dict[str, int]:
+        return {str(k): int(v) for k, v in world.sql(f"SELECT flag_key, enabled FROM feature_flag WHERE flag_key IN ({in_list})")}
+
+    before = enabled()
+    assert set(before) == set(keys) and any(before.values()), before
+    killed = cli.run("emergency", "--execute", "--confirm", "EMERGENCY", "--config", str(world.config),
+                     env={FAULT_ENV: "emergency.after_intent:kill"})
+    assert killed.code == -signal.SIGKILL, f"the emergency never reached its point: {killed}"
+    assert enabled() == before, "a flag changed before the emergency's first write"
+    kinds = [e.kind for e in world.events(kinds=["emergency_intent", "emergency_outcome"])]
+    assert kinds == ["emergency_intent"], kinds
+
+    engine = await Engine.open(world.plan, operator="recover")
+    try:
+        assert not engine.read_only, f"the killed cockpit's lock outlived it ({engine.read_only_reason})"
+        outcome = await engine.emergency_execute(confirm="EMERGENCY")
+        assert outcome.status == "done", outcome
+    finally:
+        await engine.close()
+    assert set(enabled().values()) == {0}, enabled()
+    kinds = [e.kind for e in world.events(kinds=["emergency_intent", "emergency_outcome"])]
+    assert kinds == ["emergency_intent", "emergency_intent", "emergency_outcome"], kinds
