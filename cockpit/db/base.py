@@ -104,7 +104,7 @@ class Database(ABC):
         """COUNT(*) bounded by a time limit; raises StatementTimeout when it is hit."""
         ms = self._timeout_ms(timeout_ms)
         try:
-            rows = await self.fetch_all_bounded(self._count_sql(table), (), ms)
+            rows = await self.fetch_all(count_rows(table, ms))  # the entry carries its own bound
         except StatementTimeout:
             raise StatementTimeout(f"COUNT(*) of {table} hit its {ms} ms limit") from None
         return int(rows[0][0])
@@ -156,7 +156,3 @@ class Database(ABC):
     def _timeout_ms(self, timeout_ms: int | None) -> int:
         value = self.target.statement_timeout_ms if timeout_ms is None else timeout_ms
         return max(1, int(value))
-
-    @staticmethod
-    def _count_sql(table: str) -> str:
-        return count_rows(table).text

@@ -275,15 +275,6 @@ class MysqlDatabase(Database):
                                         tuple(dict.fromkeys(e.indexed)), tuple(e.pk))
         return facts
 
-    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
-        """COUNT(*) bounded by a time limit; raises StatementTimeout when it is hit."""
-        ms = self._timeout_ms(timeout_ms)
-        try:
-            rows = await self.fetch_all(q.count_rows(table, ms))
-        except StatementTimeout:
-            raise StatementTimeout(f"COUNT(*) of {table} hit its {ms} ms limit") from None
-        return int(rows[0][0])
-
     async def ddl(self, sql: str | Sql) -> None:
         stmt = sql if isinstance(sql, Sql) else q.adhoc(sql, bound=Bound.LOCK_WAIT)
         if stmt.bound is Bound.LOCK_WAIT:

@@ -192,15 +192,6 @@ class SqliteDatabase(Database):
                 facts[name] = TableFact(name, False)
         return facts
 
-    async def exact_count(self, table: str, timeout_ms: int | None = None) -> int:
-        """COUNT(*) bounded by a time limit; raises StatementTimeout when it is hit."""
-        ms = self._timeout_ms(timeout_ms)
-        try:
-            rows = await self.fetch_all(q.count_rows(table, ms))
-        except StatementTimeout:
-            raise StatementTimeout(f"COUNT(*) of {table} hit its {ms} ms limit") from None
-        return int(rows[0][0])
-
     async def ddl(self, sql: str | Sql) -> None:
         # SQLite's busy_timeout already bounds the wait for the single writer lock.
         await self.execute(sql if isinstance(sql, Sql) else q.adhoc(sql, bound=Bound.LOCK_WAIT))
