@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import json
 
-from cockpit import cli
 from cockpit.engine.confirm import confirm_token
 from cockpit.plan import load_plan
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.fixtures.cli import run
 
 
 def journal(capsys, config) -> list[dict]:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import cli
 from cockpit.drill.record import drill_events, drills
 from cockpit.engine.confirm import confirm_token
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
+from tests.fixtures.cli import run
 
 
 def _token(config: str, phase: int, step: str) -> str:
@@ -32,15 +32,6 @@ def _token(config: str, phase: int, step: str) -> str:
     return confirm_token(plan.phase(phase), plan.phase(phase).step(step))
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def events(plan):

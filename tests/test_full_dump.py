@@ -19,22 +19,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cockpit import cli
 from cockpit.engine.evidence import Evidence, backup_scope
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 from cockpit.tui.app import CockpitApp
 from cockpit.tui.screens.confirm import ConfirmScreen
+from tests.fixtures.cli import run
 from tests.fixtures.tui import settle
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def journal_events(plan):

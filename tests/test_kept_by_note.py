@@ -9,27 +9,18 @@ from pathlib import Path
 
 from textual.widgets import Input, Static
 
-from cockpit import cli
 from cockpit.engine.confirm import confirm_matches, confirm_token
 from cockpit.plan import load_plan
 from cockpit.plan.keep import kept_by_notes, kept_subject
 from cockpit.tui.app import CockpitApp
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.phase import PhaseScreen
+from tests.fixtures.cli import run
 from tests.fixtures.tui import settle
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_NOTE = "Keep cache tables (can be empty)"
 SCAN_NOTE = "Keep OEM scan rules table (can be empty)"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_the_real_plan_names_the_kept_tables() -> None:

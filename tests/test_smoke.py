@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import cli
 from cockpit.journal import Journal
 from cockpit.plan import load_plan
 from cockpit.tui.app import CockpitApp
+from tests.fixtures.cli import run
 from tests.fixtures.tui import settle
 
 
@@ -94,15 +94,6 @@ timeout_s = 2
 '''
     config.write_text(config.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return config
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_smoke_checks_against_a_real_server(sandbox: Path, server: str, capsys) -> None:

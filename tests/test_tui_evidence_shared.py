@@ -12,19 +12,10 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from cockpit import cli
 from cockpit.plan import load_plan
 from cockpit.tui.app import CockpitApp
+from tests.fixtures.cli import run
 from tests.fixtures.tui import settle
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _evidence_lines(out: str, item: str) -> list[str]:
