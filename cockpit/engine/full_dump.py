@@ -31,7 +31,6 @@ from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
 from cockpit.db.options import ConnectionSettings
 from cockpit.db.sqlite import integrity_check, self_contained, user_tables
-from cockpit.paths import fsync_dir
 
 from .steps.backup import (
     COMPLETED,
@@ -40,7 +39,10 @@ from .steps.backup import (
     discard,
     dump_and_check,
     dump_tool,
+    open_partial,
+    partial_of,
     private_dir_for,
+    publish,
     sweep_interrupted,
     where_args,
     write_option_file,
@@ -132,20 +134,17 @@ async def run_full_dump(engine: Host, on_output: Callable[[str], None] | None = 
     except OSError as exc:
         return Outcome("failed", f"cannot create the backup file: {exc}", "backup")
     intent = engine.journal.append("full_backup_intent", data={"path": str(out), "server": server})
-    partial = out.with_name(out.name + ".partial")
+    partial = partial_of(out)
     started = time.perf_counter()
     try:
-        os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        open_partial(partial)
         if sqlite:
             say(f"online backup of {plan.target.path} …")
             tables, size, digest = await asyncio.to_thread(_sqlite_full, Path(str(plan.target.path)), partial)
         else:
             say(f"dumping {plan.target.database} from {server} …")
             tables, size, digest = await _mysql_full(engine, partial)
-        if os.stat(partial).st_mode & 0o077:
-            os.chmod(partial, 0o600)
-        os.replace(partial, out)
-        fsync_dir(out.parent)
+        publish(partial, out)
     except BaseException as exc:
         discard(out, partial)
         if not isinstance(exc, (BackupInvalid, OSError, sqlite3.Error, DatabaseError, TimeoutError)):

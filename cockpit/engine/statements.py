@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from cockpit.db import queries
-from cockpit.db.queries import Param, Row, Sql
+from cockpit.db.queries import Row
+from cockpit.db.statement import Statement as BoundStatement
 
 if TYPE_CHECKING:
     from cockpit.db.base import Database
@@ -28,21 +29,12 @@ class ScriptCheckFailed(Exception):
 
 
 @dataclass(frozen=True)
-class Statement:
-    """One statement of a script: a named entry of db/queries.py, bound, with what the
-    dry-run says about it and, for a verification, the single row it must return."""
+class Statement(BoundStatement):
+    """One statement of a script: a bound entry of db/queries.py (db/statement.py), with
+    what the dry-run says about it and, for a verification, the single row it must return."""
 
-    entry: Sql
     note: str = ""
     expect: tuple[int, ...] | None = None  # the single row it must return, else the script stops here
-
-    @property
-    def sql(self) -> str:
-        return self.entry.text
-
-    @property
-    def params(self) -> tuple[Param, ...]:
-        return self.entry.params
 
     def describe(self) -> str:
         text = f"{self.sql};"

@@ -403,9 +403,9 @@ class BackupStep(StepKind):
         # The dump goes to a .partial file (0600 from creation) and replaces the claimed
         # name only once it is verified by restore: a crash or a lying dump never leaves a
         # file under a backup's name, and a claimed name is never reused.
-        partial = out.with_name(out.name + ".partial")
+        partial = partial_of(out)
         try:
-            os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            open_partial(partial)
             if connected(ctx).dialect == "sqlite":
                 source = await _measure(ctx, tables, timings)
                 mark = time.perf_counter()
@@ -425,10 +425,7 @@ class BackupStep(StepKind):
             if bad:
                 raise BackupInvalid("the restored dump differs from the quarantined tables: " + "; ".join(bad))
             await fault_point("backup.before_replace")
-            if os.stat(partial).st_mode & 0o077:
-                os.chmod(partial, 0o600)
-            os.replace(partial, out)
-            fsync_dir(out.parent)
+            publish(partial, out)
         except _MeasureFailed as exc:
             discard(out, partial)
             return ctx.failed(f"cannot measure the tables: {exc}", guard="database")
@@ -561,6 +558,26 @@ def sweep_interrupted(directory: Path) -> list[str]:
         except OSError:
             continue
     return removed
+
+
+def partial_of(out: Path) -> Path:
+    """Where the dump for `out` is written until it is verified (sweep_interrupted knows it)."""
+    return out.with_name(out.name + ".partial")
+
+
+def open_partial(partial: Path) -> None:
+    """Create the `.partial` file, exclusively and 0600 from the start: a crash or a lying
+    dump never leaves bytes under a backup's claimed name."""
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def publish(partial: Path, out: Path) -> None:
+    """The verified dump takes its claimed name in one rename, still 0600 (a dump tool may
+    have recreated the file with its own mode), and the rename is made durable."""
+    if os.stat(partial).st_mode & 0o077:
+        os.chmod(partial, 0o600)
+    os.replace(partial, out)
+    fsync_dir(out.parent)
 
 
 def discard(*paths: Path) -> None:
