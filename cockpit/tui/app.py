@@ -319,6 +319,7 @@ class CockpitApp(App[int]):
 
     def status_text(self) -> str:
         watch = self.engine.watch() if self.engine is not None and self.session_open else None
+        interval = self.poll_interval()
         return strip_text(
             self.plan,
             self.operator,
@@ -330,7 +331,8 @@ class CockpitApp(App[int]):
             self.now(),
             session=self.session_state,
             session_error=self.session_error,
-            late_after=LATE_AFTER_INTERVALS * self.poll_interval(),
+            late_after=LATE_AFTER_INTERVALS * interval,
+            interval=interval,
         )
 
     def journal_changed(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,14 +37,16 @@ def strip_text(
     session: str = "open",
     session_error: str = "",
     late_after: float | None = None,
+    interval: float | None = None,
 ) -> str:
     """`session`: "opening" while the engine opens behind the first frame (who holds the
     lock is not known yet), "failed" when it could not be opened (`session_error` says why).
     `late_after`: the reading's age is shown only once it is older than this many seconds
-    (the app passes two refresh intervals), and then as a warning. An on-time strip shows
-    the clock time of its reading and does not change from one second to the next, so
-    an idle cockpit does not repaint it every second; a late one is what the operator must
-    notice. None: always show the age."""
+    (the app passes two refresh intervals), and then as a warning with the clock time of
+    the reading. An on-time strip says only how often it is refreshed (`interval`): its
+    text does not change from one refresh to the next, so a watched cockpit repaints
+    nothing between readings that did not change; a late one is what the operator must
+    notice. None: always show the reading's time and age."""
     parts = [fmt.styled(target_text(plan.target), "b")]
     if session == "opening":
         parts.append(fmt.styled(f"operator {operator}".rstrip(), "$text-muted"))
@@ -71,21 +74,32 @@ def strip_text(
             parts.append(fmt.styled(f"{refreshed} ({fmt.duration(age)} ago)", "$text-muted"))
         elif age > late_after:
             parts.append(fmt.styled(f"{refreshed} ({fmt.duration(age)} ago: LATE)", "b $warning"))
+        elif interval is not None:
+            parts.append(fmt.styled(f"refreshed every {fmt.duration(interval)}", "$text-muted"))
         else:
             parts.append(fmt.styled(refreshed, "$text-muted"))
     if watch is not None:
         left = watch.ends_at - now
-        label = "watch done" if left <= 0 else f"watch {fmt.countdown(left)} left"
+        label = "watch done" if left <= 0 else f"watch {watch_left(left)} left"
         parts.append(fmt.styled(label, "b $accent"))
     if open_alerts:
         parts.append(fmt.styled(f"{open_alerts} ALERT{'S' if open_alerts > 1 else ''}", "b reverse $error"))
     return " · ".join(parts)
 
 
+def watch_left(seconds: float) -> str:
+    """The watch's time left to the minute, rounded up ("23h59m", "5m", "1m" until it is
+    done): the strip is on every screen for 24-48 hours, and a countdown in seconds would
+    repaint it every second. The watch screen shows the seconds."""
+    minutes = max(1, math.ceil(seconds / 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
+
+
 class StatusStrip(RepaintStatic):
     """Redrawn from the app's state; holds nothing itself. Unchanged text costs nothing
-    (an on-time reading shows no moving age); a changed age (late reading, lost
-    connection, watch countdown) a repaint of the strip only."""
+    (an on-time reading shows no time of its own, the watch counts down in minutes); a
+    changed age (late reading, lost connection) a repaint of the strip only."""
 
     def refresh_from(self, app: CockpitView) -> None:
         self.show_text(app.status_text())
