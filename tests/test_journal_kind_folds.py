@@ -28,11 +28,17 @@ from cockpit.watch.coverage import COVERAGE_KINDS, coverage
 from cockpit.watch.expected import EXPECTED_KINDS, expectation
 from cockpit.watch.record import (
     ALERT_VIEW_KINDS,
+    DRILL_MARK_KINDS,
+    EPISODE_KINDS,
+    UNNOTIFIED_KINDS,
     WATCH_PERIOD_KINDS,
     WATCHER_KINDS,
     alert_views,
+    drill_marked,
     last_heartbeat,
     live_watcher,
+    open_episodes,
+    unnotified,
     watch_period,
 )
 
@@ -86,6 +92,8 @@ def _write_history(journal: Journal) -> None:
     journal.append("alert_ack", data={"event_id": second})
     journal.append("watch_start", data={"hours": 48.0, "drill": True})
     journal.append("watch_heartbeat", data={**beat, "phases": [8, 10]})
+    third = journal.append("alert", phase=8, data={"kind": "cron_on", "subject": "j", "message": "on", "source": "watcher"})
+    journal.append("notify_failed", data={"alert_id": third, "channel": "mail", "error": "refused"})  # its only result
     step(8, "flags-off")
     journal.append("step_intent", phase=8, step="quarantine", data={})  # still in flight at the end
     bulk(8)
@@ -111,7 +119,15 @@ def _folds(plan: Plan) -> dict[str, tuple[frozenset[str], Fold]]:
         "live_watcher": (WATCHER_KINDS, lambda ev, now: live_watcher(ev, now)),
         "alert_views": (ALERT_VIEW_KINDS, lambda ev, now: alert_views(ev)),
         "coverage": (COVERAGE_KINDS, lambda ev, now: [coverage(ev, p.id, now, 0.01) for p in plan.phases]),
+        # the headless watcher's folds (watch/loop.py): it never reads the whole history either
+        "open_episodes": (EPISODE_KINDS, lambda ev, now: open_episodes(ev)),
+        "unnotified": (UNNOTIFIED_KINDS, lambda ev, now: unnotified(ev, 0)),
+        "drill_marked": (DRILL_MARK_KINDS, lambda ev, now: drill_marked(ev)),
     }
+
+
+FOLDS = ["expectation", "drills", "watch_period", "last_heartbeat", "live_watcher", "alert_views", "coverage",
+         "open_episodes", "unnotified", "drill_marked"]
 
 
 def _prefixes(events: Sequence[Event]) -> list[tuple[int, float]]:
@@ -127,8 +143,7 @@ def _differs(fold: Fold, everything: Sequence[Event], kinds: frozenset[str]) -> 
     return False
 
 
-@pytest.mark.parametrize("name", ["expectation", "drills", "watch_period", "last_heartbeat", "live_watcher",
-                                  "alert_views", "coverage"])
+@pytest.mark.parametrize("name", FOLDS)
 def test_the_fold_over_its_kinds_only_equals_the_fold_over_everything(history: tuple[Plan, Journal], name: str) -> None:
     plan, journal = history
     kinds, fold = _folds(plan)[name]
@@ -141,8 +156,7 @@ def test_the_fold_over_its_kinds_only_equals_the_fold_over_everything(history: t
         assert fold([e for e in selected if e.id <= cut], now) == whole, f"{name} differs after event {cut}"
 
 
-@pytest.mark.parametrize("name", ["expectation", "drills", "watch_period", "last_heartbeat", "live_watcher",
-                                  "alert_views", "coverage"])
+@pytest.mark.parametrize("name", FOLDS)
 def test_every_kind_in_the_constant_is_needed(history: tuple[Plan, Journal], name: str) -> None:
     """The mutation the first test must catch: without any one of its kinds, the fold's
     answer changes on this journal (so a kind dropped from the constant fails the test)."""
@@ -156,5 +170,6 @@ def test_every_kind_in_the_constant_is_needed(history: tuple[Plan, Journal], nam
 def test_the_constants_name_real_journal_kinds() -> None:
     from cockpit.journal import KINDS
 
-    for kinds in (EXPECTED_KINDS, DRILL_KINDS, WATCH_PERIOD_KINDS, WATCHER_KINDS, ALERT_VIEW_KINDS, COVERAGE_KINDS):
+    for kinds in (EXPECTED_KINDS, DRILL_KINDS, WATCH_PERIOD_KINDS, WATCHER_KINDS, ALERT_VIEW_KINDS, COVERAGE_KINDS,
+                  EPISODE_KINDS, UNNOTIFIED_KINDS, DRILL_MARK_KINDS):
         assert kinds <= KINDS

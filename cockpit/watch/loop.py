@@ -32,6 +32,7 @@ from cockpit.text import clean
 from . import record
 from .expected import (
     CONNECTION_KIND,
+    EXPECTED_KINDS,
     Baseline,
     Expectation,
     baseline_of,
@@ -44,6 +45,12 @@ from .sdnotify import SystemdNotifier
 
 NOTIFY_FAILED = "notify_failed"
 OWN_KINDS = frozenset({"watch_heartbeat", "watch_baseline", "alert", "alert_clear", "notify_sent", "notify_failed"})
+# What the watcher derives from the operators' journal — the expected state, a drill in
+# progress, the watch period — and so the only kinds it follows each refresh. Each fold
+# reads its own kinds (SQL-filtered, cached, extended from the last id), never the whole
+# history: a watch next to a 100k-event journal costs what it costs next to a new one,
+# and the output lines, notes and ticks operators add meanwhile are never read.
+FOLLOWED_KINDS = EXPECTED_KINDS | record.DRILL_MARK_KINDS | record.WATCH_PERIOD_KINDS
 
 
 @dataclass(frozen=True)
@@ -164,10 +171,10 @@ class Watcher:
         return 0
 
     def _begin(self) -> None:
-        events = self.journal.events()
-        self._seen_id = events[-1].id if events else 0
+        journal = self.journal
+        self._seen_id = journal.version(FOLLOWED_KINDS)
         now = self.clock()
-        period = record.watch_period(events)
+        period = record.watch_period(journal.events(kinds=record.WATCH_PERIOD_KINDS))
         if period is not None and period.running and period.ends_at > now:
             self.period = period
             self.say(f"watch: resuming the watch started {_stamp(period.started_at)}, ends {_stamp(period.ends_at)}")
@@ -178,24 +185,24 @@ class Watcher:
                 "hours": float(self.settings.hours), "pid": self.pid, "host": self.host, "drill": self.settings.drill,
                 "config": str(self.settings.config or self.plan.path),
             })
-            self.period = record.watch_period(self.journal.events()) or WatchPeriod(
+            self.period = record.watch_period(journal.events(kinds=record.WATCH_PERIOD_KINDS)) or WatchPeriod(
                 start_id, now, now + self.settings.hours * 3600, self.settings.hours, self.settings.drill)
             self.say(f"watch: started for {self.settings.hours:g} h, ends {_stamp(self.period.ends_at)}")
-        self.episodes = record.open_episodes(events)
-        for view in record.alert_views(events):
+        self.episodes = record.open_episodes(journal.events(kinds=record.EPISODE_KINDS))
+        for view in record.alert_views(journal.events(kinds=record.ALERT_VIEW_KINDS)):
             if self.episodes.get(view.key) == view.id:
                 self.episode_since[view.key] = view.at
-        for e in events:
-            if e.kind == "watch_baseline" and e.phase is not None:
+        for e in journal.events(kinds=record.BASELINE_KINDS):
+            if e.phase is not None:
                 self.baselines[e.phase] = (int(e.data.get("mark", 0)), _journalled_baseline(e.data.get("tables")))
-        self.drill_marker = record.drill_marked(events)
-        self.expected = expectation(self.plan, events, now)
+        self.drill_marker = record.drill_marked(journal.events(kinds=record.DRILL_MARK_KINDS))
+        self.expected = expectation(self.plan, journal.events(kinds=EXPECTED_KINDS), now)
 
     def _resend_unnotified(self) -> None:
         if self.period is None:
             return
-        views = {v.id: v for v in record.alert_views(self.journal.events())}
-        for alert_id in record.unnotified(self.journal.events(), self.period.start_id):
+        views = {v.id: v for v in record.alert_views(self.journal.events(kinds=record.ALERT_VIEW_KINDS))}
+        for alert_id in record.unnotified(self.journal.events(kinds=record.UNNOTIFIED_KINDS), self.period.start_id):
             view = views.get(alert_id)
             if view is not None and view.cleared_at is None:
                 self._notify(view.id, view.key, view.kind, view.phase_id, view.message, view.at)
@@ -225,35 +232,31 @@ class Watcher:
         """Someone journalled an action while the live probe ran (e.g. `flags-on` landing
         between the journal read and the flag read): the reading may already show its
         effect while the expectation predates it, which would be a false alarm. Judge on
-        the next refresh, against the expectation that includes it."""
-        events = self.journal.events()
-        newest = events[-1].id if events else 0
-        if newest <= self._seen_id:
-            return False
-        fresh = events[-(newest - self._seen_id):]
-        return any(e.id > self._seen_id and e.kind not in OWN_KINDS for e in fresh)
+        the next refresh, against the expectation that includes it. One pragma when
+        nothing was committed; the watcher's own rows are never among the kinds asked."""
+        return self.journal.version(FOLLOWED_KINDS) > self._seen_id
 
     def _follow_journal(self, now: float) -> None:
-        events = self.journal.events()
-        newest = events[-1].id if events else 0
+        journal = self.journal
+        newest = journal.version(FOLLOWED_KINDS)
         if newest == self._seen_id and not self.expected.settling:
             return
-        fresh = [e for e in events[-(newest - self._seen_id):] if e.id > self._seen_id] if newest > self._seen_id else []
-        self._seen_id = newest
-        # its own heartbeats, baselines and alerts change nothing it derives: skip the rescan
-        if self.expected.settling or any(e.kind not in OWN_KINDS for e in fresh):
-            self.expected = expectation(self.plan, events, now)
-            self.drill_marker = record.drill_marked(events)
-            period = record.watch_period(events)
-            if period is not None and self.period is not None and period.start_id == self.period.start_id:
-                if period.ends_at != self.period.ends_at and period.running:
-                    self.say(f"watch: extended to {period.hours:g} h, ends {_stamp(period.ends_at)}")
-                self.period = period
-                if not period.running:  # someone ended it (e.g. --stop while this one was not answering)
-                    self.request_stop(f"ended in the journal: {period.end_reason}")
-            for e in fresh:
-                if e.kind == "watch_start" and (self.period is None or e.id != self.period.start_id):
-                    self.request_stop("another watch started")
+        seen, self._seen_id = self._seen_id, newest
+        self.expected = expectation(self.plan, journal.events(kinds=EXPECTED_KINDS), now)
+        if newest == seen:  # only the clock moved (a phase settling): nothing else to fold
+            return
+        self.drill_marker = record.drill_marked(journal.events(kinds=record.DRILL_MARK_KINDS))
+        periods = journal.events(kinds=record.WATCH_PERIOD_KINDS)
+        period = record.watch_period(periods)
+        if period is not None and self.period is not None and period.start_id == self.period.start_id:
+            if period.ends_at != self.period.ends_at and period.running:
+                self.say(f"watch: extended to {period.hours:g} h, ends {_stamp(period.ends_at)}")
+            self.period = period
+            if not period.running:  # someone ended it (e.g. --stop while this one was not answering)
+                self.request_stop(f"ended in the journal: {period.end_reason}")
+        for e in periods:
+            if e.id > seen and e.kind == "watch_start" and (self.period is None or e.id != self.period.start_id):
+                self.request_stop("another watch started")
 
     def _rebaseline(self, snap: Snapshot) -> None:
         if snap.connection.state != "connected":

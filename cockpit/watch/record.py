@@ -102,6 +102,10 @@ class AlertView:
 WATCH_PERIOD_KINDS = frozenset({"watch_start", "watch_extend", "watch_end"})  # watch_period
 WATCHER_KINDS = frozenset({"watch_heartbeat", "watch_end"})  # last_heartbeat, live_watcher
 ALERT_VIEW_KINDS = frozenset({"alert", "alert_ack", "alert_clear", "notify_sent", "notify_failed"})  # alert_views
+EPISODE_KINDS = frozenset({"alert", "alert_clear"})  # open_episodes
+UNNOTIFIED_KINDS = frozenset({"alert", "notify_sent", "notify_failed"})  # unnotified
+DRILL_MARK_KINDS = frozenset({"drill_start", "drill_end"})  # drill_marked
+BASELINE_KINDS = frozenset({"watch_baseline"})  # the watcher's journalled baselines
 
 
 def watch_period(events: Iterable[Event]) -> WatchPeriod | None:
