@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.drill.record import DRILL_KINDS, drills
+from cockpit.engine.state import PHASE_STARTED_KINDS, phase_started
 from cockpit.journal import Event, Journal
 from cockpit.plan import load_plan
 from cockpit.plan.model import Plan
@@ -98,6 +99,7 @@ def _write_history(journal: Journal) -> None:
     journal.append("step_intent", phase=8, step="quarantine", data={})  # still in flight at the end
     bulk(8)
     journal.append("drill_start", data={"drill": 2, "staging": True})
+    journal.append("override", phase=7, step="drop", data={"reason": "drill: no watch"})  # phase 7 opened by an override only
     journal.append("session_end", data={"reason": "quit"})
 
 
@@ -123,11 +125,12 @@ def _folds(plan: Plan) -> dict[str, tuple[frozenset[str], Fold]]:
         "open_episodes": (EPISODE_KINDS, lambda ev, now: open_episodes(ev)),
         "unnotified": (UNNOTIFIED_KINDS, lambda ev, now: unnotified(ev, 0)),
         "drill_marked": (DRILL_MARK_KINDS, lambda ev, now: drill_marked(ev)),
+        "phase_started": (PHASE_STARTED_KINDS, lambda ev, now: [phase_started(ev, p.id) for p in plan.phases]),
     }
 
 
 FOLDS = ["expectation", "drills", "watch_period", "last_heartbeat", "live_watcher", "alert_views", "coverage",
-         "open_episodes", "unnotified", "drill_marked"]
+         "open_episodes", "unnotified", "drill_marked", "phase_started"]
 
 
 def _prefixes(events: Sequence[Event]) -> list[tuple[int, float]]:
@@ -171,5 +174,5 @@ def test_the_constants_name_real_journal_kinds() -> None:
     from cockpit.journal import KINDS
 
     for kinds in (EXPECTED_KINDS, DRILL_KINDS, WATCH_PERIOD_KINDS, WATCHER_KINDS, ALERT_VIEW_KINDS, COVERAGE_KINDS,
-                  EPISODE_KINDS, UNNOTIFIED_KINDS, DRILL_MARK_KINDS):
+                  EPISODE_KINDS, UNNOTIFIED_KINDS, DRILL_MARK_KINDS, PHASE_STARTED_KINDS):
         assert kinds <= KINDS

@@ -9,7 +9,7 @@ from cockpit.plan.model import Plan
 
 from .logbook import drill_log_path
 from .ports import DrillEngine
-from .record import Drill, active_drill, drills, find_drill
+from .record import DRILL_KINDS, Drill, active_drill, drills, find_drill
 from .score import DrillScore, score, to_markdown
 
 
@@ -28,18 +28,21 @@ def start(engine: DrillEngine, staging: bool = False) -> tuple[Drill, list[str]]
     if not plan.sandbox and not staging:
         raise DrillRefused(f"{plan.target.label} is not a sandbox: drill on a sandbox (cockpit sandbox init DIR) "
                            f"or say --staging if this target is a staging database")
-    events = engine.journal.events()
+    # the drill markers and the phases' first attempts only (SQL-filtered): starting a
+    # drill next to a long journal reads a handful of rows, not the whole history
+    events = engine.journal.events(kinds=DRILL_KINDS)
     running = active_drill(events)
     if running is not None:
         raise DrillRefused(f"drill {running.number} is still running (started by {running.operator}): end it first with cockpit drill end")
     notices = []
-    started = [p.id for p in plan.rollback_order if state.phase_started(events, p.id)]
+    attempts = engine.journal.events(kinds=state.PHASE_STARTED_KINDS)
+    started = [p.id for p in plan.rollback_order if state.phase_started(attempts, p.id)]
     if started:
         notices.append(f"this target's journal already shows phase(s) {', '.join(map(str, started))} started: "
                        f"for a clean score drill on a fresh sandbox (cockpit sandbox init DIR)")
     number = len(drills(events)) + 1
     engine.journal.append("drill_start", data={"drill": number, "staging": bool(staging or not plan.sandbox)})
-    drill = active_drill(engine.journal.events())
+    drill = active_drill(engine.journal.events(kinds=DRILL_KINDS))
     assert drill is not None
     return drill, notices
 

@@ -60,9 +60,12 @@ def step_record(events: Sequence[Event], phase_id: int | None, step_id: str) -> 
     return StepRecord(status, message, started, finished, intent_id)
 
 
+PHASE_STARTED_KINDS = frozenset({"step_intent", "override"})  # the kinds phase_started reads
+
+
 def phase_started(events: Sequence[Event], phase_id: int) -> bool:
     """A phase has started once any of its steps was attempted or an override opened it."""
-    return any(e.phase == phase_id and e.kind in ("step_intent", "override") for e in events)
+    return any(e.phase == phase_id and e.kind in PHASE_STARTED_KINDS for e in events)
 
 
 def flags_off_event(events: Sequence[Event], phase: Phase) -> Event | None:
