@@ -64,7 +64,9 @@ async def footprint(config: Path, refreshes: int) -> dict:
     watcher = Watcher(plan, WatchSettings(hours=48, refresh=0, heartbeat=60, config=config), journal, live,
                       clock=clock, say=lambda line: None)
     holder["w"] = watcher
+    begin0, begin_wall0 = time.process_time(), time.perf_counter()
     watcher._begin()
+    begin_cpu, begin_wall = time.process_time() - begin0, time.perf_counter() - begin_wall0
     for _ in range(200):  # warm-up: imports, caches, the first connection
         await watcher.tick()
     gc.collect()
@@ -77,13 +79,14 @@ async def footprint(config: Path, refreshes: int) -> dict:
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     gc.collect()
     rss_end = _rss_mb()
+    held = sum(len(selection.items) for selection in journal._selections.values())  # rows the watcher keeps
     beats = len(journal.events(kinds=["watch_heartbeat"]))
     await live.close()
     await db.close()
     journal.close()
     return {"interval": interval, "cpu_ms": cpu / refreshes * 1000, "wall_ms": wall / refreshes * 1000,
             "rss_start": rss_start, "rss_end": rss_end, "samples": samples, "heartbeats": beats,
-            "alerts": 0}
+            "alerts": 0, "begin_cpu_ms": begin_cpu * 1000, "begin_wall_ms": begin_wall * 1000, "held": held}
 
 
 def latency(config: Path, trials: int, interval: float, scratch: Path) -> list[float]:
@@ -128,6 +131,8 @@ def main() -> None:
     parser.add_argument("--refreshes", type=int, default=10_000)
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--interval", type=float, default=1.0, help="refresh interval of the latency run (s)")
+    parser.add_argument("--history", type=int, default=100_000,
+                        help="bulk events already in the journal for the second footprint run (0: skip it)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
@@ -135,6 +140,15 @@ def main() -> None:
         config = create_sandbox(scratch / "sandbox").config_path
         run_steps(config, 10, "flags-off", "cron-stop")
         f = asyncio.run(footprint(config, args.refreshes))
+        long = None
+        if args.history > 0:  # the same watch next to a long journal: its cost must not grow with it
+            from benchmarks.bench_journal import add_history
+
+            config3 = create_sandbox(scratch / "sandbox3").config_path
+            run_steps(config3, 10, "flags-off", "cron-stop")
+            plan3 = load_plan(config3)
+            add_history(plan3.paths.journal, plan3.target.label, args.history)
+            long = asyncio.run(footprint(config3, args.refreshes))
         config2 = create_sandbox(scratch / "sandbox2").config_path
         run_steps(config2, 10, "flags-off", "cron-stop")
         lat = latency(config2, args.trials, args.interval, scratch)
@@ -150,6 +164,13 @@ def main() -> None:
           f"median {statistics.median(lat):.2f} s, max {max(lat):.2f} s "
           f"= {max(lat) / args.interval:.2f} intervals (target <= 2)")
     print("latencies (s): " + " ".join(f"{x:.2f}" for x in lat))
+    if long is not None:
+        print(f"\nnext to a journal of {args.history:,} bulk events (baseline: the same watch on a fresh journal, same process):")
+        for label, key, unit in (("watcher start (_begin), CPU", "begin_cpu_ms", "ms"), ("cpu per refresh", "cpu_ms", "ms"),
+                                 ("journal rows held in memory", "held", "rows")):
+            print(f"  {label:30s} {f[key]:10.2f} {unit} -> {long[key]:10.2f} {unit}  ({long[key] / max(f[key], 1e-9):.2f}x)")
+        print(f"  {'memory growth over the run':30s} {f['rss_end'] - f['rss_start']:+10.2f} MB -> "
+              f"{long['rss_end'] - long['rss_start']:+10.2f} MB")
 
 
 if __name__ == "__main__":

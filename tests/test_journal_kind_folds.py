@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.drill.record import DRILL_KINDS, drills
-from cockpit.engine.state import PHASE_STARTED_KINDS, phase_started
+from cockpit.engine.state import EMERGENCY_KINDS, PHASE_STARTED_KINDS, last_emergency, phase_started
 from cockpit.journal import Event, Journal
 from cockpit.plan import load_plan
 from cockpit.plan.model import Plan
@@ -91,6 +91,9 @@ def _write_history(journal: Journal) -> None:
     bulk()
     journal.append("emergency_outcome", data={"status": "done", "message": "all off", "flags": {}})
     journal.append("alert_ack", data={"event_id": second})
+    journal.append("emergency_intent", data={"flags": ["a", "b"]})  # killed mid-way: no outcome
+    bulk()
+    step(9, "flags-on")  # a deliberate flags-on settles it
     journal.append("watch_start", data={"hours": 48.0, "drill": True})
     journal.append("watch_heartbeat", data={**beat, "phases": [8, 10]})
     third = journal.append("alert", phase=8, data={"kind": "cron_on", "subject": "j", "message": "on", "source": "watcher"})
@@ -126,11 +129,12 @@ def _folds(plan: Plan) -> dict[str, tuple[frozenset[str], Fold]]:
         "unnotified": (UNNOTIFIED_KINDS, lambda ev, now: unnotified(ev, 0)),
         "drill_marked": (DRILL_MARK_KINDS, lambda ev, now: drill_marked(ev)),
         "phase_started": (PHASE_STARTED_KINDS, lambda ev, now: [phase_started(ev, p.id) for p in plan.phases]),
+        "last_emergency": (EMERGENCY_KINDS, lambda ev, now: last_emergency(plan, ev)),
     }
 
 
 FOLDS = ["expectation", "drills", "watch_period", "last_heartbeat", "live_watcher", "alert_views", "coverage",
-         "open_episodes", "unnotified", "drill_marked", "phase_started"]
+         "open_episodes", "unnotified", "drill_marked", "phase_started", "last_emergency"]
 
 
 def _prefixes(events: Sequence[Event]) -> list[tuple[int, float]]:
@@ -174,5 +178,5 @@ def test_the_constants_name_real_journal_kinds() -> None:
     from cockpit.journal import KINDS
 
     for kinds in (EXPECTED_KINDS, DRILL_KINDS, WATCH_PERIOD_KINDS, WATCHER_KINDS, ALERT_VIEW_KINDS, COVERAGE_KINDS,
-                  EPISODE_KINDS, UNNOTIFIED_KINDS, DRILL_MARK_KINDS, PHASE_STARTED_KINDS):
+                  EPISODE_KINDS, UNNOTIFIED_KINDS, DRILL_MARK_KINDS, PHASE_STARTED_KINDS, EMERGENCY_KINDS):
         assert kinds <= KINDS

@@ -39,7 +39,7 @@ from cockpit.db.errors import DatabaseError
 from cockpit.db.options import ConnectionSettings
 from cockpit.faults import fault_point
 from cockpit.journal import Event, Journal
-from cockpit.plan.model import Phase, Plan, Step
+from cockpit.plan.model import FlagStore, Phase, Plan, Step
 from cockpit.probes.drift import Alert
 from cockpit.probes.flags import counts_as_off
 from cockpit.probes.snapshot import Snapshot
@@ -61,7 +61,11 @@ from .lock import ServerLock
 from .memo import derived
 from .session import Session
 from .stepkind import StepContext
-from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
+from .types import AlertRecord, DryRun, EmergencyWarning, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
+
+# An emergency's intent with no outcome is "running" this long (another cockpit's, seen
+# read-only), then "interrupted": its flags are switched in seconds.
+EMERGENCY_SETTLE_S = 60.0
 
 
 class Engine:
@@ -76,6 +80,7 @@ class Engine:
         # built on first use, kept for the engine's life: kinds own their state
         self.kinds = StepKinds()
         self._running: tuple[int | None, str] | None = None
+        self._emergency_running = False  # this process is between an emergency's intent and its outcome
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
@@ -345,10 +350,6 @@ class Engine:
         """Every emergency flag off in one action, each read back, the result per flag
         journalled. Only `off` read back counts: a missing or ambiguous key is reported
         as not off, and the others are still switched."""
-        from cockpit.probes.flags import FlagError, is_ambiguous, read_flags
-
-        from .steps.flags import apply_flag_write, plan_flag_write
-
         if self.read_only:
             return Outcome("refused", f"read-only: {self.read_only_reason}", "read_only")
         if not emergency_confirm_matches(confirm):
@@ -368,6 +369,19 @@ class Engine:
             lines.append(line)
             if on_output is not None:
                 on_output(line)
+
+        self._emergency_running = True
+        try:
+            return await self._emergency_flags_off(db, store, flags, say, lines)
+        finally:
+            self._emergency_running = False
+
+    async def _emergency_flags_off(self, db: Database | None, store: FlagStore, flags: Sequence[str],
+                                   say: Callable[[str], None], lines: list[str]) -> Outcome:
+        """The emergency's effect, between its journalled intent and outcome."""
+        from cockpit.probes.flags import FlagError, is_ambiguous, read_flags
+
+        from .steps.flags import apply_flag_write, plan_flag_write
 
         intent = await self.journal.append_async("emergency_intent", data={"flags": list(flags)})
         await fault_point("emergency.after_intent")
@@ -396,6 +410,37 @@ class Engine:
         await self.journal.append_async("emergency_outcome", data={"status": status, "message": message, "flags": results,
                                                                    "statements": statements, "intent_id": intent})
         return Outcome(status, message, "verify" if bad else None, tuple(lines), {"flags": results})
+
+    @derived(state.EMERGENCY_KINDS)
+    def last_emergency(self) -> state.EmergencyRecord | None:
+        return state.last_emergency(self.plan, self.journal.events())
+
+    def emergency_warning(self, snapshot: Snapshot | None) -> EmergencyWarning | None:
+        """What every view must say about the last emergency rollback, or None when it
+        needs no word: done, running in this process (its screen shows it), settled by a
+        deliberate flags-on since, or every one of its flags now read `off`. Otherwise:
+        FAILED (flags read back not off), or INTERRUPTED — an intent with no outcome and no
+        process that can still finish it (this cockpit holds the operator lock, or the
+        intent is older than EMERGENCY_SETTLE_S): it died between its first and its last
+        flag, so some may be off and some not. The live flags decide whether it still
+        matters; the journal says why."""
+        last = self.last_emergency()
+        if last is None or last.status == "done" or last.settled or self._emergency_running:
+            return None
+        on = [f.key for p in (snapshot.phases if snapshot is not None else ()) for f in p.flags
+              if f.key in self.plan.emergency.flags and not counts_as_off(f.state)]
+        if snapshot is not None and not on:
+            return None
+        when = time.strftime("%H:%M:%S", time.localtime(last.at))
+        still = f": {', '.join(dict.fromkeys(on))} not off" if on else ""
+        if last.status == "unfinished":
+            # holding the operator lock, no other cockpit can be running it: it was cut
+            # short. Read-only, the lock holder may be running it this very second.
+            if self.read_only and self.clock() - last.at < EMERGENCY_SETTLE_S:
+                return EmergencyWarning(f"EMERGENCY ROLLBACK RUNNING since {when} (by {last.operator}){still}", running=True)
+            return EmergencyWarning(f"EMERGENCY ROLLBACK INTERRUPTED at {when} (by {last.operator}){still}: "
+                                    f"press ! to run it again (it is safe to repeat)")
+        return EmergencyWarning(f"EMERGENCY ROLLBACK FAILED at {when} (by {last.operator}){still}: press ! to retry")
 
     # -- derived state ------------------------------------------------------------------------
     @derived()

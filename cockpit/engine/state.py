@@ -29,6 +29,43 @@ class StepRecord:
     last_intent_id: int | None = None
 
 
+# The kinds last_emergency folds: the emergency's intent and outcome, and the steps'
+# outcomes (a later deliberate flags-on step settles an unfinished emergency).
+EMERGENCY_KINDS = frozenset({"emergency_intent", "emergency_outcome", "step_outcome"})
+
+
+@dataclass(frozen=True)
+class EmergencyRecord:
+    """The last emergency rollback by the journal. `status`: "done", "failed" (flags not
+    off, read back), or "unfinished": an intent with no outcome — running now, or its
+    process died between its first and its last flag, so some flags may be off and
+    some not. `settled`: a phase's flags-on step completed after it (the operator turned
+    flags back on deliberately: the emergency's aim no longer stands)."""
+
+    intent_id: int
+    at: float
+    operator: str
+    status: str
+    message: str = ""
+    settled: bool = False
+
+
+def last_emergency(plan: Plan, events: Sequence[Event]) -> EmergencyRecord | None:
+    flags_on = {(p.id, s.id) for p in plan.phases for s in p.all_steps if s.kind == "flags_on"}
+    last: EmergencyRecord | None = None
+    for e in events:
+        if e.kind == "emergency_intent":
+            last = EmergencyRecord(e.id, e.at, e.operator, "unfinished")
+        elif last is None:
+            continue
+        elif e.kind == "emergency_outcome" and last.status == "unfinished" and e.data.get("intent_id", last.intent_id) == last.intent_id:
+            last = EmergencyRecord(last.intent_id, last.at, last.operator, str(e.data.get("status", "failed")),
+                                   str(e.data.get("message", "")))
+        elif e.kind == "step_outcome" and (e.phase, e.step) in flags_on and e.data.get("status") == "done":
+            last = EmergencyRecord(last.intent_id, last.at, last.operator, last.status, last.message, settled=True)
+    return last
+
+
 def step_record(events: Sequence[Event], phase_id: int | None, step_id: str) -> StepRecord:
     """Pair intents with outcomes. An intent with no outcome after it is `interrupted`:
     the process died mid-action and nobody knows whether the effect happened. A refusal

@@ -122,3 +122,14 @@ class WatchState(Record):
     ends_at: float
     phase_id: int | None
     hours: float
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class EmergencyWarning(Record):
+    """What a view must say about an emergency rollback that did not finish (engine.
+    emergency_warning). `running`: an intent with no outcome yet, young enough to be in
+    flight; it turns into "interrupted" with the clock alone, so a view showing it
+    must redraw as time passes."""
+
+    text: str
+    running: bool = False

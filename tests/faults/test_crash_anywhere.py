@@ -399,8 +399,11 @@ async def test_sigkill_after_the_emergency_intent_changes_nothing_and_the_rerun_
     engine = await Engine.open(world.plan, operator="recover")
     try:
         assert not engine.read_only, f"the killed cockpit's lock outlived it ({engine.read_only_reason})"
+        warning = engine.emergency_warning(None)  # what the board says before anything is re-run
+        assert warning is not None and "EMERGENCY ROLLBACK INTERRUPTED" in warning.text and not warning.running, warning
         outcome = await engine.emergency_execute(confirm="EMERGENCY")
         assert outcome.status == "done", outcome
+        assert engine.emergency_warning(None) is None
     finally:
         await engine.close()
     assert set(enabled().values()) == {0}, enabled()

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from cockpit.text import clean
 from cockpit.tui import format as fmt
 from cockpit.tui.messages import JournalChanged, RefreshWanted
 from cockpit.tui.screens.base import CockpitScreen
@@ -50,6 +51,7 @@ class BoardScreen(CockpitScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="drill-banner", markup=False)
         yield Static("", id="alerts-banner")
+        yield Static("", id="emergency-banner", markup=False)  # an emergency rollback that did not finish
         yield RepaintStatic("", id="lifecycle", markup=False)  # redrawn every second: unchanged text is no layout
         yield RepaintStatic("", id="contacts", markup=False)
         with VerticalScroll(id="board"):
@@ -102,8 +104,14 @@ class BoardScreen(CockpitScreen):
         banner.display = bool(count)
         if count:
             banner.update(f"{count} unacknowledged alert(s): press w to see and acknowledge them")
+        emergency = self.query_one("#emergency-banner", Static)
+        warning = engine.emergency_warning(snap) if engine is not None else None
+        emergency.display = warning is not None
+        if warning is not None:
+            emergency.update(clean(warning.text, limit=500))
         self._draw_lifecycle(now)
-        self._clocked = any(card.clocked for card in self._cards)
+        # a running emergency becomes "interrupted" with the clock alone
+        self._clocked = any(card.clocked for card in self._cards) or (warning is not None and warning.running)
 
     def _draw_lifecycle(self, now: float) -> None:
         from cockpit.drill.lifecycle import contacts_line, lifecycle, summary_lines
