@@ -102,9 +102,8 @@ async def board_tick(config: Path, ticks: int) -> float:
 async def tui_open(config: Path) -> tuple[float, float, float]:
     """Seconds to the board painted, to the journal screen filled, and (baseline) to
     the help screen shown, in the real app."""
-    from textual.widgets import DataTable
-
     from cockpit.tui.app import CockpitApp
+    from cockpit.tui.widgets.event_table import EventTable
     from tests.fixtures.tui import (  # frozen live data: the journal is measured
         FrozenClock,
         frozen_live_factory,
@@ -122,7 +121,7 @@ async def tui_open(config: Path) -> tuple[float, float, float]:
         await pilot.press("j")
         while True:
             await pilot.pause()
-            tables = list(app.screen.query("#journal").results(DataTable))  # empty until mounted
+            tables = list(app.screen.query("#journal").results(EventTable))  # empty until mounted
             if tables and tables[0].row_count:
                 break
         journal_screen = time.perf_counter() - started
