@@ -102,12 +102,13 @@ async def board_tick(config: Path, ticks: int) -> float:
 async def tui_open(config: Path) -> tuple[float, float, float]:
     """Seconds to the board painted, to the journal screen filled, and (baseline) to
     the help screen shown, in the real app."""
-    from cockpit.tui.app import CockpitApp
-    from cockpit.tui.widgets.event_table import EventTable
     from tests.fixtures.tui import (  # frozen live data: the journal is measured
         FrozenClock,
         frozen_live_factory,
     )
+
+    from cockpit.tui.app import CockpitApp
+    from cockpit.tui.widgets.event_table import EventTable
 
     plan = load_plan(config)
     started = time.perf_counter()

@@ -235,7 +235,7 @@ class EventTable(ScrollView, can_focus=True):
     def action_cursor_last(self) -> None:
         self.move_cursor(len(self._rows) - 1)
 
-    def _on_click(self, event: events.Click) -> None:
+    def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is not None and offset.y >= 1:
             self.move_cursor(int(self.scroll_y) + offset.y - 1)
