@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 from tests.test_journal_cost import bulk_rows
 
