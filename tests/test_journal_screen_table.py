@@ -160,3 +160,17 @@ async def test_eighty_columns_show_every_column_and_cut_what(frozen_app):
         assert len(newest) <= 80 and newest.rstrip().endswith("…")
         what = newest[header.index("What"):]
         assert what.startswith("a long note a long note") and len(what.rstrip()) >= 20
+
+
+def test_cells_are_cut_to_their_column():
+    from cockpit.tui.widgets.event_table import Column, fit, layout
+
+    assert fit("tick", 6) == "tick  "
+    assert fit("emergency_outcome", 14) == "emergency_out…"
+    assert fit("2025-11-01 12:26:45", 14, keep_end=True) == "11-01 12:26:45"
+    assert fit("日本語のテキスト", 7) == "日本語…"  # wide characters: cut by cells, not characters
+    assert fit("x日本", 4, keep_end=True) == "日本"
+    columns = (Column("A", 19, 14), Column("B", 10, 8), Column("C"))
+    assert layout(columns, 120).widths == (19, 10, 120 - 1 - 29 - 4) and layout(columns, 120).gap == 2
+    narrow = layout(columns, 50)
+    assert narrow.narrow and narrow.gap == 1 and narrow.widths == (14, 8, 50 - 1 - 22 - 2)

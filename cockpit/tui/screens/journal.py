@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from cockpit.journal import JournalError
 from cockpit.text import clean
 from cockpit.tui import format as fmt
 from cockpit.tui.screens.base import CockpitScreen
@@ -152,10 +154,16 @@ class JournalScreen(CockpitScreen):
             f"[b]Journal[/b] · {label} · {total} events{more} · newest first {fmt.styled('(7/8/9/0 filter, a all)', '$text-muted')}"
         )
 
+    @work(group="journal-count", exclusive=True, exit_on_error=False)
     async def _count(self, view: int, phase: int | None, up_to: int) -> None:
         """The view's total, counted in a thread: the rows up to `up_to` (the newest shown
-        when asked), plus the rows shown above it by the time the count arrives."""
-        counted = await self.engine.journal.count_async(phase, up_to=up_to)
+        when asked), plus the rows shown above it by the time the count arrives. A worker
+        (exclusive: a newer view's count cancels this one), never on the open path."""
+        try:
+            counted = await self.engine.journal.count_async(phase, up_to=up_to)
+        except JournalError as exc:  # the title keeps "…": no number rather than a wrong one
+            self.notify(clean(exc, limit=300), title="Journal not counted", severity="warning", timeout=10, markup=False)
+            return
         if view != self._view:
             return  # another view (a filter, a burst's reload) asked again
         self._total = counted + sum(1 for event_id in self.table.ids if event_id > up_to)
@@ -178,8 +186,7 @@ class JournalScreen(CockpitScreen):
             table.set_rows([row_of(e) for e in latest])
             self._view += 1
             self._total = None
-            self.run_worker(self._count(self._view, self.phase_filter, self._newest),
-                            group="journal-count", exclusive=True)
+            self._count(self._view, self.phase_filter, self._newest)
             self._title()
             return
         if not newer:

@@ -67,7 +67,10 @@ def fit(text: str, width: int, keep_end: bool = False) -> str:
     if length <= width:
         return text + " " * (width - length)
     if keep_end:
-        return set_cell_size(text[-width:], width)
+        start = 0
+        while cell_len(text[start:]) > width:
+            start += 1
+        return set_cell_size(text[start:], width)
     return set_cell_size(text, width - 1) + ELLIPSIS
 
 
@@ -148,9 +151,6 @@ class EventTable(ScrollView, can_focus=True):
     def row(self, index: int) -> Row:
         return self._rows[index]
 
-    def __contains__(self, event_id: object) -> bool:
-        return event_id in self._ids
-
     def set_rows(self, rows: list[Row]) -> None:
         """Replace every row (newest first); the cursor goes back to the top."""
         self._rows = []
@@ -170,18 +170,19 @@ class EventTable(ScrollView, can_focus=True):
         return added
 
     def add_newer(self, rows: list[Row]) -> int:
-        """Rows newer than every one shown (newest first), added on top. The cursor stays
-        on the event it was on; a view scrolled down keeps showing the same rows."""
+        """Rows newer than every one shown (newest first), added on top. A cursor on the
+        top row stays there (it follows the newest, as the view at the top does); one
+        further down stays on its event, and a view scrolled down keeps its rows."""
         fresh = [row for row in rows if row.id not in self._ids]
         if not fresh:
             return 0
         self._rows[:0] = fresh
         self._ids.update(row.id for row in fresh)
+        self._resized()  # the new height first: a scroll beyond the old one is not clamped
         if self.cursor_row or self.scroll_y:
             self.cursor_row += len(fresh)
         if self.scroll_y:
             self.scroll_to(y=self.scroll_y + len(fresh), animate=False, immediate=True)
-        self._resized()
         return len(fresh)
 
     def _extend(self, rows: list[Row]) -> int:
