@@ -379,21 +379,25 @@ class Journal:
                 rows = self._query(_WINDOW_PHASE_KINDS, (self.target, phase, wanted, *bounds))
         return [_event(r) for r in rows]
 
-    def count(self, phase: int | None = None) -> int:
-        """How many events (of one phase): an index-only count, for the screen's title."""
+    def count(self, phase: int | None = None, *, up_to: int | None = None) -> int:
+        """How many events (of one phase; with ids up to `up_to`): an index-only count,
+        for the journal screen's title. Bounded by an id, the answer never changes once
+        that id is committed (ids are committed in order), however much is appended."""
+        bound = 9_223_372_036_854_775_807 if up_to is None else up_to
         with self._lock:
             if phase is None:
-                return int(self._query("SELECT COUNT(*) FROM event WHERE target = ?", (self.target,))[0][0])
-            return int(self._query("SELECT COUNT(*) FROM event WHERE target = ? AND phase = ?", (self.target, phase))[0][0])
+                return int(self._query("SELECT COUNT(*) FROM event WHERE target = ? AND id <= ?", (self.target, bound))[0][0])
+            return int(self._query("SELECT COUNT(*) FROM event WHERE target = ? AND phase = ? AND id <= ?",
+                                   (self.target, phase, bound))[0][0])
 
     async def window_async(self, limit: int = 500, *, before_id: int | None = None, after_id: int | None = None,
                            phase: int | None = None, kinds: Iterable[str] | None = None) -> list[Event]:
         """`window` in a worker thread."""
         return await asyncio.to_thread(self.window, limit, before_id=before_id, after_id=after_id, phase=phase, kinds=kinds)
 
-    async def count_async(self, phase: int | None = None) -> int:
+    async def count_async(self, phase: int | None = None, *, up_to: int | None = None) -> int:
         """`count` in a worker thread."""
-        return await asyncio.to_thread(self.count, phase)
+        return await asyncio.to_thread(self.count, phase, up_to=up_to)
 
     def close(self) -> None:
         try:
