@@ -16,7 +16,7 @@ def _title(app) -> str:
 
 def _shown_total(app) -> int | None:
     """The number in "N events", None while the title says "… events"."""
-    match = re.search(r"(\d+|…) events", _title(app))
+    match = re.search(r"(\d+|…) events?\b", _title(app))
     assert match, _title(app)
     return None if match.group(1) == "…" else int(match.group(1))
 

@@ -10,7 +10,7 @@ from tests.test_journal_cost import bulk_rows
 
 def _total(app) -> int:
     title = str(app.screen.query_one("#journal-title").render())
-    match = re.search(r"(\d+) events", title)
+    match = re.search(r"(\d+) events?\b", title)
     assert match, title
     return int(match.group(1))
 

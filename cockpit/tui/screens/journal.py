@@ -148,10 +148,10 @@ class JournalScreen(CockpitScreen):
         shown = self.table.row_count
         if self._total is not None and shown >= self._total:
             self._exhausted = True  # nothing older: paging back would read nothing
-        total = "…" if self._total is None else str(self._total)
+        total = "… events" if self._total is None else f"{self._total} event{'' if self._total == 1 else 's'}"
         more = "" if self._exhausted else f" · showing the newest {shown} {fmt.styled('(o older)', '$text-muted')}"
         self.query_one("#journal-title", Static).update(
-            f"[b]Journal[/b] · {label} · {total} events{more} · newest first {fmt.styled('(7/8/9/0 filter, a all)', '$text-muted')}"
+            f"[b]Journal[/b] · {label} · {total}{more} · newest first {fmt.styled('(7/8/9/0 filter, a all)', '$text-muted')}"
         )
 
     @work(group="journal-count", exclusive=True, exit_on_error=False)
