@@ -66,6 +66,7 @@ async def footprint(config: Path, refreshes: int) -> dict:
     holder["w"] = watcher
     begin0, begin_wall0 = time.process_time(), time.perf_counter()
     watcher._begin()
+    watcher._resend_unnotified()  # as run() does: the start's reads, then only what it follows
     begin_cpu, begin_wall = time.process_time() - begin0, time.perf_counter() - begin_wall0
     for _ in range(200):  # warm-up: imports, caches, the first connection
         await watcher.tick()

@@ -350,6 +350,13 @@ class Journal:
                 return self.last_id
             return self._selection(None, wanted).last_id
 
+    def release(self, kinds: Iterable[str]) -> None:
+        """Forget the cached selection of `kinds` (the next read starts it afresh): a
+        reader that needs some kinds once — a watcher reading every alert at its start —
+        does not keep those rows for a 48-hour run."""
+        with self._lock:
+            self._selections.pop((None, frozenset(kinds)), None)
+
     @contextlib.contextmanager
     def scoped(self, kinds: Iterable[str]) -> Iterator[None]:
         """Within the block, `events()` without `kinds` reads only `kinds` (this thread or

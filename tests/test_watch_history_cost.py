@@ -38,9 +38,12 @@ async def _run(config: Path, step: str) -> None:
 
 
 def _bulk(journal: Journal, n: int) -> None:
+    """What piles up: output lines, notes, ticks, sessions, and an alert in a hundred
+    (someone else's: the watcher reads alerts once at its start, then lets them go)."""
     for i in range(n):
-        journal.append(("step_output", "note", "tick", "session_start")[i % 4], phase=10, step="flags-off",
-                       data={"line": f"line {i}", "text": f"note {i}", "item": "x"})
+        kind = "alert" if i % 100 == 99 else ("step_output", "note", "tick", "session_start")[i % 4]
+        journal.append(kind, phase=10, step="flags-off",
+                       data={"line": f"line {i}", "text": f"note {i}", "item": "x", "kind": "refill", "subject": f"t{i}"})
 
 
 def test_the_watcher_never_writes_what_it_follows() -> None:
@@ -75,6 +78,7 @@ async def test_a_long_journal_and_a_busy_writer_leave_no_bulk_row_in_the_watcher
     thread = threading.Thread(target=writer, daemon=True)
     try:
         watcher._begin()
+        watcher._resend_unnotified()  # as run() does
         thread.start()
         for _ in range(5):
             await watcher.tick()

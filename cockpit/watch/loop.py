@@ -197,15 +197,21 @@ class Watcher:
                 self.baselines[e.phase] = (int(e.data.get("mark", 0)), _journalled_baseline(e.data.get("tables")))
         self.drill_marker = record.drill_marked(journal.events(kinds=record.DRILL_MARK_KINDS))
         self.expected = expectation(self.plan, journal.events(kinds=EXPECTED_KINDS), now)
+        for kinds in (record.EPISODE_KINDS, record.BASELINE_KINDS):  # read at the start only: not kept for 48 h
+            journal.release(kinds)
 
     def _resend_unnotified(self) -> None:
-        if self.period is None:
-            return
-        views = {v.id: v for v in record.alert_views(self.journal.events(kinds=record.ALERT_VIEW_KINDS))}
-        for alert_id in record.unnotified(self.journal.events(kinds=record.UNNOTIFIED_KINDS), self.period.start_id):
-            view = views.get(alert_id)
-            if view is not None and view.cleared_at is None:
-                self._notify(view.id, view.key, view.kind, view.phase_id, view.message, view.at)
+        try:
+            if self.period is None:
+                return
+            views = {v.id: v for v in record.alert_views(self.journal.events(kinds=record.ALERT_VIEW_KINDS))}
+            for alert_id in record.unnotified(self.journal.events(kinds=record.UNNOTIFIED_KINDS), self.period.start_id):
+                view = views.get(alert_id)
+                if view is not None and view.cleared_at is None:
+                    self._notify(view.id, view.key, view.kind, view.phase_id, view.message, view.at)
+        finally:
+            for kinds in (record.ALERT_VIEW_KINDS, record.UNNOTIFIED_KINDS):  # read at the start only
+                self.journal.release(kinds)
 
     # -- one refresh ------------------------------------------------------------------------
     async def tick(self) -> None:
