@@ -54,6 +54,7 @@ POINTS: frozenset[str] = frozenset({
     "drop.after_drop",  # one DROP is done, not yet reported
     "backup.mid_dump",  # the dump tool started and the file is being followed (checked as it grows)
     "backup.before_replace",  # the dump is verified by restore, still under its .partial name
+    "restore.after_rename",  # the restoring RENAME is done, the columns not yet back, nothing reported
 })
 
 

@@ -306,8 +306,29 @@ class Drop(TableKind):
         assert any("absent" in line for line in output) == effect_before, output
 
 
+class Restore(TableKind):
+    """The undo of a quarantine: killed after its RENAME, the tables are back under their
+    names with every row; the re-run finds them there, records the restore, and the
+    phase can be quarantined again."""
+
+    step = "restore"
+    prerequisites = ("flags-off", "cron-stop", "quarantine")
+    extra = ("--confirm", "10")
+    confirm = "10"
+    next_step = "quarantine"
+    points = {"step.after_intent": False, "restore.after_rename": True, "step.before_outcome": True}
+
+    def effect_done(self) -> bool:
+        return set(self.world.plan.phase(10).tables) <= self.world.tables()
+
+    def check_once(self, output: tuple[str, ...], effect_before: bool) -> None:
+        assert self.effect_done() and self.quarantined() == set()
+        self.no_row_lost()
+        assert any(line.startswith("renamed back") for line in output) == (not effect_before), output
+
+
 KINDS: dict[str, type[Kind]] = {"flags_off": FlagsOff, "cron_stop": CronStop, "quarantine": Quarantine,
-                                "backup": Backup, "migration": Drop}
+                                "backup": Backup, "migration": Drop, "restore": Restore}
 CASES = [(kind, point) for kind, cls in KINDS.items() for point in cls.points]
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout
+from cockpit.faults import fault_point
 
 from .. import table_guards
 from ..state import QuarantineState
@@ -61,6 +62,7 @@ class RestoreStep(StepKind):
                 after = await catalogue(ctx, names)
                 back = None if after is None else all(after[t].exists for t in (current.tables or {}))
                 return interrupted(ctx, "the restoring RENAME", back)
+            await fault_point("restore.after_rename")
             names_back = {q: t for t, q in (current.tables or {}).items()}
             ctx.emit(f"renamed back in one statement: {', '.join(f'{q} -> {names_back[q]}' for q in rename.objects)}",
                      state="done", statement=statement)
