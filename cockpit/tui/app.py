@@ -150,6 +150,11 @@ class CockpitApp(App[int]):
         self.welcome = ""  # a toast the board shows once (`cockpit demo` says what the sandbox is)
 
     # ---------------------------------------------------------------- lifecycle
+    def get_default_screen(self) -> Screen[object]:
+        from cockpit.tui.screens.board import BoardScreen
+
+        return BoardScreen()
+
     async def on_mount(self) -> None:
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
@@ -164,9 +169,6 @@ class CockpitApp(App[int]):
                 guard_sigcont()
             except ValueError:  # not the main thread
                 pass
-        from cockpit.tui.screens.board import BoardScreen
-
-        await self.push_screen(BoardScreen())  # from the plan alone: nothing here waits for I/O
         self.call_after_refresh(self.open_session)  # once the board's first frame is painted
 
     @work(group="session", exit_on_error=False)

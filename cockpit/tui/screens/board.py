@@ -7,7 +7,7 @@ is overdue, and whom to call."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 class BoardScreen(CockpitScreen):
     COMPACT_FOOTER = True  # every key of the board fits in 80 columns
+    # No width classes: no board rule reads them, and setting one on the first resize
+    # restyles every widget of the board before its first frame (the phase screen uses them).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = []
     # Short labels: at 80 columns the footer must still show `!` EMERGENCY, `?` and `j`
     # (the app's keys come after the screen's). ↑/↓ are priority bindings: the scroll
     # container would otherwise take them and scroll instead of choosing a phase.
