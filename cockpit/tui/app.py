@@ -33,6 +33,7 @@ from textual.timer import Timer
 
 from cockpit.plan.model import Plan
 from cockpit.text import clean
+from cockpit.tui import gc_pause
 from cockpit.tui.actions import ENGINE_ACTIONS
 from cockpit.tui.messages import JournalChanged, LockLost, RefreshWanted
 from cockpit.tui.ports import Clock, CockpitView, LiveFactory, LivePort
@@ -78,6 +79,10 @@ def _preload_in_background(modules: Iterable[str]) -> asyncio.Future[None]:
     future = asyncio.ensure_future(asyncio.to_thread(_preload, tuple(modules)))
     future.add_done_callback(lambda done: None if done.cancelled() else done.exception())
     return future
+
+# The garbage collector, paused by `cockpit tui` for start-up, is back on after this long
+# even if no first reading ever came (it normally is once the first live frame is painted).
+GC_PAUSE_LIMIT_S = 10.0
 
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
@@ -169,7 +174,10 @@ class CockpitApp(App[int]):
                 guard_sigcont()
             except ValueError:  # not the main thread
                 pass
-        self.call_after_refresh(self.open_session)  # once the board's first frame is painted
+        self.call_after_refresh(self.open_session)
+        # `cockpit tui` paused the garbage collector for start-up (tui/gc_pause.py): back on
+        # once the first frame with live data is painted, or after this long whatever happens
+        self.set_timer(GC_PAUSE_LIMIT_S, gc_pause.resume)  # once the board's first frame is painted
 
     @work(group="session", exit_on_error=False)
     async def open_session(self) -> None:
@@ -207,10 +215,16 @@ class CockpitApp(App[int]):
         self.engine.lock_listeners.append(self._lock_lost)  # the engine's heartbeat calls it
         self.journal_changed()  # strip, footer (actions enabled, or greyed when read-only) and board
         self.refresh_now()
+        self.run_worker(self._started(), group="session", exit_on_error=False)
         if self.read_only:
             self.notify(f"Read-only: {self.read_only_reason}", title="Read-only", severity="warning", timeout=8)
         if self.open_alert_count:
             self.notify(f"{self.open_alert_count} unacknowledged alert(s) from before: press w", severity="error")
+
+    async def _started(self) -> None:
+        """The first reading is in (or failed): once its frame is painted, start-up is over."""
+        await self.ready.wait()
+        self.call_after_refresh(gc_pause.resume)
 
     def _session_failed(self, exc: BaseException) -> None:
         """The engine could not be opened: say so on the strip and in a toast; only quit
@@ -221,6 +235,7 @@ class CockpitApp(App[int]):
         self.bell()
         self.journal_version += 1  # redraw the strip, the board and the footer
         self.ready.set()  # nothing more will come: waiters (tests, benchmarks) stop waiting
+        self.call_after_refresh(gc_pause.resume)
 
     @property
     def session_open(self) -> bool:
