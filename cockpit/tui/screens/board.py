@@ -30,6 +30,10 @@ class BoardScreen(CockpitScreen):
     # No width classes: no board rule reads them, and setting one on the first resize
     # restyles every widget of the board before its first frame (the phase screen uses them).
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = []
+    # The first card takes the focus as the screen is composed. Textual's default would give
+    # it to the scroll container first, and moving it to the card then restyles and
+    # re-lays out both before the first frame.
+    AUTO_FOCUS: ClassVar[str | None] = "PhaseCard"
     # Short labels: at 80 columns the footer must still show `!` EMERGENCY, `?` and `j`
     # (the app's keys come after the screen's). ↑/↓ are priority bindings: the scroll
     # container would otherwise take them and scroll instead of choosing a phase.
@@ -60,9 +64,10 @@ class BoardScreen(CockpitScreen):
                 yield PhaseCard(phase)
 
     def on_mount(self) -> None:
-        cards = list(self.query(PhaseCard))
-        if cards:
-            cards[0].focus()
+        if self.focused is None:  # no auto focus while the terminal has not got the focus
+            cards = self.query(PhaseCard)
+            if cards:
+                cards.first().focus()
         welcome = self.cockpit_app.welcome
         if welcome:
             self.notify(welcome, title="Sandbox", timeout=8)

@@ -52,7 +52,12 @@ class CockpitFooter(Footer):
         self.set_reactive(Footer._bindings_ready, True)
         self._shown = self._keys()
         self._shown_style = (self.compact, self.show_command_palette)
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                # what the key's `compact` watcher would set once mounted, set before it is
+                # styled: otherwise every key is styled twice in the first frame
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         # Textual's own handler, with one pending check at a time
