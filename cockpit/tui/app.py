@@ -155,7 +155,11 @@ class CockpitApp(App[int]):
         self.welcome = ""  # a toast the board shows once (`cockpit demo` says what the sandbox is)
 
     # ---------------------------------------------------------------- lifecycle
-    def get_default_screen(self) -> Screen[object]:
+    def get_default_screen(self) -> Screen[None]:
+        """The board is the bottom of the stack, composed with the app: it is drawn from the
+        plan alone, so nothing here waits for I/O (the engine opens behind its first frame).
+        Pushing it over Textual's empty default screen instead cost that screen's own
+        compose, styling and layout, and a second screen switch, before the board's first frame."""
         from cockpit.tui.screens.board import BoardScreen
 
         return BoardScreen()
@@ -174,10 +178,10 @@ class CockpitApp(App[int]):
                 guard_sigcont()
             except ValueError:  # not the main thread
                 pass
-        self.call_after_refresh(self.open_session)
+        self.call_after_refresh(self.open_session)  # once the board's first frame is painted
         # `cockpit tui` paused the garbage collector for start-up (tui/gc_pause.py): back on
         # once the first frame with live data is painted, or after this long whatever happens
-        self.set_timer(GC_PAUSE_LIMIT_S, gc_pause.resume)  # once the board's first frame is painted
+        self.set_timer(GC_PAUSE_LIMIT_S, gc_pause.resume)
 
     @work(group="session", exit_on_error=False)
     async def open_session(self) -> None:

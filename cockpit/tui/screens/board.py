@@ -29,7 +29,7 @@ class BoardScreen(CockpitScreen):
     COMPACT_FOOTER = True  # every key of the board fits in 80 columns
     # No width classes: no board rule reads them, and setting one on the first resize
     # restyles every widget of the board before its first frame (the phase screen uses them).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = []
+    HORIZONTAL_BREAKPOINTS = []
     # The first card takes the focus as the screen is composed. Textual's default would give
     # it to the scroll container first, and moving it to the card then restyles and
     # re-lays out both before the first frame.
