@@ -32,19 +32,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
 from cockpit.db.options import ConnectionSettings
-from cockpit.faults import fault_point
 from cockpit.journal import Event, Journal
 from cockpit.plan.model import Phase, Plan, Step
-from cockpit.probes.drift import Alert
-from cockpit.probes.flags import counts_as_off
-from cockpit.probes.snapshot import Snapshot
 
-from . import guards, state, table_guards
+from . import state, table_guards
 from .confirm import (
     EMERGENCY_TOKEN,
     confirm_matches,
@@ -56,12 +53,17 @@ from .confirm import (
 )
 from .errors import EngineError
 from .errors import EngineRefused as EngineRefused  # re-exported: callers import both from here
-from .lazy_steps import StepKinds
-from .lock import ServerLock
 from .memo import derived
 from .session import Session
-from .stepkind import StepContext
 from .types import AlertRecord, DryRun, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
+
+if TYPE_CHECKING:  # imported where a step is checked or run: opening the engine needs none of them
+    from cockpit.probes.drift import Alert
+    from cockpit.probes.snapshot import Snapshot
+
+    from .lazy_steps import StepKinds
+    from .lock import ServerLock
+    from .stepkind import StepContext
 
 
 class Engine:
@@ -73,9 +75,16 @@ class Engine:
     def __init__(self, plan: Plan, session: Session) -> None:
         self.plan = plan
         self.session = session
-        # built on first use, kept for the engine's life: kinds own their state
-        self.kinds = StepKinds()
         self._running: tuple[int | None, str] | None = None
+
+    @cached_property
+    def kinds(self) -> StepKinds:
+        """The step kinds, each built on first use and kept for the engine's life (kinds own
+        their state). Imported here, not with the engine: the TUI opens the engine behind its
+        first frame and draws its first reading before any step is checked or run."""
+        from .lazy_steps import StepKinds
+
+        return StepKinds()
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
@@ -174,6 +183,8 @@ class Engine:
 
     # -- guards ---------------------------------------------------------------------------
     async def _guards(self, ctx: StepContext) -> list[GuardResult]:
+        from . import guards
+
         await self.session.reconnect()
         kind = self.kinds(ctx.step)
         events = self.journal.events()
@@ -235,6 +246,8 @@ class Engine:
         counts on the guard tables, flags read back), as before a run. With `preview` the
         guards come from `snapshot` and the journal instead: the TUI shows a dry-run as the
         cursor moves, and browsing the step list must not count production tables."""
+        from .stepkind import StepContext
+
         phase, step = self._resolve(phase_id, step_id)
         ctx = StepContext(self, phase, step)
         if preview:  # describe() must not read production either (steps/flags.py)
@@ -267,6 +280,8 @@ class Engine:
             return Outcome("refused", f"step {self._running[1]} of phase {self._running[0]} is still running", "busy")
         if step.destructive and not confirm_matches(phase, step, confirm):
             return Outcome("refused", confirm_refusal(phase, step), "confirm")
+        from .stepkind import StepContext
+
         ctx = StepContext(self, phase, step, on_output=on_output, wait_s=wait_s, note=note)
         self._running = (phase.id, step.id)
         try:
@@ -275,6 +290,8 @@ class Engine:
             self._running = None
 
     async def _execute(self, ctx: StepContext, override_reason: str | None) -> Outcome:
+        from cockpit.faults import fault_point
+
         phase, step = ctx.phase, ctx.step
         results = await self._guards(ctx)
         if not await self.verify_lock():  # lock taken elsewhere on reconnect, or lost (lock.py)
@@ -317,6 +334,7 @@ class Engine:
         """The writes, computed from a live read by the same function the execution uses."""
         from cockpit.probes.flags import FlagError, read_flags
 
+        from . import guards
         from .steps.flags import FlagWrite, describe_writes, plan_flag_write
 
         flags = self.plan.emergency.flags
@@ -345,6 +363,7 @@ class Engine:
         """Every emergency flag off in one action, each read back, the result per flag
         journalled. Only `off` read back counts: a missing or ambiguous key is reported
         as not off, and the others are still switched."""
+        from cockpit.faults import fault_point
         from cockpit.probes.flags import FlagError, is_ambiguous, read_flags
 
         from .steps.flags import apply_flag_write, plan_flag_write
@@ -423,6 +442,11 @@ class Engine:
         return views
 
     def _preview_blocks(self, events: Sequence[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
+        from cockpit.probes.flags import counts_as_off
+
+        from . import guards
+        from .stepkind import StepContext
+
         blocks = []
         if step.aborts:
             order = guards.abort_order_guard(events, self.plan, phase)

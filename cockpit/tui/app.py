@@ -84,6 +84,10 @@ def _preload_in_background(modules: Iterable[str]) -> asyncio.Future[None]:
 # even if no first reading ever came (it normally is once the first live frame is painted).
 GC_PAUSE_LIMIT_S = 10.0
 
+# Once the engine is open, the first reading's redraw shows it; if no reading came within
+# this long, the views redraw for the open engine alone (keys no longer greyed).
+OPEN_REDRAW_GRACE_S = 0.3
+
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
 # The strip shows a reading's age only once it is older than this many poll intervals:
@@ -217,13 +221,22 @@ class CockpitApp(App[int]):
             return
         self.session_state = OPEN
         self.engine.lock_listeners.append(self._lock_lost)  # the engine's heartbeat calls it
-        self.journal_changed()  # strip, footer (actions enabled, or greyed when read-only) and board
         self.refresh_now()
+        # The views redraw for the open engine (strip, footer keys no longer greyed, board)
+        # with the first reading: one redraw and one frame, not one for the engine and one
+        # more for the reading right behind it. A reading that is slow to come does not hold
+        # the keys back: the views redraw for the engine alone after this long.
+        self.set_timer(OPEN_REDRAW_GRACE_S, self._show_open_engine)
         self.run_worker(self._started(), group="session", exit_on_error=False)
         if self.read_only:
             self.notify(f"Read-only: {self.read_only_reason}", title="Read-only", severity="warning", timeout=8)
         if self.open_alert_count:
             self.notify(f"{self.open_alert_count} unacknowledged alert(s) from before: press w", severity="error")
+
+    def _show_open_engine(self) -> None:
+        """No reading has redrawn the views since the engine opened: redraw them for it."""
+        if self.snapshot is None and self.session_open:
+            self.journal_changed()  # strip, footer (actions enabled, or greyed when read-only) and board
 
     async def _started(self) -> None:
         """The first reading is in (or failed): once its frame is painted, start-up is over."""
