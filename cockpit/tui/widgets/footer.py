@@ -67,7 +67,6 @@ class CockpitFooter(Widget, can_focus=False):
             background: $footer-description-background;
         }
         .footer-key--hover {
-            color: $footer-key-foreground;
             background: $block-hover-background;
         }
         .footer-key--palette-edge {
@@ -163,8 +162,8 @@ class CockpitFooter(Widget, can_focus=False):
         else:
             text = Text.assemble((f" {key.key_display} ", key_style), (f"{key.description} ",
                                  self.get_component_rich_style("footer-key--description")), end="")
-        if key == self._hover:
-            text.stylize_before(self.get_component_rich_style("footer-key--hover"))
+        if key == self._hover:  # as FooterKey:hover: the key's own colours over the hover background
+            text.stylize(Style(bgcolor=self.get_component_rich_style("footer-key--hover").bgcolor))
         if not key.enabled:
             text.stylize(Style(dim=True))
         return text
