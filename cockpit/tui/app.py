@@ -7,12 +7,15 @@ nobody looks), turning drift into alerts the operator cannot miss, a clean exit
 when the SSH session dies, so the journal records where the rollback stood, and the
 order of start-up.
 
-Start-up draws first and opens second: the board's first frame is built from the plan
-alone (cards reading "no reading yet", the strip "connecting…", every action that needs
-the engine greyed), and only then does a worker import and open the engine (journal,
-operator lock, database connection) and the live system (psutil, the probes), then read
-the first snapshot. A slow or hanging database therefore delays the data, never the
-board; a failure to open becomes the strip's state and one toast, never a traceback.
+Start-up draws first and opens second: the board is the app's default screen, and its
+first frame is built from the plan alone (cards reading "no reading yet", the strip
+"connecting…", every action that needs the engine greyed), and only then does a worker
+import and open the engine (journal, operator lock, database connection) and the live
+system (the probes), then read the first snapshot; the views redraw once, for the open
+engine and its first reading together. A slow or hanging database therefore delays the
+data, never the board; a failure to open becomes the strip's state and one toast, never a
+traceback. `cockpit tui` runs start-up with the cyclic garbage collector paused; the app
+turns it back on once the first frame with live data is painted (tui/gc_pause.py).
 """
 
 from __future__ import annotations
