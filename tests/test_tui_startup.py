@@ -26,7 +26,7 @@ import pytest
 
 import cockpit.db.mysql as mysql_backend
 from cockpit.plan import Plan, load_plan
-from cockpit.tui.app import CockpitApp
+from cockpit.tui.app import OPEN_REDRAW_GRACE_S, CockpitApp
 from cockpit.tui.screens.board import BoardScreen
 from cockpit.tui.screens.journal import JournalScreen
 from cockpit.tui.screens.phase import PhaseScreen
@@ -121,7 +121,21 @@ async def test_a_database_that_never_answers_cannot_delay_the_board(
         assert rings == ["bell"] and isinstance(app.screen, BoardScreen)
         assert app.session_state == "opening", "the connection attempt outlasted the checks above"
 
-        # the connection gives up; the engine opens without a database and says so
+        # the connection gives up; the engine opens without a database. The first reading
+        # tries the silent server again: the keys do not wait for it
+        for _ in range(300):
+            if app.session_state == "open":
+                break
+            await asyncio.sleep(0.02)
+        assert app.session_state == "open"
+        await asyncio.sleep(OPEN_REDRAW_GRACE_S + 0.2)
+        await pilot.pause()
+        # the first reading is still waiting on the silent server (its own connect timeout),
+        # yet the views were redrawn for the open engine
+        assert app.snapshot is None, "premise: the first reading tries the silent server again"
+        keys = {key.key_display: key for key in footer.shown}
+        assert keys["j"].enabled and keys["!"].enabled, "the keys wait for a slow first reading"
+        assert "opening the journal" not in _text(app.screen.query_one("#lifecycle"))
         await asyncio.wait_for(app.ready.wait(), 30)
         await pilot.pause()
         assert app.session_state == "open" and app.engine is not None and app.engine.db is None
@@ -283,3 +297,31 @@ def test_cockpit_tui_collects_garbage_again_once_the_live_data_is_drawn(sandbox:
         "snapshot": True,
         "collecting after the app left": True,
     }, seen
+
+
+async def test_the_engine_and_its_first_reading_are_drawn_in_one_redraw(
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board is redrawn for its first frame (from the plan), then once for the open
+    engine and its first reading together: not once for the engine and again for the
+    reading right behind it. (The grace for a slow reading is made long here, so the one
+    redraw can only be the reading's.)"""
+    monkeypatch.setattr("cockpit.tui.app.OPEN_REDRAW_GRACE_S", 30.0)
+    redraws: list[tuple[str, bool]] = []
+    original = BoardScreen.redraw
+
+    def counted(board: BoardScreen) -> None:
+        redraws.append((board.cockpit_app.session_state, board.cockpit_app.snapshot is not None))
+        original(board)
+
+    monkeypatch.setattr(BoardScreen, "redraw", counted)
+    app = CockpitApp(load_plan(sandbox), operator="alice", auto_refresh=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await asyncio.wait_for(app.ready.wait(), 30)
+        await pilot.pause()
+        assert app.session_open and app.snapshot is not None
+        # (the board's one-second tick may redraw too: before the engine opens, or after)
+        assert redraws[0] == ("opening", False) and ("open", True) in redraws, redraws
+        assert ("open", False) not in redraws, f"a redraw for the engine alone: {redraws}"
+        keys = {key.key_display: key for key in app.screen.query_one(CockpitFooter).shown}
+        assert keys["j"].enabled and keys["!"].enabled
