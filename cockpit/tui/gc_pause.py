@@ -12,8 +12,10 @@ So `cockpit tui` pauses the collector while it starts, and once the first frame 
 live data is painted (or the engine could not be opened) it moves everything alive
 into the permanent generation (`gc.freeze`: later passes skip it, as they would skip
 objects that never die anyway) and turns the collector back on. Reference counting
-frees everything that is not in a cycle throughout, paused or not. Nothing here runs
-unless `pause()` was called: an app built by a test leaves the collector alone.
+frees everything that is not in a cycle throughout, paused or not. What this keeps for
+good is start-up's own cyclic garbage, frozen with the rest: measured on the sandbox,
+~5,400 objects, ~0.6 MB, once per process (it does not grow with the session). Nothing
+here runs unless `pause()` was called: an app built by a test leaves the collector alone.
 """
 
 from __future__ import annotations
