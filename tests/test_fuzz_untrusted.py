@@ -226,7 +226,7 @@ async def _drive(app: CockpitApp, config: Path, log: bytes, notes: list, sqls: l
             ("log", lambda: app.open_log(10)),
             ("help", app.action_help),
         ):
-            while len(app.screen_stack) > 2:
+            while len(app.screen_stack) > 1:  # back to the board, the bottom of the stack
                 app.pop_screen()
                 await pilot.pause()
             # the alerts' toasts (checked on the board above) overlay the right of every

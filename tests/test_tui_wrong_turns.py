@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Button, Input, Static
-from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
 from cockpit.plan import load_plan
@@ -17,6 +16,7 @@ from cockpit.tui.app import CockpitApp
 from cockpit.tui.screens.confirm import ConfirmScreen
 from cockpit.tui.screens.phase import PhaseScreen
 from cockpit.tui.screens.rollback_log import RollbackLogScreen
+from cockpit.tui.widgets.footer import CockpitFooter
 from tests.fixtures.tui import settle
 
 SIZE = (80, 24)
@@ -106,14 +106,18 @@ async def test_footer_at_80_columns_keeps_emergency_help_and_journal(sandbox: Pa
     app = make_app(sandbox)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        keys = {(k.key_display or k.key): k for k in app.screen.query(FooterKey)}
-        palette = next((k for k in keys.values() if k.action == "command_palette"), None)
+        footer = app.screen.query_one(CockpitFooter)
+        keys = {k.key_display: k for k in footer.shown}
+        palette = next((k for k in footer.shown if k.palette), None)
+        palette_span = footer.key_span(palette.key_display) if palette is not None else None
         for key in ("!", "?", "j"):
             assert key in keys, f"{key} missing from the footer"
-            region = keys[key].region
-            assert region.width > 0 and region.right <= 80
-            if palette is not None:
-                assert region.right <= palette.region.x, f"{key} hidden under the palette key"
+            span = footer.key_span(key)
+            assert span is not None, f"{key} does not fit in the footer"
+            start, end = span
+            assert end - start > 0 and end <= 80
+            if palette_span is not None:
+                assert end <= palette_span[0], f"{key} hidden under the palette key"
         assert "EMERGENCY" in keys["!"].description
 
 

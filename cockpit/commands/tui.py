@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def main(args: argparse.Namespace) -> int:
+    from cockpit.tui import gc_pause
+
+    gc_pause.pause()  # until the first frame with live data (tui/gc_pause.py)
     plan = load_config(args.config, acting=not args.read_only)
     return run_tui(plan, read_only=args.read_only, operator=getattr(args, "operator", None))
 
@@ -55,6 +58,9 @@ def run_tui(
     """Run the app until it exits; it opens the engine and the live system after its
     first frame and closes them on leaving. `welcome` is shown as a notice once the
     board is up (e.g. where the sandbox lives)."""
+    from cockpit.tui import gc_pause
+
+    gc_pause.pause()  # until the first frame with live data (a no-op when `main` already did)
     if read_only:
         plan = reading_plan(plan)  # looking never creates a journal
     settings = connection_settings(plan)
@@ -76,6 +82,7 @@ async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], f
                welcome: str = "", settings: ConnectionSettings | None = None) -> int:
     import time
 
+    from cockpit.tui import gc_pause
     from cockpit.tui.app import CockpitApp
 
     app = CockpitApp(plan, clock=clock or time.time, auto_refresh=auto_refresh, read_only=read_only, operator=operator,
@@ -84,6 +91,7 @@ async def _run(plan: Plan, read_only: bool, operator: str, clock: Callable[[], f
     try:
         result = await app.run_async()
     finally:
+        gc_pause.resume()  # the app resumes it after its first frame with live data; not if it died starting
         await app.close_session()  # already done on unmount; not when the app died starting
     if app.session_error:
         fail(f"cannot open the cockpit: {app.session_error}", EXIT_REFUSED)

@@ -32,19 +32,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from cockpit.db.base import Database
 from cockpit.db.errors import DatabaseError
 from cockpit.db.options import ConnectionSettings
-from cockpit.faults import fault_point
 from cockpit.journal import Event, Journal
-from cockpit.plan.model import FlagStore, Phase, Plan, Step
-from cockpit.probes.drift import Alert
-from cockpit.probes.flags import counts_as_off
-from cockpit.probes.snapshot import Snapshot
+from cockpit.plan.model import Phase, Plan, Step
 
-from . import guards, state, table_guards
+from . import state, table_guards
 from .confirm import (
     EMERGENCY_TOKEN,
     confirm_matches,
@@ -56,16 +53,22 @@ from .confirm import (
 )
 from .errors import EngineError
 from .errors import EngineRefused as EngineRefused  # re-exported: callers import both from here
-from .lazy_steps import StepKinds
-from .lock import ServerLock
 from .memo import derived
 from .session import Session
-from .stepkind import StepContext
 from .types import AlertRecord, DryRun, EmergencyWarning, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
 
 # An emergency's intent with no outcome is "running" this long (another cockpit's, seen
 # read-only), then "interrupted": its flags are switched in seconds.
 EMERGENCY_SETTLE_S = 60.0
+
+if TYPE_CHECKING:  # imported where a step is checked or run: opening the engine needs none of them
+    from cockpit.plan.model import FlagStore
+    from cockpit.probes.drift import Alert
+    from cockpit.probes.snapshot import Snapshot
+
+    from .lazy_steps import StepKinds
+    from .lock import ServerLock
+    from .stepkind import StepContext
 
 
 class Engine:
@@ -77,10 +80,17 @@ class Engine:
     def __init__(self, plan: Plan, session: Session) -> None:
         self.plan = plan
         self.session = session
-        # built on first use, kept for the engine's life: kinds own their state
-        self.kinds = StepKinds()
         self._running: tuple[int | None, str] | None = None
         self._emergency_running = False  # this process is between an emergency's intent and its outcome
+
+    @cached_property
+    def kinds(self) -> StepKinds:
+        """The step kinds, each built on first use and kept for the engine's life (kinds own
+        their state). Imported here, not with the engine: the TUI opens the engine behind its
+        first frame and draws its first reading before any step is checked or run."""
+        from .lazy_steps import StepKinds
+
+        return StepKinds()
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
@@ -179,6 +189,8 @@ class Engine:
 
     # -- guards ---------------------------------------------------------------------------
     async def _guards(self, ctx: StepContext) -> list[GuardResult]:
+        from . import guards
+
         await self.session.reconnect()
         kind = self.kinds(ctx.step)
         events = self.journal.events()
@@ -240,6 +252,8 @@ class Engine:
         counts on the guard tables, flags read back), as before a run. With `preview` the
         guards come from `snapshot` and the journal instead: the TUI shows a dry-run as the
         cursor moves, and browsing the step list must not count production tables."""
+        from .stepkind import StepContext
+
         phase, step = self._resolve(phase_id, step_id)
         ctx = StepContext(self, phase, step)
         if preview:  # describe() must not read production either (steps/flags.py)
@@ -272,6 +286,8 @@ class Engine:
             return Outcome("refused", f"step {self._running[1]} of phase {self._running[0]} is still running", "busy")
         if step.destructive and not confirm_matches(phase, step, confirm):
             return Outcome("refused", confirm_refusal(phase, step), "confirm")
+        from .stepkind import StepContext
+
         ctx = StepContext(self, phase, step, on_output=on_output, wait_s=wait_s, note=note)
         self._running = (phase.id, step.id)
         try:
@@ -280,6 +296,8 @@ class Engine:
             self._running = None
 
     async def _execute(self, ctx: StepContext, override_reason: str | None) -> Outcome:
+        from cockpit.faults import fault_point
+
         phase, step = ctx.phase, ctx.step
         results = await self._guards(ctx)
         if not await self.verify_lock():  # lock taken elsewhere on reconnect, or lost (lock.py)
@@ -322,6 +340,7 @@ class Engine:
         """The writes, computed from a live read by the same function the execution uses."""
         from cockpit.probes.flags import FlagError, read_flags
 
+        from . import guards
         from .steps.flags import FlagWrite, describe_writes, plan_flag_write
 
         flags = self.plan.emergency.flags
@@ -379,6 +398,7 @@ class Engine:
     async def _emergency_flags_off(self, db: Database | None, store: FlagStore, flags: Sequence[str],
                                    say: Callable[[str], None], lines: list[str]) -> Outcome:
         """The emergency's effect, between its journalled intent and outcome."""
+        from cockpit.faults import fault_point
         from cockpit.probes.flags import FlagError, is_ambiguous, read_flags
 
         from .steps.flags import apply_flag_write, plan_flag_write
@@ -424,6 +444,8 @@ class Engine:
         intent is older than EMERGENCY_SETTLE_S): it died between its first and its last
         flag, so some may be off and some not. The live flags decide whether it still
         matters; the journal says why."""
+        from cockpit.probes.flags import counts_as_off
+
         last = self.last_emergency()
         if last is None or last.status == "done" or last.settled or self._emergency_running:
             return None
@@ -468,6 +490,11 @@ class Engine:
         return views
 
     def _preview_blocks(self, events: Sequence[Event], phase: Phase, step: Step, snapshot: Snapshot | None) -> list[str]:
+        from cockpit.probes.flags import counts_as_off
+
+        from . import guards
+        from .stepkind import StepContext
+
         blocks = []
         if step.aborts:
             order = guards.abort_order_guard(events, self.plan, phase)

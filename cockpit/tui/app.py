@@ -7,12 +7,15 @@ nobody looks), turning drift into alerts the operator cannot miss, a clean exit
 when the SSH session dies, so the journal records where the rollback stood, and the
 order of start-up.
 
-Start-up draws first and opens second: the board's first frame is built from the plan
-alone (cards reading "no reading yet", the strip "connecting…", every action that needs
-the engine greyed), and only then does a worker import and open the engine (journal,
-operator lock, database connection) and the live system (psutil, the probes), then read
-the first snapshot. A slow or hanging database therefore delays the data, never the
-board; a failure to open becomes the strip's state and one toast, never a traceback.
+Start-up draws first and opens second: the board is the app's default screen, and its
+first frame is built from the plan alone (cards reading "no reading yet", the strip
+"connecting…", every action that needs the engine greyed), and only then does a worker
+import and open the engine (journal, operator lock, database connection) and the live
+system (the probes), then read the first snapshot; the views redraw once, for the open
+engine and its first reading together. A slow or hanging database therefore delays the
+data, never the board; a failure to open becomes the strip's state and one toast, never a
+traceback. `cockpit tui` runs start-up with the cyclic garbage collector paused; the app
+turns it back on once the first frame with live data is painted (tui/gc_pause.py).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from textual.timer import Timer
 
 from cockpit.plan.model import Plan
 from cockpit.text import clean
+from cockpit.tui import gc_pause
 from cockpit.tui.actions import ENGINE_ACTIONS
 from cockpit.tui.messages import JournalChanged, LockLost, RefreshWanted
 from cockpit.tui.ports import Clock, CockpitView, LiveFactory, LivePort
@@ -78,6 +82,14 @@ def _preload_in_background(modules: Iterable[str]) -> asyncio.Future[None]:
     future = asyncio.ensure_future(asyncio.to_thread(_preload, tuple(modules)))
     future.add_done_callback(lambda done: None if done.cancelled() else done.exception())
     return future
+
+# The garbage collector, paused by `cockpit tui` for start-up, is back on after this long
+# even if no first reading ever came (it normally is once the first live frame is painted).
+GC_PAUSE_LIMIT_S = 10.0
+
+# Once the engine is open, the first reading's redraw shows it; if no reading came within
+# this long, the views redraw for the open engine alone (keys no longer greyed).
+OPEN_REDRAW_GRACE_S = 0.3
 
 # No key press for this long counts as "nobody is looking": poll at the idle rate.
 IDLE_AFTER_SECONDS = 300
@@ -150,6 +162,15 @@ class CockpitApp(App[int]):
         self.welcome = ""  # a toast the board shows once (`cockpit demo` says what the sandbox is)
 
     # ---------------------------------------------------------------- lifecycle
+    def get_default_screen(self) -> Screen[None]:
+        """The board is the bottom of the stack, composed with the app: it is drawn from the
+        plan alone, so nothing here waits for I/O (the engine opens behind its first frame).
+        Pushing it over Textual's empty default screen instead cost that screen's own
+        compose, styling and layout, and a second screen switch, before the board's first frame."""
+        from cockpit.tui.screens.board import BoardScreen
+
+        return BoardScreen()
+
     async def on_mount(self) -> None:
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
@@ -164,10 +185,10 @@ class CockpitApp(App[int]):
                 guard_sigcont()
             except ValueError:  # not the main thread
                 pass
-        from cockpit.tui.screens.board import BoardScreen
-
-        await self.push_screen(BoardScreen())  # from the plan alone: nothing here waits for I/O
         self.call_after_refresh(self.open_session)  # once the board's first frame is painted
+        # `cockpit tui` paused the garbage collector for start-up (tui/gc_pause.py): back on
+        # once the first frame with live data is painted, or after this long whatever happens
+        self.set_timer(GC_PAUSE_LIMIT_S, gc_pause.resume)
 
     @work(group="session", exit_on_error=False)
     async def open_session(self) -> None:
@@ -203,12 +224,27 @@ class CockpitApp(App[int]):
             return
         self.session_state = OPEN
         self.engine.lock_listeners.append(self._lock_lost)  # the engine's heartbeat calls it
-        self.journal_changed()  # strip, footer (actions enabled, or greyed when read-only) and board
         self.refresh_now()
+        # The views redraw for the open engine (strip, footer keys no longer greyed, board)
+        # with the first reading: one redraw and one frame, not one for the engine and one
+        # more for the reading right behind it. A reading that is slow to come does not hold
+        # the keys back: the views redraw for the engine alone after this long.
+        self.set_timer(OPEN_REDRAW_GRACE_S, self._show_open_engine)
+        self.run_worker(self._started(), group="session", exit_on_error=False)
         if self.read_only:
             self.notify(f"Read-only: {self.read_only_reason}", title="Read-only", severity="warning", timeout=8)
         if self.open_alert_count:
             self.notify(f"{self.open_alert_count} unacknowledged alert(s) from before: press w", severity="error")
+
+    def _show_open_engine(self) -> None:
+        """No reading has redrawn the views since the engine opened: redraw them for it."""
+        if self.snapshot is None and self.session_open:
+            self.journal_changed()  # strip, footer (actions enabled, or greyed when read-only) and board
+
+    async def _started(self) -> None:
+        """The first reading is in (or failed): once its frame is painted, start-up is over."""
+        await self.ready.wait()
+        self.call_after_refresh(gc_pause.resume)
 
     def _session_failed(self, exc: BaseException) -> None:
         """The engine could not be opened: say so on the strip and in a toast; only quit
@@ -219,6 +255,7 @@ class CockpitApp(App[int]):
         self.bell()
         self.journal_version += 1  # redraw the strip, the board and the footer
         self.ready.set()  # nothing more will come: waiters (tests, benchmarks) stop waiting
+        self.call_after_refresh(gc_pause.resume)
 
     @property
     def session_open(self) -> bool:

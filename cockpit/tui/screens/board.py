@@ -7,9 +7,9 @@ is overdue, and whom to call."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -28,6 +28,13 @@ if TYPE_CHECKING:
 
 class BoardScreen(CockpitScreen):
     COMPACT_FOOTER = True  # every key of the board fits in 80 columns
+    # No width classes: no board rule reads them, and setting one on the first resize
+    # restyles every widget of the board before its first frame (the phase screen uses them).
+    HORIZONTAL_BREAKPOINTS = []
+    # The first card takes the focus as the screen is composed. Textual's default would give
+    # it to the scroll container first, and moving it to the card then restyles and
+    # re-lays out both before the first frame.
+    AUTO_FOCUS: ClassVar[str | None] = "PhaseCard"
     # Short labels: at 80 columns the footer must still show `!` EMERGENCY, `?` and `j`
     # (the app's keys come after the screen's). ↑/↓ are priority bindings: the scroll
     # container would otherwise take them and scroll instead of choosing a phase.
@@ -47,6 +54,7 @@ class BoardScreen(CockpitScreen):
     _cards: tuple[PhaseCard, ...] = ()
     _drawn: tuple[object, ...] | None = None  # what the last redraw was drawn from (`_inputs`)
     _clocked = True  # the last redraw showed something that moves with the clock alone
+    _resumed = False  # the first ScreenResume was seen
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="drill-banner", markup=False)
@@ -58,10 +66,20 @@ class BoardScreen(CockpitScreen):
             for phase in self.cockpit_app.plan.rollback_order:
                 yield PhaseCard(phase)
 
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Runs before Textual's own handler. The board's first resume comes right after
+        its widgets were mounted, and so styled: Textual styling every one of them again
+        there cost ~10 ms of the first frame. Later resumes (back from another screen)
+        restyle as usual."""
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+
     def on_mount(self) -> None:
-        cards = list(self.query(PhaseCard))
-        if cards:
-            cards[0].focus()
+        if self.focused is None:  # no auto focus while the terminal has not got the focus
+            cards = self.query(PhaseCard)
+            if cards:
+                cards.first().focus()
         welcome = self.cockpit_app.welcome
         if welcome:
             self.notify(welcome, title="Sandbox", timeout=8)
