@@ -120,3 +120,30 @@ def test_the_strip_counts_a_watch_down_in_minutes(frozen_app):
     assert "watch 23h59m left" in shown(60.0)
     assert [watch_left(s) for s in (3600.0, 3599.0, 61.0, 60.0, 1.0)] == ["1h00m", "1h00m", "2m", "1m", "1m"]
     assert "watch done" in shown(24 * 3600.0)
+
+
+async def test_an_idle_board_stops_its_second_tick_and_resumes_it_when_something_moves(frozen_app):
+    """Nothing on the board moves with the clock (on-time reading, no step in flight): its
+    one-second tick is paused and only the idle tick runs. A reading that is overdue (the
+    strip is about to say LATE) or a phase in progress (its elapsed time) brings the
+    one-second tick back, and a fresh reading pauses it again."""
+    app = frozen_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        clock = screen._clock
+        assert not clock._active.is_set(), "an idle board still wakes every second"
+
+        app.clock.advance(app.poll_interval() + 1)  # the next reading is overdue
+        screen._tick()
+        assert clock._active.is_set(), "an overdue reading must be watched every second (LATE is near)"
+        snapshot = app.snapshot
+        assert snapshot is not None
+        app.snapshot = _later(snapshot, app.poll_interval() + 1)  # it came
+        await pilot.pause()
+        assert not clock._active.is_set()
+
+        await app.opened.journal.append_async("step_intent", phase=10, step="flags-off", data={"kind": "flags_off"})
+        screen._tick()
+        await pilot.pause()
+        assert clock._active.is_set(), "a phase in progress shows its elapsed time: tick every second"

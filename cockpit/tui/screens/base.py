@@ -18,11 +18,15 @@ from textual.screen import Screen
 from cockpit.tui.actions import ENGINE_ACTIONS, WRITE_ACTIONS
 from cockpit.tui.ports import is_cockpit
 from cockpit.tui.widgets.footer import CockpitFooter
-from cockpit.tui.widgets.status_strip import StatusStrip
+from cockpit.tui.widgets.status_strip import StatusStrip, strip_moves
 
 if TYPE_CHECKING:
     from cockpit.engine import Engine
     from cockpit.tui.ports import CockpitView, LivePort
+
+
+CLOCK_TICK_S = 1.0  # while something shown moves with the clock
+IDLE_TICK_S = 5.0  # otherwise: another process's journal commit, a reading that stopped coming
 
 
 class CockpitScreen(Screen[None]):
@@ -70,16 +74,37 @@ class CockpitScreen(Screen[None]):
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._changed, init=False)
         self.watch(self.app, "journal_version", self._changed, init=False)
-        # ages and countdowns move with the clock even when no new reading arrives
-        self.set_interval(1.0, self._tick)
+        # Ages and countdowns move with the clock even when no new reading arrives: the
+        # screen ticks every second while something it shows does (`moves_with_clock`),
+        # and every IDLE_TICK_S otherwise — then it only has to notice another process's
+        # commit to the journal or a reading that stopped coming, and waking a day-long
+        # watch every second for that was a fifth of an idle cockpit's cost.
+        self._clock = self.set_interval(CLOCK_TICK_S, self._tick)
+        self._idle_clock = self.set_interval(IDLE_TICK_S, self._tick)
         self._changed()
 
     def _tick(self) -> None:
         self.query_one(StatusStrip).refresh_from(self.cockpit_app)
         self.tick()
+        self._pace()
 
     def tick(self) -> None:
         """Override to redraw clock-dependent text cheaply; full redraws happen in `redraw`."""
+
+    def moves_with_clock(self) -> bool:
+        """Whether what the screen shows now changes with the clock alone (an elapsed
+        time, a countdown in seconds). Screens that cannot tell cheaply keep the default
+        and tick every second; the board answers from its cards and the strip."""
+        return True
+
+    def _pace(self) -> None:
+        clock = getattr(self, "_clock", None)
+        if clock is None:  # not mounted yet
+            return
+        if self.moves_with_clock() or strip_moves(self.cockpit_app):
+            clock.resume()
+        else:
+            clock.pause()
 
     def _changed(self, *_: object) -> None:
         try:
@@ -90,6 +115,7 @@ class CockpitScreen(Screen[None]):
         strip.refresh_from(app)
         self.redraw()
         self.allowed = (app.session_open, app.read_only)
+        self._pace()
 
     def redraw(self) -> None:
         """Override: rebuild the body from app.snapshot and the engine."""

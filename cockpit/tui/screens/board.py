@@ -165,6 +165,11 @@ class BoardScreen(CockpitScreen):
         contacts.show_text(clean(contacts_line(state)))
         contacts.set_class(bool(state.placeholders), "-placeholder")
 
+    def moves_with_clock(self) -> bool:
+        """A card shows a time that moves (a phase in progress, a stale reading's age, a
+        running job) or an emergency may turn from running to interrupted."""
+        return self._clocked
+
     def tick(self) -> None:
         """Every second: redraw only when something the board shows moved — a commit to
         the journal by any process, a new snapshot, the engine's state — or when a card

@@ -96,6 +96,19 @@ def watch_left(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
 
 
+def strip_moves(app: CockpitView) -> bool:
+    """Whether the strip's text may change with the clock alone within the next idle tick:
+    a lost connection counts its time, and a reading that is overdue (older than one poll
+    interval) turns LATE and then shows its age. An on-time reading, the session opening,
+    a watch (its countdown is in minutes) do not: an idle tick is soon enough for them."""
+    snapshot = app.snapshot
+    if snapshot is None or app.session_state != "open":
+        return False
+    if snapshot.connection.state != "connected":
+        return True
+    return app.now() - snapshot.taken_at > app.poll_interval()
+
+
 class StatusStrip(RepaintStatic):
     """Redrawn from the app's state; holds nothing itself. Unchanged text costs nothing
     (an on-time reading shows no time of its own, the watch counts down in minutes); a
