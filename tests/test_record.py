@@ -78,6 +78,8 @@ def _instances() -> dict[type[Any], list[Any]]:
         engine_types.TickState(True, "ana", 1.0, note=None),
         engine_types.AlertRecord(1, 2.0, "drift", None, "s", "m"),
         engine_types.WatchState(1.0, 2.0, None, 24.0),
+        engine_types.EmergencyWarning("EMERGENCY ROLLBACK INTERRUPTED", running=False),
+        engine_types.EmergencyWarning("EMERGENCY ROLLBACK RUNNING", running=True),
     ]
     found: dict[type[Any], list[Any]] = {}
     smoke = model.SmokeCheck(id="home", url="http://127.0.0.1/", contains="ok", phase=10)  # the shipped plan has none
