@@ -40,15 +40,22 @@ def _stamp(at: float | None) -> str:
 
 def list_main(args: argparse.Namespace) -> int:
     from cockpit.journal import Journal
-    from cockpit.watch.record import alert_views, live_watcher, watch_period
+    from cockpit.watch.record import (
+        ALERT_VIEW_KINDS,
+        WATCH_PERIOD_KINDS,
+        WATCHER_KINDS,
+        alert_views,
+        live_watcher,
+        watch_period,
+    )
 
     plan = load_config(args.config)
     now = time.time()
     events: Sequence[Event] = []
     if Path(plan.paths.journal).exists():  # read-only: never create a journal to list nothing
         journal = Journal(plan.paths.journal, plan.target.label, operator_name())
-        try:
-            events = journal.events()
+        try:  # the kinds the three folds read (SQL-filtered), not a long watch's whole history
+            events = journal.events(kinds=ALERT_VIEW_KINDS | WATCH_PERIOD_KINDS | WATCHER_KINDS)
         finally:
             journal.close()
     views = [v for v in alert_views(events) if args.all or v.open]
@@ -94,7 +101,7 @@ def list_main(args: argparse.Namespace) -> int:
 
 def ack_main(args: argparse.Namespace) -> int:
     from cockpit.journal import Journal
-    from cockpit.watch.record import alert_views
+    from cockpit.watch.record import ALERT_VIEW_KINDS, alert_views
 
     plan = load_config(args.config)
     try:
@@ -106,7 +113,7 @@ def ack_main(args: argparse.Namespace) -> int:
     who = operator_name(args.operator)
     journal = Journal(plan.paths.journal, plan.target.label, who)
     try:
-        view = next((v for v in alert_views(journal.events()) if v.id == alert_id), None)
+        view = next((v for v in alert_views(journal.events(kinds=ALERT_VIEW_KINDS)) if v.id == alert_id), None)
         if view is None:
             fail(f"no alert #{alert_id} for {plan.target.label} (cockpit alerts lists them)", EXIT_BAD_INPUT)
         if view.acked_at is not None:

@@ -40,9 +40,9 @@ def main(args: argparse.Namespace) -> int:
     async def work(engine: Engine) -> int:
         events = engine.events(args.phase)
         if args.json:
-            from cockpit.drill.record import drill_of, drills  # each event's drill, by id range (issue 12)
+            from cockpit.drill.record import DRILL_KINDS, drill_of, drills  # each event's drill, by id range (issue 12)
 
-            known = drills(engine.events())
+            known = drills(engine.journal.events(kinds=DRILL_KINDS))
             print(json.dumps([{**e.to_json(), "drill": drill_of(e, known)} for e in events], indent=2))
             return 0
         for e in events:

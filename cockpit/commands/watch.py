@@ -197,7 +197,7 @@ def _stop(plan: Plan, pidfile: Path, who: str) -> int:
     from cockpit.journal import Journal
     from cockpit.watch.loop import stop_request_path
     from cockpit.watch.pidfile import running_holder
-    from cockpit.watch.record import watch_period
+    from cockpit.watch.record import WATCH_PERIOD_KINDS, watch_period
 
     holder = running_holder(pidfile)
     if holder is None:
@@ -205,7 +205,7 @@ def _stop(plan: Plan, pidfile: Path, who: str) -> int:
             fail("no watch is running", EXIT_REFUSED)
         journal = Journal(plan.paths.journal, plan.target.label, who)
         try:
-            period = watch_period(journal.events())
+            period = watch_period(journal.events(kinds=WATCH_PERIOD_KINDS))
             if period is None or not period.running:
                 fail("no watch is running", EXIT_REFUSED)
             journal.append("watch_end", data={"reason": f"stopped by {who} while no watcher ran"})
@@ -233,13 +233,13 @@ def _stop(plan: Plan, pidfile: Path, who: str) -> int:
 
 def _extend(plan: Plan, hours: float, who: str) -> int:
     from cockpit.journal import Journal
-    from cockpit.watch.record import watch_period
+    from cockpit.watch.record import WATCH_PERIOD_KINDS, watch_period
 
     if not Path(plan.paths.journal).exists():
         fail("no watch to extend (start one with cockpit watch)", EXIT_REFUSED)
     journal = Journal(plan.paths.journal, plan.target.label, who)
     try:
-        period = watch_period(journal.events())
+        period = watch_period(journal.events(kinds=WATCH_PERIOD_KINDS))
         if period is None or not period.running or period.ends_at <= time.time():
             fail("no watch to extend (start one with cockpit watch)", EXIT_REFUSED)
         journal.append("watch_extend", data={"hours": float(hours)})
