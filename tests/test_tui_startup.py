@@ -84,6 +84,14 @@ def _text(widget) -> str:
     return str(widget.render())
 
 
+def _run_child(path: Path, source: str, config: Path) -> subprocess.CompletedProcess[str]:
+    """`cockpit tui --config CONFIG` through a child script (headless, TERM=dumb)."""
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "dumb"}
+    return subprocess.run([sys.executable, str(path), "tui", "--config", str(config), "--operator", "alice"],
+                          capture_output=True, text=True, timeout=60, env=env, check=False)
+
+
 async def test_a_database_that_never_answers_cannot_delay_the_board(
     sandbox: Path, tmp_path: Path, silent_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -210,11 +218,7 @@ def test_cockpit_tui_repeats_the_failure_as_one_line(sandbox: Path, tmp_path: Pa
     assert broken != text
     config.write_text(broken, encoding="utf-8")
     assert load_plan(config).paths.journal == sandbox / "journal.db"
-    child = tmp_path / "headless_tui.py"
-    child.write_text(textwrap.dedent(CHILD), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "dumb"}
-    proc = subprocess.run([sys.executable, str(child), "tui", "--config", str(config), "--operator", "alice"],
-                          capture_output=True, text=True, timeout=60, env=env, check=False)
+    proc = _run_child(tmp_path / "headless_tui.py", CHILD, config)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
@@ -283,11 +287,7 @@ def test_cockpit_tui_collects_garbage_again_once_the_live_data_is_drawn(sandbox:
     """`cockpit tui` pauses the cyclic garbage collector for start-up (tui/gc_pause.py) and
     turns it back on after the first frame with live data: a cockpit that ran for a day
     with the collector off would keep every reference cycle it ever made."""
-    child = tmp_path / "gc_tui.py"
-    child.write_text(textwrap.dedent(GC_CHILD), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "dumb"}
-    proc = subprocess.run([sys.executable, str(child), "tui", "--config", str(sandbox), "--operator", "alice"],
-                          capture_output=True, text=True, timeout=60, env=env, check=False)
+    proc = _run_child(tmp_path / "gc_tui.py", GC_CHILD, sandbox)
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen == {
