@@ -449,20 +449,22 @@ class Engine:
         last = self.last_emergency()
         if last is None or last.status == "done" or last.settled or self._emergency_running:
             return None
-        on = [f.key for p in (snapshot.phases if snapshot is not None else ()) for f in p.flags
-              if f.key in self.plan.emergency.flags and not counts_as_off(f.state)]
+        on = list(dict.fromkeys(f.key for p in (snapshot.phases if snapshot is not None else ()) for f in p.flags
+                                if f.key in self.plan.emergency.flags and not counts_as_off(f.state)))
         if snapshot is not None and not on:
             return None
         when = time.strftime("%H:%M:%S", time.localtime(last.at))
-        still = f": {', '.join(dict.fromkeys(on))} not off" if on else ""
+        # the action first: at 80 columns the banner is cut after three lines, the flags
+        # (each also on its phase's card) last
+        still = f" · {len(on)} flag(s) not off: {', '.join(on)}" if on else ""
         if last.status == "unfinished":
             # holding the operator lock, no other cockpit can be running it: it was cut
             # short. Read-only, the lock holder may be running it this very second.
             if self.read_only and self.clock() - last.at < EMERGENCY_SETTLE_S:
-                return EmergencyWarning(f"EMERGENCY ROLLBACK RUNNING since {when} (by {last.operator}){still}", running=True)
-            return EmergencyWarning(f"EMERGENCY ROLLBACK INTERRUPTED at {when} (by {last.operator}){still}: "
-                                    f"press ! to run it again (it is safe to repeat)")
-        return EmergencyWarning(f"EMERGENCY ROLLBACK FAILED at {when} (by {last.operator}){still}: press ! to retry")
+                return EmergencyWarning(f"EMERGENCY ROLLBACK RUNNING since {when} by {last.operator}{still}", running=True)
+            return EmergencyWarning(f"EMERGENCY ROLLBACK INTERRUPTED at {when} by {last.operator}: "
+                                    f"press ! to run it again (safe to repeat){still}")
+        return EmergencyWarning(f"EMERGENCY ROLLBACK FAILED at {when} by {last.operator}: press ! to retry{still}")
 
     # -- derived state ------------------------------------------------------------------------
     @derived()
