@@ -188,6 +188,7 @@ _SELECT_PHASE = _SELECT + "AND phase = ? AND id > ? ORDER BY id"
 _SELECT_KINDS = _SELECT.replace("FROM event", "FROM event INDEXED BY event_target_kind") + (
     "AND kind IN (SELECT value FROM json_each(?)) AND id > ? ORDER BY id")
 _BOUNDS = "AND id < coalesce(?, 9223372036854775807) AND id > coalesce(?, 0) ORDER BY id DESC LIMIT ?"
+_SPAN = _SELECT + "AND id >= ? AND id <= coalesce(?, 9223372036854775807) ORDER BY id"
 _WINDOW = _SELECT + _BOUNDS
 _WINDOW_PHASE = _SELECT + "AND phase = ? " + _BOUNDS
 _WINDOW_KINDS = _SELECT + "AND kind IN (SELECT value FROM json_each(?)) " + _BOUNDS
@@ -384,6 +385,14 @@ class Journal:
                 rows = self._query(_WINDOW_KINDS, (self.target, wanted, *bounds))
             else:
                 rows = self._query(_WINDOW_PHASE_KINDS, (self.target, phase, wanted, *bounds))
+        return [_event(r) for r in rows]
+
+    def span(self, first_id: int, last_id: int | None = None) -> list[Event]:
+        """Every event from `first_id` to `last_id` (to the newest when None), oldest first:
+        one id range of the primary key, not cached — what a drill's score reads (its own
+        events only, however long the history before it)."""
+        with self._lock:
+            rows = self._query(_SPAN, (self.target, int(first_id), last_id))
         return [_event(r) for r in rows]
 
     def count(self, phase: int | None = None, *, up_to: int | None = None) -> int:

@@ -180,3 +180,19 @@ def test_the_constants_name_real_journal_kinds() -> None:
     for kinds in (EXPECTED_KINDS, DRILL_KINDS, WATCH_PERIOD_KINDS, WATCHER_KINDS, ALERT_VIEW_KINDS, COVERAGE_KINDS,
                   EPISODE_KINDS, UNNOTIFIED_KINDS, DRILL_MARK_KINDS, PHASE_STARTED_KINDS, EMERGENCY_KINDS):
         assert kinds <= KINDS
+
+
+def test_a_drill_is_scored_on_its_own_id_range(history: tuple[Plan, Journal]) -> None:
+    """`cockpit drill end/report` read the drill's events only (`Journal.span`), not the
+    history before it: the score is the one the whole history gives."""
+    from cockpit.drill.score import score
+
+    plan, journal = history
+    everything = journal.events()
+    known = drills(journal.events(kinds=DRILL_KINDS))
+    assert [d.end_id is None for d in known] == [False, True]  # one ended, one running
+    for drill in known:
+        span = journal.span(drill.start_id, drill.end_id)
+        assert span and len(span) < len(everything)
+        assert span == [e for e in everything if drill.contains(e)]
+        assert score(plan, span, drill) == score(plan, everything, drill)

@@ -66,23 +66,22 @@ def end(engine: DrillEngine) -> tuple[DrillScore, Path]:
     """Score the running drill, journal its end with the verdict, write its report."""
     if engine.read_only:
         raise DrillRefused(f"read-only: {engine.read_only_reason}")
-    events = engine.journal.events()
-    running = active_drill(events)
+    journal = engine.journal
+    running = active_drill(journal.events(kinds=DRILL_KINDS))
     if running is None:
         raise DrillRefused("no drill is running (start one with cockpit drill start)")
-    provisional = score(engine.plan, events, running)
-    engine.journal.append("drill_end", data={"drill": running.number, "verdict": provisional.verdict})
-    events = engine.journal.events()
-    finished = find_drill(events, running.number)
+    # a drill is scored on its own events (an id range), never on the history before it
+    provisional = score(engine.plan, journal.span(running.start_id), running)
+    journal.append("drill_end", data={"drill": running.number, "verdict": provisional.verdict})
+    finished = find_drill(journal.events(kinds=DRILL_KINDS), running.number)
     assert finished is not None
-    result = score(engine.plan, events, finished)
+    result = score(engine.plan, journal.span(finished.start_id, finished.end_id), finished)
     return result, write_report(engine.plan, result)
 
 
 def report(engine: DrillEngine, number: int | None) -> DrillScore:
-    events = engine.journal.events()
-    drill = find_drill(events, number)
+    drill = find_drill(engine.journal.events(kinds=DRILL_KINDS), number)
     if drill is None:
         raise DrillRefused(f"no drill {number} in the journal" if number is not None
                            else "no drill in the journal yet (cockpit drill start)")
-    return score(engine.plan, events, drill)
+    return score(engine.plan, engine.journal.span(drill.start_id, drill.end_id), drill)
