@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import socket
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cockpit.commands.common import EXIT_OK, EXIT_UNREACHABLE, add_common_arguments, load_config
 from cockpit.probes.snapshot import Snapshot
+from cockpit.text import clean
 
 if TYPE_CHECKING:
     from cockpit.plan.model import Plan
@@ -37,12 +41,59 @@ async def take_snapshot(plan: Plan) -> Snapshot:
         await db.close()
 
 
+def _lock_holder_alive(plan: Plan) -> bool:
+    """Whether a cockpit may hold the operator lock now, read from the lock file's holder
+    (never by taking the lock: a cockpit starting at that instant would find it taken). A
+    holder on this host whose process is gone is nobody; one on another host may be alive."""
+    from cockpit.engine.lock import OperatorLock
+
+    holder = OperatorLock(Path(plan.paths.journal)).holder()
+    if holder is None:
+        return False
+    if holder.host != socket.gethostname():
+        return True
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def emergency_line(plan: Plan, snapshot: Snapshot) -> str | None:
+    """The board's emergency banner (engine.state.emergency_warning) for the journal as it
+    stands, read-only. An unfinished emergency may still be running in a cockpit that holds
+    the operator lock (RUNNING for its first minute); with no live holder it was cut short.
+    Never creates a journal."""
+    from cockpit.engine import state
+    from cockpit.journal import Journal, JournalError
+    from cockpit.operator import operator_name
+
+    if not Path(plan.paths.journal).exists():
+        return None
+    try:
+        journal = Journal(plan.paths.journal, plan.target.label, operator_name())
+    except JournalError:
+        return None  # `status` reads the live system; the journal's own problems are other commands' to say
+    try:
+        last = state.last_emergency(plan, journal.events(kinds=state.EMERGENCY_KINDS))
+    finally:
+        journal.close()
+    warning = state.emergency_warning(plan, last, snapshot, time.time(), may_run_elsewhere=_lock_holder_alive(plan),
+                                      rerun="run `cockpit emergency --execute --confirm EMERGENCY`")
+    return None if warning is None else clean(warning.text, limit=1000)
+
+
 def main(args: argparse.Namespace) -> int:
     plan = load_config(args.config)
     snapshot = asyncio.run(take_snapshot(plan))
     if args.json:
         print(json.dumps(snapshot.to_json(), indent=2, sort_keys=True))
     else:
+        warning = emergency_line(plan, snapshot)
+        if warning:
+            print(warning)
         print(render_text(snapshot))
     if snapshot.connection.state == "lost":
         print(f"cockpit: database unreachable: {snapshot.connection.error or snapshot.target} (values are stale or unknown)",

@@ -57,10 +57,6 @@ from .memo import derived
 from .session import Session
 from .types import AlertRecord, DryRun, EmergencyWarning, GuardResult, Outcome, PhaseProgress, StepView, TickState, WatchState
 
-# An emergency's intent with no outcome is "running" this long (another cockpit's, seen
-# read-only), then "interrupted": its flags are switched in seconds.
-EMERGENCY_SETTLE_S = 60.0
-
 if TYPE_CHECKING:  # imported where a step is checked or run: opening the engine needs none of them
     from cockpit.plan.model import FlagStore
     from cockpit.probes.drift import Alert
@@ -436,35 +432,11 @@ class Engine:
         return state.last_emergency(self.plan, self.journal.events())
 
     def emergency_warning(self, snapshot: Snapshot | None) -> EmergencyWarning | None:
-        """What every view must say about the last emergency rollback, or None when it
-        needs no word: done, running in this process (its screen shows it), settled by a
-        deliberate flags-on since, or every one of its flags now read `off`. Otherwise:
-        FAILED (flags read back not off), or INTERRUPTED — an intent with no outcome and no
-        process that can still finish it (this cockpit holds the operator lock, or the
-        intent is older than EMERGENCY_SETTLE_S): it died between its first and its last
-        flag, so some may be off and some not. The live flags decide whether it still
-        matters; the journal says why."""
-        from cockpit.probes.flags import counts_as_off
-
-        last = self.last_emergency()
-        if last is None or last.status == "done" or last.settled or self._emergency_running:
-            return None
-        on = list(dict.fromkeys(f.key for p in (snapshot.phases if snapshot is not None else ()) for f in p.flags
-                                if f.key in self.plan.emergency.flags and not counts_as_off(f.state)))
-        if snapshot is not None and not on:
-            return None
-        when = time.strftime("%H:%M:%S", time.localtime(last.at))
-        # the action first: at 80 columns the banner is cut after three lines, the flags
-        # (each also on its phase's card) last
-        still = f" · {len(on)} flag(s) not off: {', '.join(on)}" if on else ""
-        if last.status == "unfinished":
-            # holding the operator lock, no other cockpit can be running it: it was cut
-            # short. Read-only, the lock holder may be running it this very second.
-            if self.read_only and self.clock() - last.at < EMERGENCY_SETTLE_S:
-                return EmergencyWarning(f"EMERGENCY ROLLBACK RUNNING since {when} by {last.operator}{still}", running=True)
-            return EmergencyWarning(f"EMERGENCY ROLLBACK INTERRUPTED at {when} by {last.operator}: "
-                                    f"press ! to run it again (safe to repeat){still}")
-        return EmergencyWarning(f"EMERGENCY ROLLBACK FAILED at {when} by {last.operator}: press ! to retry{still}")
+        """What every view must say about the last emergency rollback (state.emergency_warning).
+        This cockpit holding the operator lock, no other one can be finishing it: an
+        unfinished one not running here was cut short."""
+        return state.emergency_warning(self.plan, self.last_emergency(), snapshot, self.clock(),
+                                       running_here=self._emergency_running, may_run_elsewhere=self.read_only)
 
     # -- derived state ------------------------------------------------------------------------
     @derived()

@@ -8,14 +8,18 @@ picture as the one acting.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.journal import Event
 from cockpit.plan.model import Phase, Plan
 
-from .types import AlertRecord, PhaseProgress, TickState, WatchState
+from .types import AlertRecord, EmergencyWarning, PhaseProgress, TickState, WatchState
+
+if TYPE_CHECKING:
+    from cockpit.probes.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,44 @@ def last_emergency(plan: Plan, events: Sequence[Event]) -> EmergencyRecord | Non
         elif e.kind == "step_outcome" and (e.phase, e.step) in flags_on and e.data.get("status") == "done":
             last = EmergencyRecord(last.intent_id, last.at, last.operator, last.status, last.message, settled=True)
     return last
+
+
+# An emergency's intent with no outcome is "running" this long when some other process may
+# be running it (seen read-only, or by `cockpit status`), then "interrupted": its flags are
+# switched in seconds.
+EMERGENCY_SETTLE_S = 60.0
+
+
+def emergency_warning(plan: Plan, last: EmergencyRecord | None, snapshot: Snapshot | None, now: float, *,
+                      running_here: bool = False, may_run_elsewhere: bool = True,
+                      rerun: str = "press !") -> EmergencyWarning | None:
+    """What every view (the board, `cockpit status`) must say about the last emergency
+    rollback, or None when it needs no word: done, running in this process (its screen
+    shows it), settled by a deliberate flags-on since, or every one of its flags now read
+    `off`. Otherwise FAILED (flags read back not off), or INTERRUPTED — an intent with no
+    outcome and no process that can still finish it (`may_run_elsewhere` is False: the
+    caller holds the operator lock; or the intent is older than EMERGENCY_SETTLE_S): it
+    died between its first and its last flag, so some may be off and some not. The live
+    flags decide whether it still matters; the journal says why. `rerun`: how to run it
+    again where the text is shown (a key in the TUI, a command in the CLI)."""
+    from cockpit.probes.flags import counts_as_off
+
+    if last is None or last.status == "done" or last.settled or running_here:
+        return None
+    on = list(dict.fromkeys(f.key for p in (snapshot.phases if snapshot is not None else ()) for f in p.flags
+                            if f.key in plan.emergency.flags and not counts_as_off(f.state)))
+    if snapshot is not None and not on:
+        return None
+    when = time.strftime("%H:%M:%S", time.localtime(last.at))
+    # the action first: at 80 columns the banner is cut after three lines, the flags
+    # (each also on its phase's card) last
+    still = f" · {len(on)} flag(s) not off: {', '.join(on)}" if on else ""
+    if last.status == "unfinished":
+        if may_run_elsewhere and now - last.at < EMERGENCY_SETTLE_S:
+            return EmergencyWarning(f"EMERGENCY ROLLBACK RUNNING since {when} by {last.operator}{still}", running=True)
+        return EmergencyWarning(f"EMERGENCY ROLLBACK INTERRUPTED at {when} by {last.operator}: "
+                                f"{rerun} to run it again (safe to repeat){still}")
+    return EmergencyWarning(f"EMERGENCY ROLLBACK FAILED at {when} by {last.operator}: {rerun} to retry{still}")
 
 
 def step_record(events: Sequence[Event], phase_id: int | None, step_id: str) -> StepRecord:

@@ -417,6 +417,10 @@ async def test_sigkill_after_the_emergency_intent_changes_nothing_and_the_rerun_
     kinds = [e.kind for e in world.events(kinds=["emergency_intent", "emergency_outcome"])]
     assert kinds == ["emergency_intent"], kinds
 
+    status = cli.run("status", "--config", str(world.config))  # no lock held, the killed holder is gone
+    assert status.stdout.startswith("EMERGENCY ROLLBACK INTERRUPTED"), status
+    assert "cockpit emergency --execute" in status.stdout.splitlines()[0], status
+
     engine = await Engine.open(world.plan, operator="recover")
     try:
         assert not engine.read_only, f"the killed cockpit's lock outlived it ({engine.read_only_reason})"
@@ -430,3 +434,4 @@ async def test_sigkill_after_the_emergency_intent_changes_nothing_and_the_rerun_
     assert set(enabled().values()) == {0}, enabled()
     kinds = [e.kind for e in world.events(kinds=["emergency_intent", "emergency_outcome"])]
     assert kinds == ["emergency_intent", "emergency_intent", "emergency_outcome"], kinds
+    assert "EMERGENCY" not in cli.run("status", "--config", str(world.config)).stdout
