@@ -33,6 +33,22 @@ class TableFact:
     primary_key: tuple[str, ...] = ()  # in key order; () when the table has none
 
 
+class CatalogueEntry:
+    """One table's rows of a backend's catalogue statement, gathered while they are read;
+    `fact` turns it into the TableFact both backends return."""
+
+    def __init__(self, rows: object, size: object) -> None:
+        self.rows = None if rows is None else int(str(rows))
+        self.size = None if size is None else int(str(size))
+        self.columns: list[str] = []
+        self.indexed: list[str] = []
+        self.pk: dict[int, str] = {}  # position in the primary key -> column
+
+    def fact(self, name: str) -> TableFact:
+        return TableFact(name, True, self.rows, self.size, tuple(self.columns), tuple(dict.fromkeys(self.indexed)),
+                         tuple(self.pk[k] for k in sorted(self.pk)))
+
+
 class Database(ABC):
     """A connection to the target database. `queries` counts statements sent so tests
     and benchmarks can prove that a refresh stays cheap.

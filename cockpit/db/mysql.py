@@ -23,7 +23,7 @@ import pymysql
 
 from ..plan.model import Target
 from . import queries as q
-from .base import Database, Params, TableFact
+from .base import CatalogueEntry, Database, Params, TableFact
 from .errors import DatabaseError, DatabaseUnavailable, LockWaitTimeout, QueryError, StatementTimeout
 from .options import ConnectionSettings, resolve_settings
 from .queries import Bound, Row, Sql
@@ -250,10 +250,10 @@ class MysqlDatabase(Database):
         if not names:
             return {}
         rows = await self.fetch_all(q.table_facts(names))
-        found: dict[str, _Facts] = {}
+        found: dict[str, CatalogueEntry] = {}
         for name, estimate, size, column, position in rows:
             if column is None:  # the TABLES row sorts first (position 0)
-                found[str(name)] = _Facts(estimate, size)
+                found[str(name)] = CatalogueEntry(estimate, size)
             elif str(name) not in found:
                 continue
             elif int(position) < 100000:
@@ -261,19 +261,9 @@ class MysqlDatabase(Database):
             else:
                 if int(position) == 100001:
                     found[str(name)].indexed.append(str(column))
-                if size:
-                    found[str(name)].pk.append(str(column))
-        facts = {}
-        for name in names:
-            e = found.get(name)
-            if e is None:
-                facts[name] = TableFact(name, False)
-            else:
-                rows_estimate = None if e.rows is None else int(e.rows)
-                size_bytes = None if e.size is None else int(e.size)
-                facts[name] = TableFact(name, True, rows_estimate, size_bytes, tuple(e.columns),
-                                        tuple(dict.fromkeys(e.indexed)), tuple(e.pk))
-        return facts
+                if size:  # this index is the PRIMARY one: `position` - 100000 is the column's place in it
+                    found[str(name)].pk[int(position) - 100000] = str(column)
+        return {name: found[name].fact(name) if name in found else TableFact(name, False) for name in names}
 
     async def ddl(self, sql: str | Sql) -> None:
         stmt = sql if isinstance(sql, Sql) else q.adhoc(sql, bound=Bound.LOCK_WAIT)
@@ -414,17 +404,6 @@ class MysqlDatabase(Database):
             return
         await self._run(self._lock_conn, q.RELEASE_LOCK.bind(name[:64]), fetch=True)
         self._held_locks.discard(name)
-
-
-class _Facts:
-    """One table's rows of the catalogue statement, gathered."""
-
-    def __init__(self, rows: object, size: object) -> None:
-        self.rows = None if rows is None else int(str(rows))
-        self.size = None if size is None else int(str(size))
-        self.columns: list[str] = []
-        self.indexed: list[str] = []
-        self.pk: list[str] = []
 
 
 def _code_and_message(exc: BaseException) -> tuple[int | None, str]:

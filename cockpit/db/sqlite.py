@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from ..plan.model import Target
 from . import queries as q
-from .base import Database, Params, TableFact
+from .base import CatalogueEntry, Database, Params, TableFact
 from .errors import DatabaseUnavailable, QueryError, StatementTimeout
 from .queries import Bound, Row, Sql
 from .sql import statement_kind
@@ -173,24 +173,16 @@ class SqliteDatabase(Database):
         if not names:
             return {}
         rows = await self.fetch_all(q.sqlite_table_facts(names, self._has_stat1, self._has_dbstat))
-        found: dict[str, _Facts] = {}
+        found: dict[str, CatalogueEntry] = {}
         for name, rows_estimate, size_bytes, column, pk, lead in rows:
-            entry = found.setdefault(str(name), _Facts(rows_estimate, size_bytes))
+            entry = found.setdefault(str(name), CatalogueEntry(rows_estimate, size_bytes))
             if column is not None:
                 entry.columns.append(str(column))
                 if lead or pk == 1:  # a first primary-key column is the rowid or has its own index
                     entry.indexed.append(str(column))
                 if pk:
                     entry.pk[int(pk)] = str(column)
-        facts = {}
-        for name in names:
-            if name in found:
-                e = found[name]
-                facts[name] = TableFact(name, True, e.rows, e.size, tuple(e.columns), tuple(e.indexed),
-                                        tuple(e.pk[k] for k in sorted(e.pk)))
-            else:
-                facts[name] = TableFact(name, False)
-        return facts
+        return {name: found[name].fact(name) if name in found else TableFact(name, False) for name in names}
 
     async def ddl(self, sql: str | Sql) -> None:
         # SQLite's busy_timeout already bounds the wait for the single writer lock.
@@ -241,14 +233,3 @@ class SqliteDatabase(Database):
 
     async def release_lock(self, name: str) -> None:
         return None
-
-
-class _Facts:
-    """One table's rows of the catalogue statement, gathered."""
-
-    def __init__(self, rows: object, size: object) -> None:
-        self.rows = None if rows is None else int(str(rows))
-        self.size = None if size is None else int(str(size))
-        self.columns: list[str] = []
-        self.indexed: list[str] = []
-        self.pk: dict[int, str] = {}
