@@ -59,7 +59,7 @@ class BoardScreen(CockpitScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="drill-banner", markup=False)
         yield Static("", id="alerts-banner")
-        yield Static("", id="emergency-banner", markup=False)  # an emergency rollback that did not finish
+        yield RepaintStatic("", id="emergency-banner", markup=False)  # an emergency rollback that did not finish
         yield RepaintStatic("", id="lifecycle", markup=False)  # redrawn every second: unchanged text is no layout
         yield RepaintStatic("", id="contacts", markup=False)
         with VerticalScroll(id="board"):
@@ -122,11 +122,11 @@ class BoardScreen(CockpitScreen):
         banner.display = bool(count)
         if count:
             banner.update(f"{count} unacknowledged alert(s): press w to see and acknowledge them")
-        emergency = self.query_one("#emergency-banner", Static)
+        emergency = self.query_one("#emergency-banner", RepaintStatic)
         warning = engine.emergency_warning(snap) if engine is not None else None
         emergency.display = warning is not None
         if warning is not None:
-            emergency.update(clean(warning.text, limit=500))
+            emergency.show_text(clean(warning.text, limit=500))  # redrawn every refresh: unchanged text costs nothing
         self._draw_lifecycle(now)
         # a running emergency becomes "interrupted" with the clock alone
         self._clocked = any(card.clocked for card in self._cards) or (warning is not None and warning.running)
